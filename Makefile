@@ -1,0 +1,104 @@
+# ipibench: build, test, bench, plot, compare.  `make help` lists targets.
+#
+#   make                 build the library, the ipibench binary and tests
+#   make test            run every test (SAN=thread, SAN=address,undefined)
+#   make bench           run the default sweep on this machine
+#
+# Each source directory is globbed: a new file needs no Makefile edit.
+
+.DEFAULT_GOAL := all
+comma := ,
+
+SAN        ?=
+DIAGNOSTIC ?= 1
+OPT        ?= -O2
+BUILD      ?= build/$(if $(SAN),san-$(subst $(comma),-,$(SAN)),default)
+
+CC  := gcc
+CXX := g++
+
+SANFLAGS  := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+CPPFLAGS  := -D_GNU_SOURCE -I. $(if $(filter 1,$(DIAGNOSTIC)),-DDIAGNOSTIC)
+WARN      := -Wall -Wextra -Werror
+CFLAGS    := -std=c11 $(OPT) -g $(WARN) -pthread -MMD -MP $(SANFLAGS)
+CXXFLAGS  := -std=c++17 $(OPT) -g $(WARN) -pthread -MMD -MP $(SANFLAGS)
+LDFLAGS   := -pthread $(SANFLAGS)
+LDLIBS    := -lhwloc -lnuma -lbenchmark -linih -lm
+TEST_LIBS := -lcriterion
+
+IPI_SRC     := $(wildcard ipi/*.c)
+HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c)) $(wildcard workloads/*.c)
+HARNESS_CXX := $(wildcard harness/*.cc)
+TEST_SRC    := $(wildcard tests/test_*.c)
+
+IPI_OBJ     := $(IPI_SRC:%.c=$(BUILD)/%.o)
+HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/%.o) $(HARNESS_CXX:%.cc=$(BUILD)/%.o)
+TEST_BIN    := $(TEST_SRC:%.c=$(BUILD)/%)
+LIBIPI      := $(BUILD)/libipi.a
+LIBHARNESS  := $(BUILD)/libharness.a
+IPIBENCH    := $(BUILD)/ipibench
+DEPS_OK     := build/.deps-ok
+
+VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+
+# The interpreter that can import matplotlib: Debian's first (the python3
+# first on PATH may be a private one that does not see Debian's packages).
+PYTHON := $(shell for p in /usr/bin/python3 python3; do \
+	$$p -c 'import matplotlib' >/dev/null 2>&1 && { echo $$p; break; }; done)
+export MPLBACKEND := Agg
+
+.PHONY: all deps test bench plot compare clean help FORCE
+
+all: $(DEPS_OK) $(LIBIPI) $(IPIBENCH) $(TEST_BIN) ## build everything (default)
+
+deps: ## install missing Debian packages (as root), else print the command
+	@sh scripts/deps.sh
+	@mkdir -p $(dir $(DEPS_OK)) && touch $(DEPS_OK)
+
+$(DEPS_OK): scripts/deps.sh
+	@sh scripts/deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cc | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+# The version string changes with every commit: only version.o sees it.
+$(BUILD)/harness/version.o: CPPFLAGS += -DIPIBENCH_VERSION='"$(VERSION)"'
+$(BUILD)/harness/version.o: FORCE
+
+$(LIBIPI): $(IPI_OBJ)
+	@mkdir -p $(dir $@) && rm -f $@
+	ar rcs $@ $^
+
+$(LIBHARNESS): $(HARNESS_OBJ)
+	@mkdir -p $(dir $@) && rm -f $@
+	ar rcs $@ $^
+
+$(IPIBENCH): $(BUILD)/harness/main.o $(LIBHARNESS) $(LIBIPI)
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	@ln -sf $(abspath $@) ipibench 2>/dev/null || true
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBHARNESS) $(LIBIPI)
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) $(TEST_LIBS) -o $@
+
+test: all ## run every test; SAN=thread or SAN=address,undefined for sanitizers
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) IPIBENCH=$(IPIBENCH) SAN=$(SAN) sh tests/run.sh
+
+bench: all ## run the default sweep on this machine (CONFIG=, BACKENDS=)
+	@echo "make bench: not yet (issue 5: configs, results folders, plots)" >&2; exit 1
+
+clean: ## remove build outputs (results/ is kept)
+	rm -rf build ipibench
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
+	    awk -F':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+
+FORCE:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

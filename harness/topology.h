@@ -1,0 +1,105 @@
+/*
+ * topology.h: the machine as hwloc sees it, the vCPUs chosen on it, and
+ * the class of every pair of them.
+ *
+ * The topology comes from this machine, an hwloc XML file, or a
+ * synthetic description.  Only this machine's can be bound to and run
+ * on; the others are for planning (hb_topology_is_thissystem()).
+ */
+#ifndef HB_TOPOLOGY_H
+#define HB_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <hwloc.h>
+
+/*
+ * Pair classes: the type of the deepest common ancestor of two PUs in
+ * hwloc's main tree, nearest first.
+ */
+enum hb_pair_class {
+	HB_PAIR_CORE,		/* SMT siblings */
+	HB_PAIR_L1,
+	HB_PAIR_L2,
+	HB_PAIR_L3,
+	HB_PAIR_GROUP,
+	HB_PAIR_DIE,
+	HB_PAIR_PACKAGE,
+	HB_PAIR_MACHINE,
+	HB_PAIR_NCLASSES
+};
+
+/* hb_pair_class_name: "core", "l1", ... "machine". */
+const char *hb_pair_class_name(enum hb_pair_class c);
+
+/*
+ * hb_pair_class_parse: the class called name.
+ * => Returns 0, or -1 when name is no class.
+ */
+int	hb_pair_class_parse(const char *name, enum hb_pair_class *out);
+
+/* One selected vCPU: where it runs. */
+struct hb_vcpu {
+	unsigned	index;		/* cpu_index() it will have */
+	int		pu;		/* PU OS index */
+	int		pu_logical;	/* PU logical index */
+	int		core;		/* core logical index, -1 none */
+	int		package;	/* package logical index, -1 none */
+	int		node;		/* NUMA node OS index (first of its
+					 * nodeset), -1 none */
+	const char *	kind;		/* CPU kind on hybrid parts, or NULL */
+};
+
+struct hb_topology {
+	hwloc_topology_t topo;
+	char *		source;		/* "this machine", a file, "synthetic:..." */
+	bool		thissystem;	/* bindable: the machine we run on */
+	struct hb_vcpu *vcpus;		/* selected, in cpu_index() order */
+	unsigned	nvcpus;
+};
+
+/*
+ * hb_topology_open: load a topology.
+ * => src NULL or "": this machine; "synthetic:DESC": hwloc synthetic
+ *    description DESC; anything else: an hwloc XML file.
+ * => Returns 0 with *out set; or -1 with a message naming src in err.
+ */
+int	hb_topology_open(const char *src, struct hb_topology **out,
+	    char *err, size_t errlen);
+
+/* hb_topology_close: free it all; NULL is ignored. */
+void	hb_topology_close(struct hb_topology *t);
+
+/*
+ * hb_topology_select: choose the vCPUs.
+ * => cpus NULL: every PU allowed to this process (this machine) or every
+ *    online PU (a planning topology); else hwloc-calc syntax for OS
+ *    indexes ("0-3,8") or logical objects ("core:0-7", "numa:1").
+ * => no_smt: keep the first PU of each core.
+ * => Offline or disallowed PUs are never chosen; naming one is an error.
+ * => Returns 0, filling t->vcpus; or -1 with a message naming cpus.
+ */
+int	hb_topology_select(struct hb_topology *t, const char *cpus,
+	    bool no_smt, char *err, size_t errlen);
+
+/*
+ * hb_pair_classify: the class of PUs a and b (OS indexes, a != b) and
+ * whether their nodesets are equal.
+ */
+enum hb_pair_class hb_pair_classify(const struct hb_topology *t, int a,
+	    int b, bool *same_numa);
+
+/*
+ * hb_topology_bind_thread: hb_vcpu bind callback for ipi_machine_start
+ * (vcpu_bind_fn): hwloc_set_cpubind(HWLOC_CPUBIND_THREAD), read back.
+ * => ctx is the struct hb_topology; refuses a planning topology.
+ */
+int	hb_topology_bind_thread(void *ctx, unsigned idx, int pu, char *err,
+	    size_t errlen);
+
+/* hb_topology_summary: one line: "2 packages, 8 NUMA nodes, 64 cores, 64 PUs". */
+void	hb_topology_summary(const struct hb_topology *t, char *buf,
+	    size_t len);
+
+#endif /* HB_TOPOLOGY_H */

@@ -1,0 +1,119 @@
+/*
+ * ipi.h: the inter-processor interrupt interface of NetBSD
+ * (sys/sys/ipi.h; sys/kern/subr_ipi.c rev 1.11), on user-space vCPUs.
+ *
+ * Names, contracts and memory orderings are the seed's.  What user space
+ * changes (no real interrupt, no splhigh, no kpreempt, no evcnt, no kmem)
+ * is said next to the code in ipi.c and vcpu.c.
+ *
+ * Every entry point except ipi_sysinit() and ipi_percpu_init() must be
+ * called on a vCPU (curcpu() != NULL): that is what "preemption disabled"
+ * means here, since a vCPU is a thread pinned to one PU for its life.
+ */
+#ifndef IPI_IPI_H
+#define IPI_IPI_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpuset.h"
+
+struct cpu_info;
+
+typedef void (*ipi_func_t)(void *);
+
+typedef struct {
+	ipi_func_t	func;
+	void *		arg;
+	_Atomic unsigned _pending;	/* private: targets yet to ack */
+} ipi_msg_t;
+
+#define	IPI_MAXREG	32
+#define	IPI_BITW_SHIFT	5
+#define	IPI_BITW_MASK	(32 - 1)
+#define	IPI_BITWORDS	(IPI_MAXREG >> IPI_BITW_SHIFT)
+
+/* Initialisation (the runtime calls these; see vcpu.h). */
+void	ipi_sysinit(void);
+void	ipi_percpu_init(void);
+
+/*
+ * Asynchronous IPIs: registered handlers with a constant argument.
+ */
+
+/*
+ * ipi_register: register an asynchronous IPI handler.
+ * => Returns IPI ID which is greater than zero; on failure - zero.
+ */
+unsigned ipi_register(ipi_func_t func, void *arg);
+
+/*
+ * ipi_unregister: release the IPI handler given the ID.
+ * => Returns only after every IPI of that ID in flight has run.
+ */
+void	ipi_unregister(unsigned ipi_id);
+
+/*
+ * ipi_trigger: asynchronously send an IPI to the specified CPU.
+ * => ci must not be curcpu().
+ * => Triggers of one ID coalesce until the target handles them.
+ */
+void	ipi_trigger(unsigned ipi_id, struct cpu_info *ci);
+
+/*
+ * ipi_trigger_multi: same as ipi_trigger() to every CPU of target; if
+ * target has curcpu(), the handler runs here before returning.
+ */
+void	ipi_trigger_multi(unsigned ipi_id, const kcpuset_t *target);
+
+/*
+ * ipi_trigger_broadcast: ipi_trigger_multi() to every attached CPU,
+ * optionally skipping the sending CPU.
+ */
+void	ipi_trigger_broadcast(unsigned ipi_id, bool skip_self);
+
+/*
+ * ipi_cpu_handler: the IPI handler: runs the handlers pending on curcpu().
+ * => Called with interrupts blocked on curcpu() (the runtime does).
+ */
+void	ipi_cpu_handler(void);
+
+/*
+ * Synchronous IPIs: a message to one, some or all CPUs, acknowledged.
+ */
+
+/*
+ * ipi_unicast: send an IPI to a single CPU.
+ * => The CPU must be remote; must not be local.
+ * => The caller must ipi_wait() on the message for completion.
+ */
+void	ipi_unicast(ipi_msg_t *msg, struct cpu_info *ci);
+
+/*
+ * ipi_multicast: send an IPI to each CPU in the specified set.
+ * => If the set has curcpu(), msg->func runs here before returning.
+ * => The caller must ipi_wait() on the message for completion.
+ */
+void	ipi_multicast(ipi_msg_t *msg, const kcpuset_t *target);
+
+/*
+ * ipi_broadcast: send an IPI to all CPUs.
+ * => skip_self: do not run msg->func on curcpu().
+ * => The caller must ipi_wait() on the message for completion.
+ */
+void	ipi_broadcast(ipi_msg_t *msg, bool skip_self);
+
+/*
+ * ipi_wait: spin-wait until the message is processed.
+ * => Returns after every remote target ran msg->func (acquire).
+ */
+void	ipi_wait(ipi_msg_t *msg);
+
+/*
+ * ipi_mboxfull_count: the seed's ipi_mboxfull_ev.ev_count: how often a
+ * sender found a mailbox full.  Per-CPU counters, summed on read.
+ */
+uint64_t ipi_mboxfull_count(void);
+
+#endif /* IPI_IPI_H */
