@@ -1,0 +1,120 @@
+/*
+ * params.h: the one parameters struct of a run, filled from configs/
+ * (INI, libinih) and then from command-line flags, both through one
+ * table (hb_param_table) that also writes the documentation.
+ *
+ * Config key "section.key" and flag "--key" name the same parameter
+ * (flags drop the section: keys are unique across sections).
+ */
+#ifndef HB_PARAMS_H
+#define HB_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * A list of counts as written by a user: "1,2,4,8", "pow2" (1, 2, 4, ..
+ * up to the maximum, and the maximum itself), "all" (1 .. maximum).
+ * Resolved against the machine by hb_ulist_resolve().
+ */
+#define	HB_ULIST_MAX	64
+struct hb_ulist {
+	enum { HB_ULIST_VALUES, HB_ULIST_POW2, HB_ULIST_ALL } kind;
+	unsigned	n;
+	unsigned	v[HB_ULIST_MAX];
+};
+
+struct hb_params {
+	/* [machine] which vCPUs */
+	char *		topology;	/* NULL: this machine */
+	char *		cpus;		/* NULL: every allowed PU */
+	bool		no_smt;
+	bool		force;		/* busypoll on more vCPUs than cores */
+
+	/* [run] what to run and how long */
+	char *		backends;	/* comma list; default every backend */
+	char *		placements;	/* comma list; default "local" */
+	char *		workloads;	/* comma list; default every workload */
+	unsigned	repetitions;	/* Google Benchmark repetitions */
+	double		min_time;	/* seconds per benchmark (min) */
+	unsigned	batch;		/* operations per batch on the sender */
+	unsigned	timeout;	/* watchdog: seconds one batch may take */
+	bool		yardsticks;	/* measure the yardsticks beside */
+	bool		perf;		/* perf counters */
+
+	/* [unicast] */
+	bool		matrix;		/* every ordered pair, not one per class */
+
+	/* [multicast] */
+	struct hb_ulist	fanout;		/* k */
+	char *		orders;		/* "near,spread" */
+
+	/* [broadcast] */
+	struct hb_ulist	broadcast_n;	/* vCPUs taking part */
+
+	/* [mboxfull] */
+	struct hb_ulist	senders;
+	struct hb_ulist	burst;		/* messages outstanding per sender */
+	struct hb_ulist	handler_ns;	/* cost of the target's handler */
+};
+
+enum hb_param_type {
+	HB_PT_STRING,	/* char *: strdup'ed; "" means NULL */
+	HB_PT_BOOL,	/* bool: true/false/yes/no/1/0/on/off */
+	HB_PT_UINT,	/* unsigned in [min, max] */
+	HB_PT_DOUBLE,	/* double in [min, max] */
+	HB_PT_ULIST,	/* struct hb_ulist, values in [min, max] */
+};
+
+struct hb_param {
+	const char *	section;	/* INI section */
+	const char *	key;		/* INI key and --flag */
+	enum hb_param_type type;
+	size_t		offset;		/* in struct hb_params */
+	double		min, max;	/* UINT, DOUBLE, ULIST */
+	const char *	defval;		/* default, as text */
+	const char *	doc;		/* one line */
+	/* optional: check a STRING value (e.g. names of backends);
+	 * => 0, or -1 with what was expected in err */
+	int		(*check)(const char *value, char *err, size_t errlen);
+};
+
+/* hb_param_table: every parameter, NULL-key terminated. */
+extern const struct hb_param hb_param_table[];
+
+/* hb_params_init: every field to its default.  hb_params_free: free strings. */
+void	hb_params_init(struct hb_params *p);
+void	hb_params_free(struct hb_params *p);
+
+/*
+ * hb_param_set: set parameter key (INI key or flag name) from text.
+ * => Returns 0; or -1 with a message naming key, value and what was
+ *    expected in err (unknown key, bad value), p unchanged.
+ */
+int	hb_param_set(struct hb_params *p, const char *key, const char *value,
+	    char *err, size_t errlen);
+
+/*
+ * hb_params_load: read an INI file into p (on top of what p holds).
+ * => Returns 0; or -1 with "FILE:LINE: key 'K': ..." in err for the
+ *    first bad section, key or value, or a file that cannot be read.
+ */
+int	hb_params_load(struct hb_params *p, const char *path, char *err,
+	    size_t errlen);
+
+/* hb_params_write: p as an INI file (the config a run used). */
+int	hb_params_write(const struct hb_params *p, FILE *f);
+
+/* hb_params_usage: the flags, documented, for --help. */
+void	hb_params_usage(FILE *f);
+
+/*
+ * hb_ulist_resolve: the counts of l, up to max, ascending, no repeats,
+ * values above max dropped.  => Returns how many were written to out
+ * (at most cap).
+ */
+unsigned hb_ulist_resolve(const struct hb_ulist *l, unsigned max,
+	    unsigned *out, unsigned cap);
+
+#endif /* HB_PARAMS_H */

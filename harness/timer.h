@@ -1,0 +1,40 @@
+/*
+ * timer.h: timing single operations.
+ *
+ * The invariant TSC where the CPU has one (constant_tsc and nonstop_tsc),
+ * calibrated against CLOCK_MONOTONIC; otherwise CLOCK_MONOTONIC itself.
+ * hb_now() is what every sample reads; hb_ticks_to_ns() converts.
+ */
+#ifndef HB_TIMER_H
+#define HB_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hb_timer_info {
+	bool	tsc;		/* hb_now() reads the TSC */
+	bool	invariant;	/* constant_tsc && nonstop_tsc */
+	double	ghz;		/* ticks per ns (1.0 for CLOCK_MONOTONIC) */
+	double	overhead_ns;	/* median cost of one hb_now() pair */
+	const char *source;	/* "tsc" or "clock_monotonic" */
+};
+
+/*
+ * hb_timer_init: choose and calibrate the timer (about 50 ms, once).
+ * => Idempotent; thread-safe after the first call returned.
+ */
+void	hb_timer_init(void);
+
+/* hb_timer: what hb_timer_init() found.  => hb_timer_init() was called. */
+const struct hb_timer_info *hb_timer(void);
+
+/* hb_now: a timestamp in ticks; ordered against the loads/stores around it. */
+uint64_t hb_now(void);
+
+/* hb_ticks_to_ns: ticks to nanoseconds. */
+double	hb_ticks_to_ns(uint64_t ticks);
+
+/* hb_mono_ns: CLOCK_MONOTONIC in ns (for watchdogs and progress). */
+uint64_t hb_mono_ns(void);
+
+#endif /* HB_TIMER_H */
