@@ -7,7 +7,7 @@
 #include "cli.h"
 
 static const struct hb_command commands[] = {
-	/* { "topo", "show the topology, the vCPUs and their placement", cmd_topo }, */
+	{ "topo", "show the topology, the vCPUs and their placement", cmd_topo },
 	{ NULL, NULL, NULL },
 };
 

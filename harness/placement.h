@@ -45,10 +45,14 @@ struct hb_placement {
 	struct vcpu_spec *specs;	/* per vCPU, ready for ipi_machine_start */
 	bool		bound;		/* memory really bound (this machine,
 					 * membind supported and allowed) */
+	bool		membind_denied;	/* STRICT membind refused here: state
+					 * placed by first touch instead */
 	/* private: the arenas */
 	void **		arenas;
 	size_t *	arena_len;
 	unsigned	narenas;
+	hwloc_topology_t topo;		/* that allocated them */
+	char		note_buf[320];
 };
 
 /*
@@ -61,7 +65,21 @@ struct hb_placement {
 int	hb_placement_create(const struct hb_topology *t, enum hb_policy p,
 	    struct hb_placement **out, char *err, size_t errlen);
 
-/* hb_placement_mismatches: vCPUs whose state is not where planned. */
+/*
+ * Notes on hb_placement_create:
+ * => t must outlive pl (the arenas are freed through t's hwloc topology).
+ * => A planning topology (!t->thissystem): the plan only; every
+ *    specs[i].state is NULL, actual_node -1, bound false.
+ * => Where a STRICT hwloc_alloc_membind is refused (containers: EPERM),
+ *    each arena is allocated non-strict and first touched by the calling
+ *    thread bound to the planned node's PUs; membind_denied and note
+ *    say so, bound is false, and actual_node tells where pages went.
+ */
+
+/*
+ * hb_placement_mismatches: vCPUs whose state was found on another node
+ * than planned (an unknown location, actual_node -1, is not counted).
+ */
 unsigned hb_placement_mismatches(const struct hb_placement *pl);
 
 /* hb_placement_destroy: free the arenas; NULL is ignored. */

@@ -57,6 +57,13 @@ struct hb_topology {
 	bool		thissystem;	/* bindable: the machine we run on */
 	struct hb_vcpu *vcpus;		/* selected, in cpu_index() order */
 	unsigned	nvcpus;
+	hwloc_bitmap_t	usable;		/* PUs that may be chosen: online,
+					 * allowed, and (this machine) in the
+					 * process's affinity mask */
+	hwloc_bitmap_t	selected;	/* PUs of vcpus (OS indexes) */
+	char **		kinds;		/* kind names, [nkinds]; NULL when
+					 * fewer than 2 kinds (not hybrid) */
+	unsigned	nkinds;
 };
 
 /*
@@ -97,6 +104,32 @@ enum hb_pair_class hb_pair_classify(const struct hb_topology *t, int a,
  */
 int	hb_topology_bind_thread(void *ctx, unsigned idx, int pu, char *err,
 	    size_t errlen);
+
+/*
+ * hb_pair_classify_obj: as hb_pair_classify, on two PU objects.
+ */
+enum hb_pair_class hb_pair_classify_obj(hwloc_obj_t a, hwloc_obj_t b,
+	    bool *same_numa);
+
+/*
+ * hb_topology_pu: the PU object with OS index pu, or NULL when the
+ * topology has none (offline PUs have none either).
+ */
+hwloc_obj_t hb_topology_pu(const struct hb_topology *t, int pu);
+
+/*
+ * hb_topology_node_of: OS index of the first NUMA node in the nodeset
+ * of PU pu; -1 when none.
+ */
+int	hb_topology_node_of(const struct hb_topology *t, int pu);
+
+/*
+ * hb_topology_pair_counts: count the unordered pairs of selected vCPUs
+ * per class (counts[HB_PAIR_NCLASSES]) and those with equal nodesets.
+ * => Returns the number of pairs, nvcpus * (nvcpus - 1) / 2.
+ */
+unsigned long hb_topology_pair_counts(const struct hb_topology *t,
+	    unsigned long *counts, unsigned long *same_numa);
 
 /* hb_topology_summary: one line: "2 packages, 8 NUMA nodes, 64 cores, 64 PUs". */
 void	hb_topology_summary(const struct hb_topology *t, char *buf,

@@ -1,0 +1,754 @@
+/*
+ * cmd_topo.c: `ipibench topo`: the machine, the vCPUs chosen on it,
+ * where their IPI state goes, and how many pairs of each class there are.
+ *
+ * Everything comes from topology.c and placement.c; this file only
+ * prints, as text for a person or as one JSON object for a program.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "placement.h"
+#include "topology.h"
+
+struct topo_opts {
+	const char *	topology;
+	const char *	cpus;
+	bool		no_smt;
+	enum hb_policy	policy;
+	bool		json;
+	bool		verbose;
+};
+
+static void
+topo_usage(FILE *f)
+{
+	fprintf(f,
+"usage: ipibench topo [--topology SRC] [--cpus LIST] [--no-smt]\n"
+"                     [--placement POLICY] [--json] [--verbose] [--help]\n"
+"\n"
+"Shows the machine as hwloc sees it (packages, NUMA nodes, caches, PUs,\n"
+"CPU kinds on hybrid parts), the vCPUs a run would use with their PU,\n"
+"core, package and NUMA node, where each vCPU's IPI state (mailbox and\n"
+"pending words) would live -- planned, and on this machine also measured\n"
+"after first touch -- and how many unordered pairs of vCPUs fall in\n"
+"each pair class (the type of the PUs' deepest common ancestor: core,\n"
+"l1, l2, l3, group, die, package, machine) and share a NUMA node.\n"
+"\n"
+"options:\n"
+"  -t, --topology SRC   where the topology comes from:\n"
+"                         (absent)           this machine (default)\n"
+"                         FILE               an hwloc 2.x XML export\n"
+"                         synthetic:DESC     an hwloc synthetic description,\n"
+"                                            e.g. 'synthetic:pack:2 numa:2 core:4 pu:2'\n"
+"                       A file or description is for planning: printed,\n"
+"                       never bound to, nothing allocated.\n"
+"  -c, --cpus LIST      the PUs to use (default: every online PU allowed to\n"
+"                       this process, i.e. in its cgroup and affinity mask).\n"
+"                       hwloc-calc syntax, items separated by commas or spaces:\n"
+"                         0-3,8              PUs by OS index (P#)\n"
+"                         core:0-7           logical objects (L#): pu, core,\n"
+"                         numa:1             l1, l2, l3, die, group, pack, numa\n"
+"                         pack:1.core:0-3    cores 0-3 inside package 1\n"
+"                         all                every allowed PU\n"
+"                       A PU that is not in the topology, offline or not\n"
+"                       allowed is an error naming it.\n"
+"      --no-smt         one PU per core: the first selected PU of each core.\n"
+"  -p, --placement P    where each vCPU's state goes:\n"
+"                         local       on the vCPU's own NUMA node (default)\n"
+"                         single      one array on the allocating thread's\n"
+"                                     node (the seed's way)\n"
+"                         interleave  round-robin over the NUMA nodes\n"
+"                         remote      on the farthest node (hwloc latency\n"
+"                                     distances), else another node\n"
+"      --json           print one JSON object instead of text: pus, cores,\n"
+"                       packages, numa_nodes, caches, cpu_kinds, vcpus\n"
+"                       (array), pairs, same_numa_pairs, pair_classes\n"
+"                       (class -> count), placement.\n"
+"  -v, --verbose        one line per vCPU even on large machines (by default\n"
+"                       more than 32 vCPUs are grouped into runs).\n"
+"  -h, --help           this manual.\n"
+"\n"
+"vCPUs are numbered in hwloc's tree order (PU logical index), so that\n"
+"neighbouring vCPUs are neighbours in the machine.\n"
+"\n"
+"examples:\n"
+"  ipibench topo\n"
+"  ipibench topo --cpus core:0-3 --no-smt --placement remote\n"
+"  ipibench topo --topology tests/topologies/64amd64-4s2n4ca2co.xml\n"
+"  ipibench topo --topology tests/topologies/AMD-19h-Zen4-2xEpyc-9654.xml \\\n"
+"      --cpus pack:0.l3:0-1 --json\n"
+"  ipibench topo --topology 'synthetic:pack:2 numa:2 core:4 pu:2' --cpus numa:1\n"
+"\n"
+"exit status: 0 done, 1 run-time failure, 2 bad usage or input.\n");
+}
+
+/*
+ * Small helpers.
+ */
+
+static const char *
+fmt_size(unsigned long long b, char *buf, size_t len)
+{
+	if (b >= (1ULL << 30) && b % (1ULL << 30) == 0)
+		snprintf(buf, len, "%llu GiB", b >> 30);
+	else if (b >= (1ULL << 30))
+		snprintf(buf, len, "%.1f GiB", (double)b / (1 << 30));
+	else if (b >= (1ULL << 20) && b % (1ULL << 20) == 0)
+		snprintf(buf, len, "%llu MiB", b >> 20);
+	else if (b >= (1ULL << 10))
+		snprintf(buf, len, "%llu KiB", b >> 10);
+	else
+		snprintf(buf, len, "%llu B", b);
+	return buf;
+}
+
+static const char *
+fmt_set(hwloc_const_bitmap_t s, char *buf, size_t len)
+{
+	int n = hwloc_bitmap_list_snprintf(buf, len, s);
+
+	if (n >= (int)len && len > 4)
+		strcpy(buf + len - 4, "...");
+	return buf;
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void
+json_set(FILE *f, hwloc_const_bitmap_t s)
+{
+	char *str = NULL;
+
+	if (hwloc_bitmap_list_asprintf(&str, s) < 0 || str == NULL) {
+		fputs("null", f);
+		return;
+	}
+	json_str(f, str);
+	free(str);
+}
+
+static int
+nobjs(const struct hb_topology *t, hwloc_obj_type_t type)
+{
+	return hwloc_get_nbobjs_by_type(t->topo, type);
+}
+
+static int
+l3_of(const struct hb_topology *t, int pu)
+{
+	hwloc_obj_t o = hb_topology_pu(t, pu);
+	hwloc_obj_t a = o != NULL ? hwloc_get_ancestor_obj_by_type(t->topo,
+	    HWLOC_OBJ_L3CACHE, o) : NULL;
+
+	return a != NULL ? (int)a->logical_index : -1;
+}
+
+static const char *
+cache_name(hwloc_obj_t o, char *buf, size_t len)
+{
+	hwloc_obj_type_snprintf(buf, len, o, 0);
+	return buf;
+}
+
+/*
+ * Caches: one entry per cache depth, with its distinct (size, PUs each)
+ * variants (hybrid parts have two kinds of L2).
+ */
+#define	MAX_VARIANTS	4
+struct cache_level {
+	char		name[16];
+	int		count;
+	unsigned	nvar;
+	struct {
+		unsigned long long size;
+		int	pus;
+		int	count;
+	} var[MAX_VARIANTS];
+};
+
+static unsigned
+collect_caches(const struct hb_topology *t, struct cache_level *cl,
+    unsigned max)
+{
+	int depth = hwloc_topology_get_depth(t->topo);
+	unsigned n = 0;
+
+	for (int d = 0; d < depth && n < max; d++) {
+		hwloc_obj_type_t type = hwloc_get_depth_type(t->topo, d);
+		struct cache_level *c;
+
+		if (!hwloc_obj_type_is_cache(type))
+			continue;
+		c = &cl[n++];
+		memset(c, 0, sizeof(*c));
+		c->count = hwloc_get_nbobjs_by_depth(t->topo, d);
+		for (int i = 0; i < c->count; i++) {
+			hwloc_obj_t o = hwloc_get_obj_by_depth(t->topo, d,
+			    (unsigned)i);
+			unsigned long long sz = o->attr->cache.size;
+			int pus = hwloc_bitmap_weight(o->cpuset);
+			unsigned v;
+
+			if (i == 0)
+				cache_name(o, c->name, sizeof(c->name));
+			for (v = 0; v < c->nvar; v++)
+				if (c->var[v].size == sz && c->var[v].pus == pus)
+					break;
+			if (v == c->nvar) {
+				if (c->nvar == MAX_VARIANTS)
+					continue;
+				c->nvar++;
+				c->var[v].size = sz;
+				c->var[v].pus = pus;
+			}
+			c->var[v].count++;
+		}
+	}
+	return n;
+}
+
+/* The latency distance matrix between NUMA nodes, or NULL. */
+static struct hwloc_distances_s *
+get_distances(const struct hb_topology *t)
+{
+	struct hwloc_distances_s *d = NULL;
+	unsigned nr = 1;
+
+	if (hwloc_distances_get_by_type(t->topo, HWLOC_OBJ_NUMANODE, &nr, &d,
+	    HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) != 0 || nr == 0)
+		return NULL;
+	return d;
+}
+
+/*
+ * Text output.
+ */
+
+static void
+print_machine(const struct hb_topology *t)
+{
+	hwloc_obj_t root = hwloc_get_root_obj(t->topo);
+	struct cache_level cl[16];
+	unsigned ncl = collect_caches(t, cl, 16);
+	int nn = nobjs(t, HWLOC_OBJ_NUMANODE);
+	struct hwloc_distances_s *d;
+	char sum[160], b1[256], b2[64];
+	int complete = hwloc_bitmap_weight(root->complete_cpuset);
+	int online = hwloc_bitmap_weight(root->cpuset);
+
+	hb_topology_summary(t, sum, sizeof(sum));
+	if (t->thissystem)
+		printf("topology    this machine\n");
+	else
+		printf("topology    %s (planning only: not this machine, "
+		    "nothing is bound or allocated)\n", t->source);
+	printf("machine     %s", sum);
+	if (complete != online) {
+		hwloc_bitmap_t off = hwloc_bitmap_alloc();
+
+		if (off != NULL) {
+			hwloc_bitmap_andnot(off, root->complete_cpuset,
+			    root->cpuset);
+			printf("; %d PUs offline (%s)", complete - online,
+			    fmt_set(off, b1, sizeof(b1)));
+			hwloc_bitmap_free(off);
+		}
+	}
+	if (hwloc_bitmap_weight(t->usable) != online)
+		printf("; %d allowed (%s)", hwloc_bitmap_weight(t->usable),
+		    fmt_set(t->usable, b1, sizeof(b1)));
+	printf("\n");
+
+	for (unsigned i = 0; i < ncl; i++) {
+		printf("%s%-4s", i == 0 ? "caches      " : "            ",
+		    cl[i].name);
+		if (cl[i].nvar > 1)
+			printf(" %d:", cl[i].count);
+		for (unsigned v = 0; v < cl[i].nvar; v++)
+			printf("%s%3d x %s, %d PU%s each",
+			    v == 0 ? " " : "; ", cl[i].var[v].count,
+			    fmt_size(cl[i].var[v].size, b2, sizeof(b2)),
+			    cl[i].var[v].pus, cl[i].var[v].pus == 1 ? "" : "s");
+		printf("\n");
+	}
+
+	for (int i = 0; i < nn; i++) {
+		hwloc_obj_t o = hwloc_get_obj_by_type(t->topo,
+		    HWLOC_OBJ_NUMANODE, (unsigned)i);
+		hwloc_obj_t pk = o->cpuset != NULL && !hwloc_bitmap_iszero(
+		    o->cpuset) ? hwloc_get_obj_covering_cpuset(t->topo,
+		    o->cpuset) : NULL;
+
+		while (pk != NULL && pk->type != HWLOC_OBJ_PACKAGE)
+			pk = pk->parent;
+		printf("%s P#%-3u PUs %s", i == 0 ? "NUMA nodes  node" :
+		    "            node", o->os_index,
+		    fmt_set(o->cpuset, b1, sizeof(b1)));
+		if (pk != NULL)
+			printf(", package %u", pk->logical_index);
+		if (o->attr->numanode.local_memory > 0)
+			printf(", %s", fmt_size(o->attr->numanode.local_memory,
+			    b2, sizeof(b2)));
+		printf("\n");
+	}
+
+	d = get_distances(t);
+	if (d != NULL && d->nbobjs > 1 && d->nbobjs <= 16) {
+		printf("distances   NUMA latency (relative, by node P#):\n"
+		    "            %5s", "");
+		for (unsigned j = 0; j < d->nbobjs; j++)
+			printf(" %4u", d->objs[j]->os_index);
+		printf("\n");
+		for (unsigned i = 0; i < d->nbobjs; i++) {
+			printf("            %5u", d->objs[i]->os_index);
+			for (unsigned j = 0; j < d->nbobjs; j++)
+				printf(" %4llu", (unsigned long long)
+				    d->values[i * d->nbobjs + j]);
+			printf("\n");
+		}
+	} else if (d != NULL && d->nbobjs > 16) {
+		printf("distances   NUMA latency matrix %ux%u (see --json or "
+		    "lstopo --distances)\n", d->nbobjs, d->nbobjs);
+	}
+	if (d != NULL)
+		hwloc_distances_release(t->topo, d);
+
+	if (t->nkinds >= 2) {
+		hwloc_bitmap_t s = hwloc_bitmap_alloc();
+
+		for (unsigned k = 0; k < t->nkinds && s != NULL; k++) {
+			int eff = -1;
+			unsigned ni = 0;
+			struct hwloc_info_s *inf = NULL;
+
+			if (hwloc_cpukinds_get_info(t->topo, k, s, &eff, &ni,
+			    &inf, 0) != 0)
+				continue;
+			printf("%s%-9s PUs %s, efficiency %d",
+			    k == 0 ? "CPU kinds   " : "            ",
+			    t->kinds[k], fmt_set(s, b1, sizeof(b1)), eff);
+			for (unsigned j = 0; j < ni; j++)
+				printf(", %s %s", inf[j].name, inf[j].value);
+			printf("\n");
+		}
+		hwloc_bitmap_free(s);
+	}
+}
+
+static void
+node_str(int n, char *buf, size_t len)
+{
+	if (n < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%d", n);
+}
+
+static void
+print_vcpus(const struct hb_topology *t, const struct hb_placement *pl,
+    const struct topo_opts *o)
+{
+	bool kinds = t->nkinds >= 2;
+	char pb[16], ab[16];
+
+	printf("\nvCPUs       %u selected (%s%s), in hwloc tree order\n",
+	    t->nvcpus, o->cpus != NULL ? "--cpus " : "every allowed PU",
+	    o->cpus != NULL ? o->cpus : "");
+	if (o->no_smt)
+		printf("            --no-smt: one PU per core\n");
+	printf("            PU: OS index (P#); core, pack, L3: logical (L#); "
+	    "node: P#;\n            planned/measured: node (P#) of the vCPU's "
+	    "IPI state\n");
+
+	if (o->verbose || t->nvcpus <= 32) {
+		printf("  %5s %5s %5s %5s %4s %4s %s%7s %8s\n", "vCPU", "PU",
+		    "core", "pack", "L3", "node", kinds ? "kind       " : "",
+		    "planned", "measured");
+		for (unsigned i = 0; i < t->nvcpus; i++) {
+			const struct hb_vcpu *v = &t->vcpus[i];
+
+			node_str(pl->planned_node[i], pb, sizeof(pb));
+			node_str(pl->actual_node[i], ab, sizeof(ab));
+			printf("  %5u %5d %5d %5d %4d %4d ", v->index, v->pu,
+			    v->core, v->package, l3_of(t, v->pu), v->node);
+			if (kinds)
+				printf("%-10s ", v->kind ? v->kind : "-");
+			printf("%7s %8s\n", pb, t->thissystem ? ab : "n/a");
+		}
+		return;
+	}
+
+	/* Runs of vCPUs that share package, L3, node, kind and placement. */
+	printf("  %-9s %-21s %-11s %4s %4s %4s %s%7s %8s\n", "vCPUs", "PUs",
+	    "cores", "pack", "L3", "node", kinds ? "kind       " : "",
+	    "planned", "measured");
+	hwloc_bitmap_t pus = hwloc_bitmap_alloc();
+	hwloc_bitmap_t cores = hwloc_bitmap_alloc();
+	for (unsigned i = 0; i < t->nvcpus && pus != NULL && cores != NULL;) {
+		const struct hb_vcpu *v = &t->vcpus[i];
+		int l3 = l3_of(t, v->pu);
+		unsigned j = i;
+		char r[24], b1[64], b2[64];
+
+		hwloc_bitmap_zero(pus);
+		hwloc_bitmap_zero(cores);
+		for (; j < t->nvcpus; j++) {
+			const struct hb_vcpu *w = &t->vcpus[j];
+
+			if (w->package != v->package || w->node != v->node ||
+			    l3_of(t, w->pu) != l3 || w->kind != v->kind ||
+			    pl->planned_node[j] != pl->planned_node[i] ||
+			    pl->actual_node[j] != pl->actual_node[i])
+				break;
+			hwloc_bitmap_set(pus, (unsigned)w->pu);
+			if (w->core >= 0)
+				hwloc_bitmap_set(cores, (unsigned)w->core);
+		}
+		if (j - i == 1)
+			snprintf(r, sizeof(r), "%u", i);
+		else
+			snprintf(r, sizeof(r), "%u-%u", i, j - 1);
+		node_str(pl->planned_node[i], pb, sizeof(pb));
+		node_str(pl->actual_node[i], ab, sizeof(ab));
+		printf("  %-9s %-21s %-11s %4d %4d %4d ", r,
+		    fmt_set(pus, b1, sizeof(b1)),
+		    hwloc_bitmap_iszero(cores) ? "-" :
+		    fmt_set(cores, b2, sizeof(b2)), v->package, l3, v->node);
+		if (kinds)
+			printf("%-10s ", v->kind ? v->kind : "-");
+		printf("%7s %8s\n", pb, t->thissystem ? ab : "n/a");
+		i = j;
+	}
+	hwloc_bitmap_free(pus);
+	hwloc_bitmap_free(cores);
+}
+
+static void
+print_pairs(unsigned long npairs, const unsigned long *counts,
+    unsigned long same)
+{
+	bool first = true;
+
+	printf("\npairs       %lu unordered vCPU pairs by deepest shared level:",
+	    npairs);
+	for (unsigned c = 0; c < HB_PAIR_NCLASSES; c++) {
+		if (counts[c] == 0)
+			continue;
+		printf("%s %s %lu", first ? "" : ",",
+		    hb_pair_class_name((enum hb_pair_class)c), counts[c]);
+		first = false;
+	}
+	if (first)
+		printf(" none (one vCPU)");
+	printf("\n            same NUMA node: %lu, different: %lu\n", same,
+	    npairs - same);
+}
+
+static void
+print_placement(const struct hb_topology *t, const struct hb_placement *pl)
+{
+	unsigned bad = hb_placement_mismatches(pl), unknown = 0;
+
+	for (unsigned i = 0; i < pl->n; i++)
+		unknown += pl->actual_node[i] < 0;
+	printf("placement   %s", hb_policy_name(pl->policy));
+	switch (pl->policy) {
+	case HB_PLACE_LOCAL:
+		printf(": each vCPU's state on its own NUMA node");
+		break;
+	case HB_PLACE_SINGLE:
+		printf(": one array on the allocating thread's node (the "
+		    "seed's way)");
+		break;
+	case HB_PLACE_INTERLEAVE:
+		printf(": vCPU states round-robin over the NUMA nodes");
+		break;
+	case HB_PLACE_REMOTE:
+		printf(": each vCPU's state on the node farthest from it");
+		break;
+	default:
+		break;
+	}
+	printf("\n");
+	if (pl->note != NULL)
+		printf("            note: %s\n", pl->note);
+	if (!t->thissystem) {
+		printf("            planned only (planning topology): nothing "
+		    "allocated\n");
+		return;
+	}
+	printf("            %u slot%s of %zu bytes in %u arena%s, %s; "
+	    "measured after first touch: ", pl->n, pl->n == 1 ? "" : "s",
+	    (size_t)IPI_PERCPU_SIZE, pl->narenas, pl->narenas == 1 ? "" : "s",
+	    pl->bound ? "bound with hwloc_alloc_membind(BIND, STRICT)" :
+	    "not bound (first touch)");
+	if (bad == 0 && unknown == 0)
+		printf("every state on its planned node\n");
+	else
+		printf("%u on another node than planned, %u unknown\n", bad,
+		    unknown);
+	if (bad > 0)
+		fprintf(stderr, "ipibench topo: WARNING: %u of %u vCPU states "
+		    "are NOT on the node that placement %s planned (see the "
+		    "'measured' column)\n", bad, pl->n,
+		    hb_policy_name(pl->policy));
+}
+
+/*
+ * JSON output.
+ */
+
+static void
+print_json(const struct hb_topology *t, const struct hb_placement *pl,
+    const struct topo_opts *o, unsigned long npairs,
+    const unsigned long *counts, unsigned long same)
+{
+	hwloc_obj_t root = hwloc_get_root_obj(t->topo);
+	struct cache_level cl[16];
+	unsigned ncl = collect_caches(t, cl, 16);
+	int nn = nobjs(t, HWLOC_OBJ_NUMANODE);
+	struct hwloc_distances_s *d;
+	FILE *f = stdout;
+
+	fprintf(f, "{\n  \"source\": ");
+	json_str(f, t->source);
+	fprintf(f, ",\n  \"thissystem\": %s,\n", t->thissystem ? "true" :
+	    "false");
+	fprintf(f, "  \"packages\": %d,\n  \"cores\": %d,\n  \"pus\": %d,\n",
+	    nobjs(t, HWLOC_OBJ_PACKAGE), nobjs(t, HWLOC_OBJ_CORE),
+	    nobjs(t, HWLOC_OBJ_PU));
+	fprintf(f, "  \"pus_online\": %d,\n  \"pus_complete\": %d,\n"
+	    "  \"pus_usable\": %d,\n", hwloc_bitmap_weight(root->cpuset),
+	    hwloc_bitmap_weight(root->complete_cpuset),
+	    hwloc_bitmap_weight(t->usable));
+	fprintf(f, "  \"usable_cpuset\": ");
+	json_set(f, t->usable);
+	fprintf(f, ",\n  \"numa_nodes\": %d,\n  \"nodes\": [", nn);
+	for (int i = 0; i < nn; i++) {
+		hwloc_obj_t n = hwloc_get_obj_by_type(t->topo,
+		    HWLOC_OBJ_NUMANODE, (unsigned)i);
+
+		fprintf(f, "%s\n    {\"os_index\": %u, \"logical_index\": %u, "
+		    "\"cpuset\": ", i ? "," : "", n->os_index,
+		    n->logical_index);
+		json_set(f, n->cpuset);
+		fprintf(f, ", \"local_memory\": %llu}", (unsigned long long)
+		    n->attr->numanode.local_memory);
+	}
+	fprintf(f, "\n  ],\n  \"caches\": [");
+	for (unsigned i = 0; i < ncl; i++) {
+		fprintf(f, "%s\n    {\"type\": ", i ? "," : "");
+		json_str(f, cl[i].name);
+		fprintf(f, ", \"count\": %d, \"variants\": [", cl[i].count);
+		for (unsigned v = 0; v < cl[i].nvar; v++)
+			fprintf(f, "%s{\"count\": %d, \"size\": %llu, "
+			    "\"pus_each\": %d}", v ? ", " : "",
+			    cl[i].var[v].count, cl[i].var[v].size,
+			    cl[i].var[v].pus);
+		fprintf(f, "]}");
+	}
+	fprintf(f, "\n  ],\n  \"distances\": ");
+	d = get_distances(t);
+	if (d == NULL) {
+		fprintf(f, "null");
+	} else {
+		fprintf(f, "{\"nodes\": [");
+		for (unsigned i = 0; i < d->nbobjs; i++)
+			fprintf(f, "%s%u", i ? ", " : "", d->objs[i]->os_index);
+		fprintf(f, "], \"latency\": [");
+		for (unsigned i = 0; i < d->nbobjs; i++) {
+			fprintf(f, "%s[", i ? ", " : "");
+			for (unsigned j = 0; j < d->nbobjs; j++)
+				fprintf(f, "%s%llu", j ? ", " : "",
+				    (unsigned long long)
+				    d->values[i * d->nbobjs + j]);
+			fprintf(f, "]");
+		}
+		fprintf(f, "]}");
+		hwloc_distances_release(t->topo, d);
+	}
+	fprintf(f, ",\n  \"cpu_kinds\": [");
+	if (t->nkinds >= 2) {
+		hwloc_bitmap_t s = hwloc_bitmap_alloc();
+
+		for (unsigned k = 0; k < t->nkinds && s != NULL; k++) {
+			int eff = -1;
+			unsigned ni = 0;
+			struct hwloc_info_s *inf = NULL;
+
+			if (hwloc_cpukinds_get_info(t->topo, k, s, &eff, &ni,
+			    &inf, 0) != 0)
+				continue;
+			fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
+			json_str(f, t->kinds[k]);
+			fprintf(f, ", \"efficiency\": %d, \"cpuset\": ", eff);
+			json_set(f, s);
+			fprintf(f, ", \"infos\": {");
+			for (unsigned j = 0; j < ni; j++) {
+				fprintf(f, "%s", j ? ", " : "");
+				json_str(f, inf[j].name);
+				fprintf(f, ": ");
+				json_str(f, inf[j].value);
+			}
+			fprintf(f, "}}");
+		}
+		hwloc_bitmap_free(s);
+		fprintf(f, "\n  ");
+	}
+	fprintf(f, "],\n  \"selection\": {\"cpus\": ");
+	json_str(f, o->cpus);
+	fprintf(f, ", \"no_smt\": %s},\n", o->no_smt ? "true" : "false");
+	fprintf(f, "  \"vcpus\": [");
+	for (unsigned i = 0; i < t->nvcpus; i++) {
+		const struct hb_vcpu *v = &t->vcpus[i];
+
+		fprintf(f, "%s\n    {\"index\": %u, \"pu\": %d, "
+		    "\"pu_logical\": %d, \"core\": %d, \"package\": %d, "
+		    "\"l3\": %d, \"node\": %d, \"kind\": ", i ? "," : "",
+		    v->index, v->pu, v->pu_logical, v->core, v->package,
+		    l3_of(t, v->pu), v->node);
+		json_str(f, v->kind);
+		fprintf(f, ", \"state_node_planned\": %d, "
+		    "\"state_node_measured\": ", pl->planned_node[i]);
+		if (pl->actual_node[i] >= 0)
+			fprintf(f, "%d}", pl->actual_node[i]);
+		else
+			fprintf(f, "null}");
+	}
+	fprintf(f, "\n  ],\n  \"pairs\": %lu,\n  \"same_numa_pairs\": %lu,\n"
+	    "  \"pair_classes\": {", npairs, same);
+	for (unsigned c = 0; c < HB_PAIR_NCLASSES; c++)
+		fprintf(f, "%s\"%s\": %lu", c ? ", " : "",
+		    hb_pair_class_name((enum hb_pair_class)c), counts[c]);
+	fprintf(f, "},\n  \"placement\": {\"policy\": ");
+	json_str(f, hb_policy_name(pl->policy));
+	fprintf(f, ", \"note\": ");
+	json_str(f, pl->note);
+	fprintf(f, ", \"allocated\": %s, \"bound\": %s, "
+	    "\"membind_denied\": %s, \"arenas\": %u, \"slot_size\": %zu, "
+	    "\"mismatches\": %u}\n}\n",
+	    t->thissystem ? "true" : "false", pl->bound ? "true" : "false",
+	    pl->membind_denied ? "true" : "false", pl->narenas,
+	    (size_t)IPI_PERCPU_SIZE, hb_placement_mismatches(pl));
+}
+
+int
+cmd_topo(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "topology",	required_argument, NULL, 't' },
+		{ "cpus",	required_argument, NULL, 'c' },
+		{ "no-smt",	no_argument,	   NULL, 'S' },
+		{ "placement",	required_argument, NULL, 'p' },
+		{ "json",	no_argument,	   NULL, 'J' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct topo_opts o = { .policy = HB_PLACE_LOCAL };
+	struct hb_topology *t = NULL;
+	struct hb_placement *pl = NULL;
+	unsigned long counts[HB_PAIR_NCLASSES], same, npairs;
+	char err[512];
+	int c;
+
+	optind = 0;	/* GNU: start afresh */
+	opterr = 0;	/* our own messages, naming the option */
+	while ((c = getopt_long(argc, argv, ":t:c:p:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			o.topology = optarg;
+			break;
+		case 'c':
+			o.cpus = optarg;
+			break;
+		case 'S':
+			o.no_smt = true;
+			break;
+		case 'p':
+			if (hb_policy_parse(optarg, &o.policy) != 0) {
+				fprintf(stderr, "ipibench topo: --placement "
+				    "'%s': unknown policy (expected local, "
+				    "single, interleave or remote)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'J':
+			o.json = true;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'h':
+			topo_usage(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "ipibench topo: option '%s' needs a "
+			    "value (see --help)\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "ipibench topo: unknown option '%s' "
+			    "(see --help)\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ipibench topo: unexpected argument '%s' (topo "
+		    "takes options only; see --help)\n", argv[optind]);
+		return 2;
+	}
+
+	if (hb_topology_open(o.topology, &t, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ipibench topo: %s\n", err);
+		return 2;
+	}
+	if (hb_topology_select(t, o.cpus, o.no_smt, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ipibench topo: %s\n", err);
+		hb_topology_close(t);
+		return 2;
+	}
+	if (hb_placement_create(t, o.policy, &pl, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ipibench topo: %s\n", err);
+		hb_topology_close(t);
+		return 1;
+	}
+	npairs = hb_topology_pair_counts(t, counts, &same);
+
+	if (o.json) {
+		print_json(t, pl, &o, npairs, counts, same);
+		if (hb_placement_mismatches(pl) > 0)
+			fprintf(stderr, "ipibench topo: WARNING: %u of %u vCPU "
+			    "states are NOT on the node that placement %s "
+			    "planned\n", hb_placement_mismatches(pl), pl->n,
+			    hb_policy_name(pl->policy));
+	} else {
+		print_machine(t);
+		print_vcpus(t, pl, &o);
+		print_pairs(npairs, counts, same);
+		print_placement(t, pl);
+	}
+	hb_placement_destroy(pl);
+	hb_topology_close(t);
+	return 0;
+}
