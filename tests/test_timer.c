@@ -1,0 +1,81 @@
+/*
+ * test_timer.c: the timer is monotone, its calibration agrees with
+ * CLOCK_MONOTONIC, and it says what it is (harness/timer.c).
+ *
+ * No timed assertions: the agreement bound is generous (5%) and is about
+ * the conversion, not about how fast anything runs.
+ */
+#include <criterion/criterion.h>
+
+#include <string.h>
+#include <time.h>
+
+#include "harness/timer.h"
+
+Test(timer, info, .timeout = 10)
+{
+	hb_timer_init();
+	hb_timer_init();	/* idempotent */
+	const struct hb_timer_info *t = hb_timer();
+
+	cr_assert_not_null(t);
+	cr_assert_not_null(t->source);
+	cr_expect(strcmp(t->source, "tsc") == 0 ||
+	    strcmp(t->source, "clock_monotonic") == 0, "source %s", t->source);
+	cr_expect_eq(t->tsc, strcmp(t->source, "tsc") == 0);
+	cr_expect_gt(t->ghz, 0.0);
+	if (!t->tsc)
+		cr_expect_eq(t->ghz, 1.0);
+	else
+		cr_expect(t->invariant, "the TSC is used only when invariant");
+	cr_expect_geq(t->overhead_ns, 0.0);
+	cr_expect_lt(t->overhead_ns, 1e6, "a timer pair costs %g ns?",
+	    t->overhead_ns);
+	cr_log_info("timer: %s, %.4f ticks/ns, invariant %d, pair %.1f ns",
+	    t->source, t->ghz, t->invariant, t->overhead_ns);
+}
+
+Test(timer, monotone, .timeout = 10)
+{
+	hb_timer_init();
+	uint64_t prev = hb_now();
+
+	for (unsigned i = 0; i < 1000000; i++) {
+		uint64_t now = hb_now();
+		cr_assert_geq(now, prev, "went back at read %u", i);
+		prev = now;
+	}
+}
+
+Test(timer, agrees_with_clock_monotonic, .timeout = 20)
+{
+	hb_timer_init();
+	struct timespec ts = { 0, 100000000 };	/* 100 ms */
+	uint64_t m0 = hb_mono_ns();
+	uint64_t t0 = hb_now();
+
+	while (nanosleep(&ts, &ts) != 0)
+		continue;
+	uint64_t t1 = hb_now();
+	uint64_t m1 = hb_mono_ns();
+	double tns = hb_ticks_to_ns(t1 - t0);
+	double mns = (double)(m1 - m0);
+
+	/* The timer's interval lies inside the monotonic one, give or take
+	 * 5% of it (calibration error is far smaller; this only catches a
+	 * wrong conversion). */
+	cr_expect_gt(mns, 99e6);
+	cr_expect(tns > 0.95 * mns && tns < mns * 1.05,
+	    "timer says %.0f ns, CLOCK_MONOTONIC %.0f ns", tns, mns);
+}
+
+Test(timer, ticks_to_ns_linear, .timeout = 10)
+{
+	hb_timer_init();
+	const struct hb_timer_info *t = hb_timer();
+
+	cr_expect_eq(hb_ticks_to_ns(0), 0.0);
+	cr_expect_float_eq(hb_ticks_to_ns(1000000), 1000000 / t->ghz, 1e-3);
+	cr_expect_float_eq(hb_ticks_to_ns(2000000),
+	    2 * hb_ticks_to_ns(1000000), 1e-3);
+}
