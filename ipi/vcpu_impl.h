@@ -1,0 +1,64 @@
+/*
+ * vcpu_impl.h: struct cpu_info, private to the port (vcpu.c, ipi.c).
+ *
+ * Backends do not include this: they reach what they need through
+ * backend.h (vcpu_has_work, vcpu_backend_word, vcpu_backend_fd).  Nothing
+ * outside ipi/ may include it; harness and workloads see struct cpu_info
+ * as opaque (vcpu.h).
+ */
+#ifndef IPI_VCPU_IMPL_H
+#define IPI_VCPU_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vcpu.h"
+
+#define	IPL_NONE	0		/* interrupts taken */
+#define	IPL_HIGH	1		/* splhigh(): none taken */
+
+/*
+ * One vCPU.  Who writes what:
+ *   (s) ipi_machine_start before the thread exists; read-only after
+ *   (o) only the vCPU's own thread (others may read: atomics)
+ *   (j) under ci_job_lock
+ *   (a) any thread, atomically
+ */
+struct cpu_info {
+	cpuid_t		ci_index;	/* (s) cpu_index() */
+	int		ci_pu;		/* (s) PU it is pinned to */
+	int		ci_node;	/* (s) NUMA node, as given */
+	struct ipi_percpu *ci_ipi;	/* (s) mailbox + pending words */
+	bool		ci_ipi_owned;	/* (s) ci_ipi allocated by the runtime */
+	pthread_t	ci_thread;	/* (s) */
+	pid_t		ci_tid;		/* (o) set before it reports ready */
+
+	/* Interrupt masking: taken only when both are clear. */
+	_Atomic int	ci_ipl;		/* (o) splhigh/splx level */
+	_Atomic bool	ci_intr_blocked; /* (a) vcpu_intr_block/unblock */
+
+	/* The seed's ipi_mboxfull_ev, per CPU: only this vCPU adds to it. */
+	_Atomic uint64_t ci_mboxfull_ev;	/* (o) */
+
+	/* The job slot (vcpu_post/vcpu_join). */
+	pthread_mutex_t	ci_job_lock;
+	pthread_cond_t	ci_job_cv;	/* job done, or slot free */
+	void		(*ci_job_fn)(void *);	/* (j) */
+	void *		ci_job_arg;		/* (j) */
+	_Atomic bool	ci_job_posted;	/* (j, read (a)) posted, unfinished */
+
+	_Atomic bool	ci_stop;	/* (a) ipi_machine_stop asks to exit */
+
+	/* Start-up report (under the start lock of vcpu.c). */
+	int		ci_start;	/* 0 pending, 1 ready, -1 failed */
+	char		ci_err[256];	/* why it failed */
+
+	/* The backend's, on a line of its own: kickers write it. */
+	_Alignas(CACHE_LINE_SIZE) _Atomic unsigned ci_backend_word;
+	int		ci_backend_fd;
+};
+
+#endif /* IPI_VCPU_IMPL_H */
