@@ -167,6 +167,8 @@ intr_take(struct cpu_info *ci)
 
 /*
  * vcpu_bind_default: pin the calling thread to PU pu and read it back.
+ * => pu must be in the affinity the thread inherited (the creating
+ *    thread's: the process's allowed set, narrowed by taskset or not).
  * => Returns 0, or -1 with "cannot bind to PU N: why" in err.
  */
 static int
@@ -204,6 +206,15 @@ vcpu_bind_default(void *ctx, unsigned idx, int pu, char *err, size_t errlen)
 			break;		/* cannot tell; no hint */
 		nbits *= 2;
 	}
+	/*
+	 * Respect the affinity the process was given (taskset, cgroups):
+	 * a PU outside it is refused even where the kernel would allow it.
+	 */
+	if (!in_allowed) {
+		snprintf(err, errlen, "cannot bind to PU %d: %s (PU not in "
+		    "this process's allowed set)", pu, strerror(EINVAL));
+		goto out;
+	}
 	sz = CPU_ALLOC_SIZE(nbits);
 	want = CPU_ALLOC(nbits);
 	got = CPU_ALLOC(nbits);
@@ -214,9 +225,8 @@ vcpu_bind_default(void *ctx, unsigned idx, int pu, char *err, size_t errlen)
 	CPU_ZERO_S(sz, want);
 	CPU_SET_S((size_t)pu, sz, want);
 	if ((rc = pthread_setaffinity_np(pthread_self(), sz, want)) != 0) {
-		snprintf(err, errlen, "cannot bind to PU %d: %s%s", pu,
-		    strerror(rc), in_allowed ? "" :
-		    " (PU not in this process's allowed set)");
+		snprintf(err, errlen, "cannot bind to PU %d: %s", pu,
+		    strerror(rc));
 		goto out;
 	}
 	CPU_ZERO_S(sz, got);
