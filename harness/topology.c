@@ -112,9 +112,14 @@ load_this_machine(struct hb_topology *t, char *err, size_t errlen)
 		seterr(err, errlen, "this machine: out of memory");
 		return -1;
 	}
+	/*
+	 * The main thread's mask (its tid is the pid): what the process
+	 * was started with.  Not the union over threads, which vCPU
+	 * threads or a library's helpers may have widened or narrowed.
+	 */
 	if (t->thissystem &&
-	    hwloc_get_cpubind(t->topo, aff, HWLOC_CPUBIND_PROCESS) == 0 &&
-	    !hwloc_bitmap_iszero(aff))
+	    hwloc_get_proc_cpubind(t->topo, getpid(), aff,
+	    HWLOC_CPUBIND_THREAD) == 0 && !hwloc_bitmap_iszero(aff))
 		hwloc_bitmap_and(t->usable, t->usable, aff);
 	hwloc_bitmap_free(aff);
 	return 0;
