@@ -95,6 +95,8 @@ fmt_size(unsigned long long b, char *buf, size_t len)
 {
 	if (b >= (1ULL << 30) && b % (1ULL << 30) == 0)
 		snprintf(buf, len, "%llu GiB", b >> 30);
+	else if (b >= (10ULL << 30))
+		snprintf(buf, len, "%.0f GiB", (double)b / (1 << 30));
 	else if (b >= (1ULL << 30))
 		snprintf(buf, len, "%.1f GiB", (double)b / (1 << 30));
 	else if (b >= (1ULL << 20) && b % (1ULL << 20) == 0)
@@ -498,8 +500,9 @@ print_placement(const struct hb_topology *t, const struct hb_placement *pl)
 		    "allocated\n");
 		return;
 	}
-	printf("            %u slot%s of %zu bytes in %u arena%s, %s; "
-	    "measured after first touch: ", pl->n, pl->n == 1 ? "" : "s",
+	printf("            %u slot%s of %zu bytes in %u arena%s, %s\n"
+	    "            measured after first touch: ", pl->n,
+	    pl->n == 1 ? "" : "s",
 	    (size_t)IPI_PERCPU_SIZE, pl->narenas, pl->narenas == 1 ? "" : "s",
 	    pl->bound ? "bound with hwloc_alloc_membind(BIND, STRICT)" :
 	    "not bound (first touch)");
