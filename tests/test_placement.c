@@ -9,8 +9,14 @@
  * only the plan exists: it is checked against hwloc's objects and
  * distance matrix read here.
  */
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <numaif.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +302,53 @@ Test(placement, planning_remote_fallbacks, .timeout = 30)
 		}
 		hb_placement_destroy(pl);
 	}
+	hb_topology_close(t);
+}
+
+/*
+ * A container that denies the NUMA policy syscalls: mbind and
+ * set_mempolicy fail with EPERM (a seccomp filter, in this test's own
+ * process).  The STRICT allocation must fail, the fallback must say so,
+ * and the state must still be usable and measured where it landed.
+ */
+Test(placement, membind_denied, .timeout = 30)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mbind, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_set_mempolicy, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO |
+		    (EPERM & SECCOMP_RET_DATA)),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(f) / sizeof(f[0]),
+		.filter = f,
+	};
+	struct hb_topology *t = open_sel(NULL, NULL);
+	struct hb_placement *pl;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		cr_skip_test("seccomp unavailable: %s", strerror(errno));
+	cr_assert_eq(syscall(__NR_mbind, 0, 0, 0, 0, 0, 0), -1);
+	cr_assert_eq(errno, EPERM);
+
+	pl = place(t, HB_PLACE_LOCAL);
+	cr_expect(pl->membind_denied);
+	cr_expect(!pl->bound);
+	cr_assert_not_null(pl->note);
+	cr_expect(strstr(pl->note, "binding refused") != NULL &&
+	    strstr(pl->note, "first touch") != NULL, "%s", pl->note);
+	for (unsigned i = 0; i < pl->n; i++) {
+		cr_assert_not_null(pl->specs[i].state);
+		cr_expect_eq(pl->actual_node[i], kernel_node(pl->specs[i].state));
+		/* First touch from the node's PUs put it there. */
+		cr_expect_eq(pl->actual_node[i], pl->planned_node[i]);
+	}
+	cr_expect_eq(hb_placement_mismatches(pl), 0);
+	hb_placement_destroy(pl);
 	hb_topology_close(t);
 }
 
