@@ -60,7 +60,7 @@ struct hb_topology {
 	hwloc_bitmap_t	usable;		/* PUs that may be chosen: online,
 					 * allowed, and (this machine) in the
 					 * process's affinity mask */
-	hwloc_bitmap_t	selected;	/* PUs of vcpus (OS indexes) */
+	hwloc_bitmap_t	selected;	/* the PUs of vcpus (OS indexes) */
 	char **		kinds;		/* kind names, [nkinds]; NULL when
 					 * fewer than 2 kinds (not hybrid) */
 	unsigned	nkinds;
@@ -80,10 +80,15 @@ void	hb_topology_close(struct hb_topology *t);
 
 /*
  * hb_topology_select: choose the vCPUs.
- * => cpus NULL: every PU allowed to this process (this machine) or every
- *    online PU (a planning topology); else hwloc-calc syntax for OS
- *    indexes ("0-3,8") or logical objects ("core:0-7", "numa:1").
- * => no_smt: keep the first PU of each core.
+ * => cpus NULL: every PU allowed to this process (this machine: online,
+ *    in its cgroup and in the affinity mask it was started with) or every
+ *    online allowed PU (a planning topology); else hwloc-calc syntax,
+ *    items separated by commas or blanks: OS indexes ("0-3,8"), logical
+ *    objects ("core:0-7", "numa:1", "pack:0", "l3:2"), nested objects
+ *    ("pack:1.core:0-3"), "all".  A bare index after an object item
+ *    extends its list ("core:0,2").
+ * => vCPUs are numbered in tree order (PU logical index).
+ * => no_smt: keep the first selected PU (tree order) of each core.
  * => Offline or disallowed PUs are never chosen; naming one is an error.
  * => Returns 0, filling t->vcpus; or -1 with a message naming cpus.
  */
@@ -107,26 +112,31 @@ int	hb_topology_bind_thread(void *ctx, unsigned idx, int pu, char *err,
 
 /*
  * hb_pair_classify_obj: as hb_pair_classify, on two PU objects.
+ * => An instruction cache as common ancestor counts as the data or
+ *    unified cache above it; L4/L5 as group (topology.c says why).
+ * => a == b: core.  A NULL object: machine, same_numa false.
  */
 enum hb_pair_class hb_pair_classify_obj(hwloc_obj_t a, hwloc_obj_t b,
 	    bool *same_numa);
 
 /*
- * hb_topology_pu: the PU object with OS index pu, or NULL when the
- * topology has none (offline PUs have none either).
+ * hb_topology_pu: the PU object with OS index pu.
+ * => NULL when the topology has none (offline PUs have none either).
  */
 hwloc_obj_t hb_topology_pu(const struct hb_topology *t, int pu);
 
 /*
- * hb_topology_node_of: OS index of the first NUMA node in the nodeset
- * of PU pu; -1 when none.
+ * hb_topology_node_of: the NUMA node of PU pu.
+ * => OS index of the first node in the PU's nodeset; -1 when none.
  */
 int	hb_topology_node_of(const struct hb_topology *t, int pu);
 
 /*
  * hb_topology_pair_counts: count the unordered pairs of selected vCPUs
- * per class (counts[HB_PAIR_NCLASSES]) and those with equal nodesets.
- * => Returns the number of pairs, nvcpus * (nvcpus - 1) / 2.
+ * per class and those whose PUs have equal nodesets.
+ * => counts has HB_PAIR_NCLASSES entries; all are overwritten.
+ * => Returns the number of pairs, nvcpus * (nvcpus - 1) / 2 (0 and
+ *    zero counts if out of memory).
  */
 unsigned long hb_topology_pair_counts(const struct hb_topology *t,
 	    unsigned long *counts, unsigned long *same_numa);
