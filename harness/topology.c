@@ -242,6 +242,10 @@ hb_topology_open(const char *src, struct hb_topology **out, char *err,
 		return -1;
 	}
 	hwloc_topology_set_flags(t->topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
+	/* Keep instruction caches (hwloc drops them by default): an L1i
+	 * shared by two cores is worth showing; pair classes skip them. */
+	hwloc_topology_set_icache_types_filter(t->topo,
+	    HWLOC_TYPE_FILTER_KEEP_ALL);
 
 	if (src == NULL || src[0] == '\0') {
 		t->source = strdup("this machine");

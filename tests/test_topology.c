@@ -250,6 +250,12 @@ Test(topology, xml_counts_and_vcpus, .timeout = 120)
 	}
 }
 
+/*
+ * The reference is loaded without instruction caches (hwloc's default)
+ * while the code under test keeps them: agreeing also checks that an
+ * L1i shared by two cores (the Opteron's compute units) counts as the
+ * L2 above it.
+ */
 Test(topology, xml_pair_classes, .timeout = 300)
 {
 	for (unsigned c = 0; c < NCASES; c++) {
