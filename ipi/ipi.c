@@ -78,9 +78,10 @@
  *	not see the edge a fence + relaxed atomic makes, and would report
  *	races on every message.  So under -fsanitize=thread the fences stay
  *	and the atomic each fence guards also carries the order (MO_RELEASED
- *	is release, MO_ACQUIRED acquire, instead of relaxed).  This is no
- *	stronger than the fence for the edge TSan then checks, and it checks
- *	exactly the edges the protocol relies on.
+ *	is release, MO_ACQUIRED acquire, instead of relaxed).  Through that
+ *	atomic this is the edge the fence gives, so TSan checks exactly the
+ *	edges the protocol relies on; on x86 the instructions are the same
+ *	(a locked RMW either way).
  *
  *	One window the seed's orderings leave, noted and kept: when
  *	ipi_mark_pending() finds slot 0's bit already set it does not
@@ -102,10 +103,10 @@
  *	ipi_intrs[] is written under ipi_mngmt_lock and read by handlers
  *	without it: a handler reads slot N only after taking bit N, which was
  *	set (release) after the registration, and ipi_unregister clears slot
- *	N only after every CPU acked a message sent after its last pass.  Each mailbox slot is owned by
- *	whoever CASes it from NULL until its target loads the message and
- *	stores NULL back.  A message belongs to its sender again once
- *	ipi_wait() returned.
+ *	N only after every CPU acked a message sent after its last pass.
+ *	Each mailbox slot is owned by whoever CASes it from NULL until its
+ *	target loads the message and stores NULL back.  A message belongs to
+ *	its sender again once ipi_wait() returned.
  */
 
 #include <pthread.h>
@@ -159,6 +160,8 @@ static ipi_intr_t	ipi_intrs[IPI_MAXREG]
  * while it waits for every CPU's ack, would wait for ever for a vCPU
  * blocked on that lock.  So a vCPU spins on trylock with backoff, taking
  * interrupts between tries (as in put_msg); any other thread just locks.
+ * => Not with interrupts blocked on a vCPU (as a kernel adaptive mutex is
+ *    not for interrupt context).
  */
 static void
 mutex_enter(pthread_mutex_t *mtx)
@@ -184,8 +187,7 @@ mutex_exit(pthread_mutex_t *mtx)
 
 /*
  * Per-CPU mailbox for IPI messages: it is a single cache line storing up
- * to IPI_MSG_MAX messages.  This interface is built on top of the
- * synchronous IPIs.
+ * to IPI_MSG_MAX messages.
  *
  * ipi_mboxes[] -> the mailbox is in each vCPU's placed struct ipi_percpu
  * (vcpu.h), cpu_ipi_state(ci)->mbox; ipi_mbox_t and IPI_MSG_SLOTS are
@@ -299,7 +301,6 @@ ipi_unregister(unsigned ipi_id)
 	KASSERT(ipi_id != IPI_SYNCH_ID);
 	KASSERT(ipi_id < IPI_MAXREG);
 
-	/* Release the slot. */
 	mutex_enter(&ipi_mngmt_lock);
 	KASSERT(ipi_intrs[ipi_id].func != NULL);
 
@@ -324,6 +325,8 @@ ipi_unregister(unsigned ipi_id)
 	ipi_broadcast(&ipimsg, false);
 	ipi_wait(&ipimsg);
 	cpu_intr_poll();
+
+	/* Release the slot. */
 	ipi_intrs[ipi_id].func = NULL;
 	mutex_exit(&ipi_mngmt_lock);
 }
