@@ -1,0 +1,842 @@
+/*
+ * params.c: the parameters of a run, from configs/ (INI) and flags.
+ *
+ * One table, hb_param_table, says everything about a parameter: its INI
+ * section and key (also its --flag), its type and range, its default as
+ * text and one line of documentation.  Defaults, the INI loader, flags,
+ * hb_params_write (the config.ini a run records) and --help are all
+ * walks of that table, so they cannot disagree.
+ *
+ * Loading parses into a copy of the parameters and keeps it only if the
+ * whole file was good: a bad file changes nothing.  inih is given our
+ * own line reader so that every error can name its line (Debian builds
+ * inih without INI_HANDLER_LINENO), and so that a line longer than
+ * inih's buffer is an error rather than two half lines.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "../ipi/backend.h"
+#include "params.h"
+#include "placement.h"
+#include "workload.h"
+
+static int check_backends(const char *, char *, size_t);
+static int check_placements(const char *, char *, size_t);
+static int check_workloads(const char *, char *, size_t);
+static int check_orders(const char *, char *, size_t);
+
+#define	OFF(f)	offsetof(struct hb_params, f)
+
+const struct hb_param hb_param_table[] = {
+	/* [machine] */
+	{ "machine", "topology", HB_PT_STRING, OFF(topology), 0, 0, "",
+	    "hwloc XML file or synthetic description to plan on "
+	    "(empty: this machine)", NULL },
+	{ "machine", "cpus", HB_PT_STRING, OFF(cpus), 0, 0, "",
+	    "PUs to run vCPUs on, e.g. 0-3,8 (empty: every allowed PU)", NULL },
+	{ "machine", "no_smt", HB_PT_BOOL, OFF(no_smt), 0, 0, "false",
+	    "one vCPU per core (first PU of each core)", NULL },
+	{ "machine", "force", HB_PT_BOOL, OFF(force), 0, 0, "false",
+	    "run busypoll even with more vCPUs than cores (marked in results)",
+	    NULL },
+
+	/* [run] */
+	{ "run", "backends", HB_PT_STRING, OFF(backends), 0, 0,
+	    "busypoll,futex,eventfd",
+	    "delivery backends, comma-separated (empty: every backend)",
+	    check_backends },
+	{ "run", "placements", HB_PT_STRING, OFF(placements), 0, 0, "local",
+	    "placements of per-vCPU state: local,single,interleave,remote",
+	    check_placements },
+	{ "run", "workloads", HB_PT_STRING, OFF(workloads), 0, 0, "",
+	    "workloads and yardsticks, comma-separated (empty: every one)",
+	    check_workloads },
+	{ "run", "repetitions", HB_PT_UINT, OFF(repetitions), 1, 1000, "3",
+	    "Google Benchmark repetitions of each benchmark", NULL },
+	{ "run", "min_time", HB_PT_DOUBLE, OFF(min_time), 0.001, 3600, "0.2",
+	    "seconds each repetition runs at least", NULL },
+	{ "run", "batch", HB_PT_UINT, OFF(batch), 1, 10000000, "1000",
+	    "operations handed to the sender vCPU at a time", NULL },
+	{ "run", "timeout", HB_PT_UINT, OFF(timeout), 1, 86400, "30",
+	    "watchdog: seconds one batch may take before the run gives up",
+	    NULL },
+	{ "run", "yardsticks", HB_PT_BOOL, OFF(yardsticks), 0, 0, "true",
+	    "measure the yardsticks beside each backend's group", NULL },
+	{ "run", "perf", HB_PT_BOOL, OFF(perf), 0, 0, "true",
+	    "perf counters per benchmark where the kernel allows", NULL },
+
+	/* [unicast] */
+	{ "unicast", "matrix", HB_PT_BOOL, OFF(matrix), 0, 0, "false",
+	    "every ordered pair (heatmap), not one pair per class", NULL },
+
+	/* [multicast] */
+	{ "multicast", "fanout", HB_PT_ULIST, OFF(fanout), 1, 4096, "pow2",
+	    "targets k: list, pow2 or all (up to vCPUs - 1)", NULL },
+	{ "multicast", "orders", HB_PT_STRING, OFF(orders), 0, 0,
+	    "near,spread",
+	    "target orders: near (nearest first), spread (across packages)",
+	    check_orders },
+
+	/* [broadcast] */
+	{ "broadcast", "broadcast_n", HB_PT_ULIST, OFF(broadcast_n), 1, 4096,
+	    "pow2", "vCPUs taking part n: list, pow2 or all (from 2, up to "
+	    "every vCPU)", NULL },
+
+	/* [mboxfull] */
+	{ "mboxfull", "senders", HB_PT_ULIST, OFF(senders), 1, 4096, "pow2",
+	    "senders S: list, pow2 or all (up to vCPUs - 1)", NULL },
+	{ "mboxfull", "burst", HB_PT_ULIST, OFF(burst), 1, 4096, "1,8,16",
+	    "messages each sender keeps outstanding B (8 slots per mailbox)",
+	    NULL },
+	{ "mboxfull", "handler_ns", HB_PT_ULIST, OFF(handler_ns), 0, 1000000,
+	    "0,100,1000", "cost of the target's handler H, nanoseconds", NULL },
+
+	{ NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Name checks.
+ */
+
+/*
+ * check_list: every comma-separated item of value passes known(); else
+ * err names the first bad item and lists names[].
+ */
+static int
+check_list(const char *value, const char *what,
+    bool (*known)(const char *), const char *(*name_at)(unsigned),
+    char *err, size_t errlen)
+{
+	char item[64];
+	const char *p = value;
+
+	for (;;) {
+		const char *e = strchr(p, ',');
+		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		while (len > 0 && isspace((unsigned char)*p))
+			p++, len--;
+		while (len > 0 && isspace((unsigned char)p[len - 1]))
+			len--;
+		if (len == 0 || len >= sizeof(item)) {
+			seterr(err, errlen, "expected a comma-separated list "
+			    "of %s, got '%s' (an empty or overlong item)",
+			    what, value);
+			return -1;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (!known(item)) {
+			size_t o;
+
+			o = (size_t)snprintf(err, errlen,
+			    "unknown %s '%s' (expected:", what, item);
+			for (unsigned i = 0; name_at(i) != NULL; i++) {
+				if (o < errlen)
+					o += (size_t)snprintf(err + o, errlen - o,
+					    "%s %s", i > 0 ? "," : "",
+					    name_at(i));
+			}
+			if (o < errlen)
+				snprintf(err + o, errlen - o, ")");
+			return -1;
+		}
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+static bool
+backend_known(const char *s)
+{
+	return ipi_backend_lookup(s) != NULL;
+}
+
+static const char *
+backend_at(unsigned i)
+{
+	return ipi_backends[i] != NULL ? ipi_backends[i]->name : NULL;
+}
+
+static int
+check_backends(const char *value, char *err, size_t errlen)
+{
+	return check_list(value, "backend", backend_known, backend_at,
+	    err, errlen);
+}
+
+static bool
+placement_known(const char *s)
+{
+	enum hb_policy p;
+
+	return hb_policy_parse(s, &p) == 0;
+}
+
+static const char *
+placement_at(unsigned i)
+{
+	return i < HB_PLACE_NPOLICIES ? hb_policy_name((enum hb_policy)i) :
+	    NULL;
+}
+
+static int
+check_placements(const char *value, char *err, size_t errlen)
+{
+	return check_list(value, "placement", placement_known, placement_at,
+	    err, errlen);
+}
+
+static bool
+workload_known(const char *s)
+{
+	return hb_workload_lookup(s) != NULL;
+}
+
+static const char *
+workload_at(unsigned i)
+{
+	for (unsigned j = 0; hb_workloads[j] != NULL; j++)
+		if (j == i)
+			return hb_workloads[j]->name;
+	return NULL;
+}
+
+static int
+check_workloads(const char *value, char *err, size_t errlen)
+{
+	return check_list(value, "workload", workload_known, workload_at,
+	    err, errlen);
+}
+
+static const char *const order_names[] = { "near", "spread", NULL };
+
+static bool
+order_known(const char *s)
+{
+	for (unsigned i = 0; order_names[i] != NULL; i++)
+		if (strcmp(s, order_names[i]) == 0)
+			return true;
+	return false;
+}
+
+static const char *
+order_at(unsigned i)
+{
+	return i < 2 ? order_names[i] : NULL;
+}
+
+static int
+check_orders(const char *value, char *err, size_t errlen)
+{
+	return check_list(value, "order", order_known, order_at, err, errlen);
+}
+
+/*
+ * Values.
+ */
+
+static const struct hb_param *
+param_lookup(const char *key)
+{
+	char norm[64];
+	size_t i;
+
+	/* Flags may spell min_time as min-time. */
+	for (i = 0; key[i] != '\0' && i + 1 < sizeof(norm); i++)
+		norm[i] = key[i] == '-' ? '_' : key[i];
+	if (key[i] != '\0')
+		return NULL;
+	norm[i] = '\0';
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
+		if (strcmp(q->key, norm) == 0)
+			return q;
+	return NULL;
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "1", "on", NULL };
+	static const char *const no[] = { "false", "no", "0", "off", NULL };
+
+	for (unsigned i = 0; yes[i] != NULL; i++)
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = true, 0;
+	for (unsigned i = 0; no[i] != NULL; i++)
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = false, 0;
+	return -1;
+}
+
+/* parse_uint: a decimal unsigned in [min, max], nothing else. */
+static int
+parse_uint(const char *s, double min, double max, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (errno != 0 || *end != '\0' || (double)v < min || (double)v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_double(const char *s, double min, double max, double *out)
+{
+	double v;
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* parse_ulist: "pow2", "all" or "v1,v2,..." with each v in [min, max]. */
+static int
+parse_ulist(const char *s, double min, double max, struct hb_ulist *out)
+{
+	struct hb_ulist l;
+	char item[32];
+
+	memset(&l, 0, sizeof(l));
+	while (isspace((unsigned char)*s))
+		s++;
+	if (strcasecmp(s, "pow2") == 0) {
+		l.kind = HB_ULIST_POW2;
+		*out = l;
+		return 0;
+	}
+	if (strcasecmp(s, "all") == 0) {
+		l.kind = HB_ULIST_ALL;
+		*out = l;
+		return 0;
+	}
+	l.kind = HB_ULIST_VALUES;
+	for (const char *p = s;;) {
+		const char *e = strchr(p, ',');
+		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		if (len == 0 || len >= sizeof(item) || l.n == HB_ULIST_MAX)
+			return -1;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (parse_uint(item, min, max, &l.v[l.n]) != 0)
+			return -1;
+		l.n++;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	*out = l;
+	return 0;
+}
+
+static void *
+field(struct hb_params *p, const struct hb_param *q)
+{
+	return (char *)p + q->offset;
+}
+
+static const void *
+cfield(const struct hb_params *p, const struct hb_param *q)
+{
+	return (const char *)p + q->offset;
+}
+
+/*
+ * param_set: set q from text.  => 0, or -1 with what was expected in
+ * err (without the "key 'K': " prefix), p unchanged.
+ */
+static int
+param_set(struct hb_params *p, const struct hb_param *q, const char *value,
+    char *err, size_t errlen)
+{
+	if (value == NULL) {
+		if (q->type != HB_PT_BOOL) {
+			seterr(err, errlen, "expected a value");
+			return -1;
+		}
+		value = "true";	/* a bare --flag */
+	}
+	switch (q->type) {
+	case HB_PT_STRING: {
+		char **dst = field(p, q), *copy = NULL;
+
+		if (value[0] != '\0') {
+			if (q->check != NULL &&
+			    q->check(value, err, errlen) != 0)
+				return -1;
+			if ((copy = strdup(value)) == NULL) {
+				seterr(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+		free(*dst);
+		*dst = copy;
+		return 0;
+	}
+	case HB_PT_BOOL:
+		if (parse_bool(value, field(p, q)) != 0) {
+			seterr(err, errlen, "expected true/false/yes/no/on/off/"
+			    "1/0, got '%s'", value);
+			return -1;
+		}
+		return 0;
+	case HB_PT_UINT:
+		if (parse_uint(value, q->min, q->max, field(p, q)) != 0) {
+			seterr(err, errlen, "expected a whole number from %.0f "
+			    "to %.0f, got '%s'", q->min, q->max, value);
+			return -1;
+		}
+		return 0;
+	case HB_PT_DOUBLE:
+		if (parse_double(value, q->min, q->max, field(p, q)) != 0) {
+			seterr(err, errlen, "expected a number from %g to %g, "
+			    "got '%s'", q->min, q->max, value);
+			return -1;
+		}
+		return 0;
+	case HB_PT_ULIST:
+		if (parse_ulist(value, q->min, q->max, field(p, q)) != 0) {
+			seterr(err, errlen, "expected pow2, all, or up to %d "
+			    "comma-separated whole numbers from %.0f to %.0f, "
+			    "got '%s'", HB_ULIST_MAX, q->min, q->max, value);
+			return -1;
+		}
+		return 0;
+	}
+	seterr(err, errlen, "internal error: parameter type %d", q->type);
+	return -1;
+}
+
+void
+hb_params_init(struct hb_params *p)
+{
+	char err[256];
+
+	memset(p, 0, sizeof(*p));
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		/* Defaults are checked by the tests; skip the name check
+		 * so that a missing table never fails initialization. */
+		struct hb_param nocheck = *q;
+
+		nocheck.check = NULL;
+		if (param_set(p, &nocheck, q->defval, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ipibench: bad default of %s: %s\n",
+			    q->key, err);
+			abort();
+		}
+	}
+}
+
+void
+hb_params_free(struct hb_params *p)
+{
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		if (q->type == HB_PT_STRING) {
+			char **s = field(p, q);
+
+			free(*s);
+			*s = NULL;
+		}
+	}
+}
+
+/* params_copy: a deep copy of src into dst.  => 0, or -1 (no memory). */
+static int
+params_copy(struct hb_params *dst, const struct hb_params *src)
+{
+	*dst = *src;
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
+		if (q->type == HB_PT_STRING)
+			*(char **)field(dst, q) = NULL;
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		const char *s = *(char *const *)cfield(src, q);
+
+		if (q->type != HB_PT_STRING || s == NULL)
+			continue;
+		if ((*(char **)field(dst, q) = strdup(s)) == NULL) {
+			hb_params_free(dst);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+hb_param_set(struct hb_params *p, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	const struct hb_param *q = param_lookup(key);
+	char why[512];
+
+	if (q == NULL) {
+		size_t o = (size_t)snprintf(err, errlen,
+		    "key '%s': unknown parameter (expected one of:", key);
+
+		for (q = hb_param_table; q->key != NULL; q++)
+			if (o < errlen)
+				o += (size_t)snprintf(err + o, errlen - o,
+				    "%s %s", q == hb_param_table ? "" : ",",
+				    q->key);
+		if (o < errlen)
+			snprintf(err + o, errlen - o, ")");
+		return -1;
+	}
+	if (param_set(p, q, value, why, sizeof(why)) != 0) {
+		seterr(err, errlen, "key '%s': %s", q->key, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Loading an INI file.
+ */
+
+struct load_ctx {
+	FILE *		f;
+	const char *	path;
+	struct hb_params *p;
+	int		lineno;		/* of the line inih holds */
+	int		err_line;	/* first error found here, 0 none */
+	bool		long_line;
+	char		msg[768];
+};
+
+/* reader: fgets for inih, counting lines; an overlong line stops it. */
+static char *
+reader(char *buf, int size, void *stream)
+{
+	struct load_ctx *c = stream;
+	size_t len;
+
+	if (c->long_line || fgets(buf, size, c->f) == NULL)
+		return NULL;
+	c->lineno++;
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] != '\n' && !feof(c->f)) {
+		c->long_line = true;
+		return NULL;
+	}
+	return buf;
+}
+
+static bool
+section_known(const char *s)
+{
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
+		if (strcmp(q->section, s) == 0)
+			return true;
+	return false;
+}
+
+static size_t
+list_sections(char *buf, size_t len, size_t o)
+{
+	const char *last = NULL;
+
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		if (last != NULL && strcmp(last, q->section) == 0)
+			continue;
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s[%s]",
+			    last == NULL ? "" : ", ", q->section);
+		last = q->section;
+	}
+	return o;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *c = user;
+	const struct hb_param *q;
+	char why[512];
+	size_t o;
+
+	if (c->err_line != 0)
+		return 1;	/* keep only the first error */
+	c->err_line = c->lineno;
+	if (section[0] == '\0') {
+		o = (size_t)snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': "
+		    "outside any section (expected one of: ", c->path,
+		    c->lineno, name);
+		o = list_sections(c->msg, sizeof(c->msg), o);
+		if (o < sizeof(c->msg))
+			snprintf(c->msg + o, sizeof(c->msg) - o, ")");
+		return 0;
+	}
+	if (!section_known(section)) {
+		o = (size_t)snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': "
+		    "unknown section [%s] (expected one of: ", c->path,
+		    c->lineno, name, section);
+		o = list_sections(c->msg, sizeof(c->msg), o);
+		if (o < sizeof(c->msg))
+			snprintf(c->msg + o, sizeof(c->msg) - o, ")");
+		return 0;
+	}
+	q = NULL;
+	for (const struct hb_param *r = hb_param_table; r->key != NULL; r++)
+		if (strcmp(r->key, name) == 0)
+			q = r;
+	if (q == NULL || strcmp(q->section, section) != 0) {
+		o = (size_t)snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': ",
+		    c->path, c->lineno, name);
+		if (q != NULL) {
+			snprintf(c->msg + o, sizeof(c->msg) - o,
+			    "belongs in section [%s], not [%s]", q->section,
+			    section);
+			return 0;
+		}
+		o += (size_t)snprintf(c->msg + o, sizeof(c->msg) - o,
+		    "unknown key in section [%s] (expected one of:", section);
+		for (const struct hb_param *r = hb_param_table; r->key != NULL;
+		    r++) {
+			if (strcmp(r->section, section) == 0 &&
+			    o < sizeof(c->msg))
+				o += (size_t)snprintf(c->msg + o,
+				    sizeof(c->msg) - o, " %s", r->key);
+		}
+		if (o < sizeof(c->msg))
+			snprintf(c->msg + o, sizeof(c->msg) - o, ")");
+		return 0;
+	}
+	if (param_set(c->p, q, value, why, sizeof(why)) != 0) {
+		snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': %s",
+		    c->path, c->lineno, name, why);
+		return 0;
+	}
+	c->err_line = 0;
+	return 1;
+}
+
+int
+hb_params_load(struct hb_params *p, const char *path, char *err,
+    size_t errlen)
+{
+	struct load_ctx c;
+	struct hb_params tmp;
+	int rc, read_errno;
+
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	if ((c.f = fopen(path, "r")) == NULL) {
+		seterr(err, errlen, "%s: cannot read: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (params_copy(&tmp, p) != 0) {
+		fclose(c.f);
+		seterr(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	c.p = &tmp;
+	errno = 0;
+	rc = ini_parse_stream(reader, &c, handler, &c);
+	read_errno = ferror(c.f) ? (errno != 0 ? errno : EIO) : 0;
+	fclose(c.f);
+	if (read_errno != 0) {
+		seterr(err, errlen, "%s: cannot read: %s", path,
+		    strerror(read_errno));
+	} else if (c.long_line) {
+		seterr(err, errlen, "%s:%d: line longer than %d characters",
+		    path, c.lineno, INI_MAX_LINE - 2);
+	} else if (rc > 0 && (c.err_line == 0 || rc < c.err_line)) {
+		seterr(err, errlen, "%s:%d: syntax error (expected '[section]', "
+		    "'key = value' or a comment starting with ; or #)",
+		    path, rc);
+	} else if (rc > 0 || c.err_line != 0) {
+		seterr(err, errlen, "%s", c.msg);
+	} else if (rc < 0) {
+		seterr(err, errlen, "%s: out of memory", path);
+	} else {
+		hb_params_free(p);
+		*p = tmp;
+		return 0;
+	}
+	hb_params_free(&tmp);
+	return -1;
+}
+
+/*
+ * Writing.
+ */
+
+/* format_value: q's value in p as text that hb_param_set reads back. */
+static void
+format_value(const struct hb_params *p, const struct hb_param *q, char *buf,
+    size_t len)
+{
+	const void *f = cfield(p, q);
+
+	buf[0] = '\0';
+	switch (q->type) {
+	case HB_PT_STRING: {
+		const char *s = *(char *const *)f;
+
+		snprintf(buf, len, "%s", s != NULL ? s : "");
+		break;
+	}
+	case HB_PT_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)f ? "true" : "false");
+		break;
+	case HB_PT_UINT:
+		snprintf(buf, len, "%u", *(const unsigned *)f);
+		break;
+	case HB_PT_DOUBLE: {
+		double v = *(const double *)f;
+
+		/* The shortest text that reads back as the same double. */
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(buf, len, "%.*g", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+		break;
+	}
+	case HB_PT_ULIST: {
+		const struct hb_ulist *l = f;
+		size_t o = 0;
+
+		if (l->kind == HB_ULIST_POW2)
+			snprintf(buf, len, "pow2");
+		else if (l->kind == HB_ULIST_ALL)
+			snprintf(buf, len, "all");
+		else
+			for (unsigned i = 0; i < l->n && o < len; i++)
+				o += (size_t)snprintf(buf + o, len - o, "%s%u",
+				    i > 0 ? "," : "", l->v[i]);
+		break;
+	}
+	}
+}
+
+int
+hb_params_write(const struct hb_params *p, FILE *f)
+{
+	const char *last = NULL;
+	char buf[HB_ULIST_MAX * 12];
+
+	fprintf(f, "; ipibench configuration (the parameters of this run)\n");
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		if (last == NULL || strcmp(last, q->section) != 0)
+			fprintf(f, "\n[%s]\n", q->section);
+		last = q->section;
+		format_value(p, q, buf, sizeof(buf));
+		fprintf(f, "; %s (default: %s)\n%s = %s\n", q->doc,
+		    q->defval[0] != '\0' ? q->defval : "empty", q->key, buf);
+	}
+	fflush(f);
+	return ferror(f) ? -1 : 0;
+}
+
+void
+hb_params_usage(FILE *f)
+{
+	const char *last = NULL;
+	static const char *const meta[] = {
+		[HB_PT_STRING] = "LIST", [HB_PT_BOOL] = "[BOOL]",
+		[HB_PT_UINT] = "N", [HB_PT_DOUBLE] = "X", [HB_PT_ULIST] = "LIST",
+	};
+
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		char flag[64];
+
+		if (last == NULL || strcmp(last, q->section) != 0)
+			fprintf(f, "%s[%s] parameters (flag or config key):\n",
+			    last == NULL ? "" : "\n", q->section);
+		last = q->section;
+		snprintf(flag, sizeof(flag), "--%s %s", q->key,
+		    q->type == HB_PT_STRING && q->check == NULL ? "TEXT" :
+		    meta[q->type]);
+		fprintf(f, "  %-24s %s (default: %s)\n", flag, q->doc,
+		    q->defval[0] != '\0' ? q->defval : "empty");
+	}
+}
+
+/*
+ * Lists of counts.
+ */
+
+static int
+cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+unsigned
+hb_ulist_resolve(const struct hb_ulist *l, unsigned max, unsigned *out,
+    unsigned cap)
+{
+	unsigned tmp[HB_ULIST_MAX + 1], n = 0, w = 0;
+
+	switch (l->kind) {
+	case HB_ULIST_VALUES:
+		for (unsigned i = 0; i < l->n && i < HB_ULIST_MAX; i++)
+			if (l->v[i] <= max)
+				tmp[n++] = l->v[i];
+		qsort(tmp, n, sizeof(tmp[0]), cmp_unsigned);
+		for (unsigned i = 0; i < n && w < cap; i++)
+			if (w == 0 || out[w - 1] != tmp[i])
+				out[w++] = tmp[i];
+		return w;
+	case HB_ULIST_POW2:
+		for (unsigned long v = 1; v <= max && w < cap; v *= 2)
+			out[w++] = (unsigned)v;
+		if (max >= 1 && w < cap && out[w - 1] != max)
+			out[w++] = max;
+		return w;
+	case HB_ULIST_ALL:
+		for (unsigned v = 1; v <= max && w < cap; v++)
+			out[w++] = v;
+		return w;
+	}
+	return 0;
+}
