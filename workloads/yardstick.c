@@ -1,0 +1,95 @@
+/*
+ * yardstick.c: the plumbing the yardstick workloads share: one benchmark
+ * per representative pair, a responder job on the pair's target around
+ * hb_measure() on its sender.
+ */
+#include "yardstick.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/topology.h"
+
+void
+ys_add_pairs(const struct hb_run *run, const char *beside, const char *name,
+    hb_body_fn body)
+{
+	struct hb_pair *pairs = NULL;
+	unsigned n = hb_run_pairs(run, false, &pairs);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct ys_pair *p = malloc(sizeof(*p));
+		if (p == NULL)
+			break;
+		p->src = pairs[i].src;
+		p->dst = pairs[i].dst;
+		hb_bench_add("futex", NULL, body, p, free,
+		    "%s/beside:%s/src:%u/dst:%u/class:%s", name, beside,
+		    p->src, p->dst, hb_pair_class_name(pairs[i].cls));
+	}
+	free(pairs);
+}
+
+unsigned
+ys_measured_cpus(const struct hb_run *run, unsigned **out)
+{
+	struct hb_pair *pairs = NULL;
+	unsigned n = hb_run_pairs(run, false, &pairs);
+	unsigned *cpus = malloc((2 * n + 1) * sizeof(*cpus));
+	unsigned k = 0;
+
+	*out = NULL;
+	if (cpus == NULL) {
+		free(pairs);
+		return 0;
+	}
+	for (unsigned i = 0; i < 2 * n; i++) {
+		unsigned c = i % 2 == 0 ? pairs[i / 2].src : pairs[i / 2].dst;
+		unsigned j = 0;
+		while (j < k && cpus[j] < c)
+			j++;
+		if (j < k && cpus[j] == c)
+			continue;
+		memmove(&cpus[j + 1], &cpus[j], (k - j) * sizeof(*cpus));
+		cpus[j] = c;
+		k++;
+	}
+	if (k == 0)
+		cpus[k++] = 0;
+	free(pairs);
+	*out = cpus;
+	return k;
+}
+
+bool
+ys_run(struct hb_bench *b, const struct ys_pair *p, struct hb_op *op,
+    void (*serve)(void *), void (*stop)(void *), void *state)
+{
+	struct cpu_info *dst = cpu_lookup(p->dst);
+	int error;
+
+	op->sender = cpu_lookup(p->src);
+	op->perf_cpus = &p->dst;
+	op->nperf_cpus = 1;
+	if ((error = vcpu_post(dst, serve, state)) != 0) {
+		hb_bench_error(b, "cannot post the responder on vCPU %u: %s",
+		    p->dst, strerror(-error));
+		return true;
+	}
+	hb_measure(b, op);
+	stop(state);
+	/* A sender stuck in op (the watchdog fired) still uses state. */
+	return hb_bench_wait(b, dst) && !hb_bench_wedged();
+}
+
+void *
+ys_alloc(size_t size)
+{
+	size_t sz = (size + CACHE_LINE_SIZE - 1) & ~(size_t)(CACHE_LINE_SIZE - 1);
+	void *m = aligned_alloc(CACHE_LINE_SIZE, sz);
+
+	if (m != NULL)
+		memset(m, 0, sz);
+	return m;
+}

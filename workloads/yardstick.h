@@ -1,0 +1,68 @@
+/*
+ * yardstick.h: what the yardstick workloads share (workloads/ only).
+ *
+ * A two-vCPU yardstick is a responder job posted on vCPU dst that serves
+ * until told to stop, and one timed operation run by hb_measure() on
+ * vCPU src.  These helpers register one benchmark per representative
+ * pair and run that shape, so each yardstick file holds only its
+ * operation, its responder and its stop.
+ */
+#ifndef WORKLOADS_YARDSTICK_H
+#define WORKLOADS_YARDSTICK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "harness/bench.h"
+#include "harness/timer.h"
+#include "ipi/backoff.h"
+
+/* The pair a yardstick benchmark measures (its body's argument). */
+struct ys_pair {
+	unsigned	src, dst;	/* cpu_index() */
+};
+
+/*
+ * ys_add_pairs: register NAME/beside:BESIDE/src:S/dst:D/class:C on
+ * backend "futex" for each pair of hb_run_pairs(run, false).
+ * => body gets a struct ys_pair * (owned by the registry).
+ */
+void	ys_add_pairs(const struct hb_run *run, const char *beside,
+	    const char *name, hb_body_fn body);
+
+/*
+ * ys_measured_cpus: the vCPUs that the representative pairs use,
+ * ascending, without repeats (vCPU 0 alone when there is no pair).
+ * => Returns the count; *out is malloc'ed (free it); 0 when out of
+ *    memory.
+ */
+unsigned ys_measured_cpus(const struct hb_run *run, unsigned **out);
+
+/*
+ * ys_run: post serve(state) on p->dst, measure op (its sender set to
+ * p->src, perf counting p->dst too), then stop(state) and wait for the
+ * responder.
+ * => serve returns once stop(state) was called; stop may be called
+ *    before serve started.
+ * => A responder that cannot be posted or does not stop skips the
+ *    benchmark with an error.
+ * => Returns true when no responder runs any more (state may be freed);
+ *    false when one still may (leak state rather than free it).
+ */
+bool	ys_run(struct hb_bench *b, const struct ys_pair *p, struct hb_op *op,
+	    void (*serve)(void *), void (*stop)(void *), void *state);
+
+/*
+ * ys_alloc: size bytes, zeroed, cache-line aligned (size rounded up).
+ * => NULL when out of memory.  Free with free().
+ */
+void *	ys_alloc(size_t size);
+
+/* The spin of ipi_wait(): NetBSD's SPINLOCK_BACKOFF on a condition. */
+#define	YS_SPIN_UNTIL(cond) do {					\
+	int __ys_count = SPINLOCK_BACKOFF_MIN;				\
+	while (!(cond))							\
+		SPINLOCK_BACKOFF(__ys_count);				\
+} while (0)
+
+#endif /* WORKLOADS_YARDSTICK_H */
