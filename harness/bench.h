@@ -107,4 +107,36 @@ bool	hb_bench_wait(struct hb_bench *b, struct cpu_info *ci);
 /* hb_bench_params: the run's parameters (batch size, timeout, ...). */
 const struct hb_params *hb_bench_params(const struct hb_bench *b);
 
+/*
+ * hb_bench_wedged: whether the machine is wedged (a vCPU did not finish
+ * a job in time; see hb_bench_wait): memory a stuck job may still use
+ * must then not be freed.
+ */
+bool	hb_bench_wedged(void);
+
+/*
+ * The runner's side (cmd_run.c, tests).
+ *
+ * hb_bench_begin: the run the registered benchmarks will use (its
+ *    topology for placements and binding, its parameters).
+ *    => run stays valid until hb_bench_end().
+ * hb_bench_count: benchmarks registered so far.
+ * hb_bench_name: the name of the i-th (i < hb_bench_count()).
+ * hb_bench_signals: from now on SIGINT and SIGTERM set a flag: the
+ *    running benchmark stops at the end of its batch, every following
+ *    one is skipped with "interrupted" (Google Benchmark still writes
+ *    valid JSON); a second signal has the default action (dies).
+ * hb_bench_interrupted: the signal that arrived, or 0.
+ * hb_bench_end: stop the machine (unless wedged: a stuck vCPU is never
+ *    joined, nothing is freed), forget and free the registered
+ *    benchmarks (Google Benchmark's too).  => Returns 0; 1 when the
+ *    machine wedged or a benchmark was skipped with an error.
+ */
+void	hb_bench_begin(const struct hb_run *run);
+unsigned hb_bench_count(void);
+const char *hb_bench_name(unsigned i);
+void	hb_bench_signals(void);
+int	hb_bench_interrupted(void);
+int	hb_bench_end(void);
+
 #endif /* HB_BENCH_H */

@@ -8,6 +8,8 @@
 
 static const struct hb_command commands[] = {
 	{ "topo", "show the topology, the vCPUs and their placement", cmd_topo },
+	{ "run", "measure the workloads with Google Benchmark", cmd_run },
+	{ "list", "list the workloads, backends and placements", cmd_list },
 	{ NULL, NULL, NULL },
 };
 

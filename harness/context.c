@@ -1,0 +1,187 @@
+/*
+ * context.c: the run's context keys (context.h), read from the machine
+ * once, before the benchmarks run.
+ *
+ * Values are plain text; booleans are "true"/"false".  Where a fact
+ * cannot be read the value says so ("unknown", "none") rather than
+ * leaving the key out, so that every results file has every key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "bench.h"
+#include "context.h"
+#include "gbench.h"
+#include "perf.h"
+#include "timer.h"
+#include "topology.h"
+#include "version.h"
+
+/* cpuinfo_value: the value of the first "key<TAB>: value" line. */
+static bool
+cpuinfo_value(const char *key, char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+	size_t kl = strlen(key);
+	bool found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		char *c;
+
+		if (strncmp(line, key, kl) != 0 ||
+		    (line[kl] != '\t' && line[kl] != ' ' && line[kl] != ':'))
+			continue;
+		if ((c = strchr(line, ':')) == NULL)
+			continue;
+		c++;
+		while (*c == ' ')
+			c++;
+		c[strcspn(c, "\n")] = '\0';
+		snprintf(buf, len, "%s", c);
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+void
+hb_cpu_model(const struct hb_run *run, char *buf, size_t len)
+{
+	const char *m;
+
+	if (cpuinfo_value("model name", buf, len))
+		return;
+	if (run != NULL && run->topo != NULL) {
+		hwloc_obj_t root = hwloc_get_root_obj(run->topo->topo);
+
+		m = hwloc_obj_get_info_by_name(root, "CPUModel");
+		if (m == NULL) {
+			hwloc_obj_t pk = hwloc_get_obj_by_type(run->topo->topo,
+			    HWLOC_OBJ_PACKAGE, 0);
+
+			m = pk != NULL ? hwloc_obj_get_info_by_name(pk,
+			    "CPUModel") : NULL;
+		}
+		if (m != NULL) {
+			snprintf(buf, len, "%s", m);
+			return;
+		}
+	}
+	snprintf(buf, len, "unknown");
+}
+
+bool
+hb_virtualized(void)
+{
+	char flags[4096];
+
+	if (!cpuinfo_value("flags", flags, sizeof(flags)))
+		return false;
+	for (char *s = strtok(flags, " "); s != NULL; s = strtok(NULL, " "))
+		if (strcmp(s, "hypervisor") == 0)
+			return true;
+	return false;
+}
+
+void
+hb_governors(const struct hb_run *run, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; run != NULL && i < run->topo->nvcpus; i++) {
+		char path[128], g[64];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
+		    "cpufreq/scaling_governor", run->topo->vcpus[i].pu);
+		if ((f = fopen(path, "r")) == NULL) {
+			snprintf(g, sizeof(g), "none");
+		} else {
+			if (fgets(g, sizeof(g), f) == NULL)
+				snprintf(g, sizeof(g), "unknown");
+			g[strcspn(g, "\n")] = '\0';
+			fclose(f);
+		}
+		/* distinct values only */
+		bool seen = false;
+		for (const char *p = buf; !seen && *p != '\0';) {
+			size_t l = strcspn(p, ",");
+
+			seen = l == strlen(g) && strncmp(p, g, l) == 0;
+			p += l + (p[l] == ',');
+		}
+		if (!seen && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			    o > 0 ? "," : "", g);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, len, "none");
+}
+
+/* smt: whether some core of the machine has more than one PU. */
+static bool
+smt(const struct hb_topology *t)
+{
+	int ncores = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_CORE);
+	int npus = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_PU);
+
+	return ncores > 0 && npus > ncores;
+}
+
+static const char *
+tf(bool b)
+{
+	return b ? "true" : "false";
+}
+
+void
+hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
+{
+	const struct hb_timer_info *ti = hb_timer();
+	struct utsname u;
+	char buf[1024];
+
+	hbg_add_context("ipibench_version", hb_version);
+	hbg_add_context("backends", info->backends);
+	hbg_add_context("placement", info->placements);
+	hbg_add_context("workloads", info->workloads);
+	hb_topology_summary(run->topo, buf, sizeof(buf));
+	hbg_add_context("topology", buf);
+	snprintf(buf, sizeof(buf), "%u", run->topo->nvcpus);
+	hbg_add_context("vcpus", buf);
+	snprintf(buf, sizeof(buf), "%u", run->ncores);
+	hbg_add_context("vcpu_cores", buf);
+	hb_cpu_model(run, buf, sizeof(buf));
+	hbg_add_context("cpu_model", buf);
+	if (uname(&u) == 0)
+		snprintf(buf, sizeof(buf), "%s %s %s %s", u.sysname, u.release,
+		    u.version, u.machine);
+	else
+		snprintf(buf, sizeof(buf), "unknown");
+	hbg_add_context("kernel", buf);
+	if (ti->tsc)
+		snprintf(buf, sizeof(buf), "%.4f", ti->ghz);
+	else
+		snprintf(buf, sizeof(buf), "none");
+	hbg_add_context("tsc_ghz", buf);
+	hbg_add_context("tsc_invariant", tf(ti->invariant));
+	hbg_add_context("timer", ti->source);
+	snprintf(buf, sizeof(buf), "%.1f", ti->overhead_ns);
+	hbg_add_context("timer_overhead_ns", buf);
+	hb_governors(run, buf, sizeof(buf));
+	hbg_add_context("governor", buf);
+	hbg_add_context("smt", smt(run->topo) ? "on" : "off");
+	hbg_add_context("virtualized", tf(hb_virtualized()));
+	hbg_add_context("oversubscribed",
+	    tf(run->topo->nvcpus > run->ncores));
+	hbg_add_context("simulated_topology", tf(!run->topo->thissystem));
+	hbg_add_context("forced", tf(info->forced));
+	hbg_add_context("perf", run->params->perf ? hb_perf_status() :
+	    "off (perf = false)");
+}

@@ -1,0 +1,39 @@
+/*
+ * context.h: what a run records about itself in the JSON "context"
+ * (results/README.md lists the keys).
+ */
+#ifndef HB_CONTEXT_H
+#define HB_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct hb_run;
+
+struct hb_context_info {
+	const char *	backends;	/* comma list, as run */
+	const char *	placements;	/* comma list, as run */
+	const char *	workloads;	/* comma list, as run */
+	bool		forced;		/* busy-poll forced on too few cores */
+};
+
+/*
+ * hb_context_add: add every ipibench key of the context (hbg_add_context).
+ * => Before hbg_run(); hb_timer_init() done.
+ */
+void	hb_context_add(const struct hb_run *run,
+	    const struct hb_context_info *info);
+
+/*
+ * Single facts, also for the run-summary line and tests.
+ * hb_cpu_model: /proc/cpuinfo's "model name" (else hwloc's CPUModel,
+ *    else "unknown").
+ * hb_governors: the distinct scaling governors of the run's PUs,
+ *    comma-separated, "none" where cpufreq is absent.
+ * hb_virtualized: /proc/cpuinfo has the "hypervisor" flag.
+ */
+void	hb_cpu_model(const struct hb_run *run, char *buf, size_t len);
+void	hb_governors(const struct hb_run *run, char *buf, size_t len);
+bool	hb_virtualized(void);
+
+#endif /* HB_CONTEXT_H */

@@ -1,0 +1,133 @@
+/*
+ * gbench.h: a thin C API over Google Benchmark 1.7.1 (Debian's
+ * libbenchmark), the only C++ of the project (gbench.cc).
+ *
+ * Usage: hbg_register() each benchmark (a C function and its argument),
+ * hbg_add_context() the run's context, hbg_initialize() with Google
+ * Benchmark's own flags (--benchmark_*), hbg_run(), hbg_shutdown().
+ *
+ * A body gets an opaque hbg_state (Google Benchmark's State) and MUST
+ * either loop until hbg_keep_running_batch() returns false or call
+ * hbg_skip_with_error() (Google Benchmark aborts the process on a body
+ * that returns early; the wrapper turns such a return into an error
+ * instead, naming the benchmark).
+ *
+ * While benchmarks run, one progress line goes to stderr before each:
+ * "[k/N] name  elapsed 0:12  left ~1:03".
+ */
+#ifndef HB_GBENCH_H
+#define HB_GBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hbg_state hbg_state;	/* benchmark::State */
+typedef struct hbg_bench hbg_bench;	/* benchmark::internal::Benchmark */
+typedef void (*hbg_fn)(hbg_state *st, void *arg);
+
+/* Counter flags: Google Benchmark's benchmark::Counter::Flags. */
+enum hbg_counter_flags {
+	HBG_COUNTER_DEFAULT		= 0,
+	HBG_COUNTER_RATE		= 1 << 0,	/* kIsRate */
+	HBG_COUNTER_AVG_THREADS		= 1 << 1,	/* kAvgThreads */
+	HBG_COUNTER_ITER_INVARIANT	= 1 << 2,	/* kIsIterationInvariant */
+	HBG_COUNTER_AVG_ITERATIONS	= 1 << 3,	/* kAvgIterations */
+	HBG_COUNTER_INVERT		= 1 << 4,	/* kInvert */
+};
+
+/*
+ * hbg_register: register benchmark name running fn(state, arg).
+ * => name is copied; arg stays the caller's.
+ * => Returns the benchmark for the setters below; NULL never (Google
+ *    Benchmark aborts on allocation failure).
+ */
+hbg_bench *hbg_register(const char *name, hbg_fn fn, void *arg);
+
+/*
+ * Per-benchmark settings (each is Google Benchmark's method of the same
+ * name; Iterations, Repetitions and MinTime append "/iterations:N",
+ * "/repeats:N", "/min_time:S" to the name: prefer the global flags).
+ * hbg_use_manual_time: time is hbg_set_iteration_time's, not wall clock.
+ * hbg_args: one instance with these integer arguments; names may be NULL
+ *    (then the name gets "/V" segments, else "/NAME:V").
+ */
+void	hbg_use_manual_time(hbg_bench *b);
+void	hbg_iterations(hbg_bench *b, uint64_t n);
+void	hbg_repetitions(hbg_bench *b, unsigned n);
+void	hbg_min_time(hbg_bench *b, double seconds);
+void	hbg_args(hbg_bench *b, const int64_t *args, unsigned n,
+	    const char *const *names);
+
+/*
+ * In a body:
+ * hbg_keep_running_batch: KeepRunningBatch(n): true while more batches
+ *    of n iterations are wanted.  => n > 0.
+ * hbg_set_iteration_time: SetIterationTime(seconds) of the batch just run.
+ * hbg_counter: state.counters[name] = Counter(value, flags).
+ * hbg_label: SetLabel(label).
+ * hbg_skip_with_error: SkipWithError(msg); the body then returns without
+ *    calling hbg_keep_running_batch again.
+ * hbg_range: the i-th integer argument (hbg_args).
+ * hbg_iterations_done: iterations run so far.
+ * hbg_error_occurred: whether the benchmark was skipped with an error.
+ */
+bool	hbg_keep_running_batch(hbg_state *st, uint64_t n);
+void	hbg_set_iteration_time(hbg_state *st, double seconds);
+void	hbg_counter(hbg_state *st, const char *name, double value,
+	    unsigned flags);
+void	hbg_label(hbg_state *st, const char *label);
+void	hbg_skip_with_error(hbg_state *st, const char *msg);
+int64_t	hbg_range(hbg_state *st, unsigned i);
+uint64_t hbg_iterations_done(hbg_state *st);
+bool	hbg_error_occurred(hbg_state *st);
+
+/*
+ * hbg_add_context: one key of the JSON "context" (AddCustomContext).
+ * => Before hbg_run(); key and value are copied.
+ */
+void	hbg_add_context(const char *key, const char *value);
+
+/*
+ * hbg_initialize: benchmark::Initialize on Google Benchmark's own flags.
+ * => argv[0] is the program name; the recognized flags are removed.
+ * => Returns 0; or -1 when a flag was left unrecognized or malformed
+ *    (Google Benchmark printed which).
+ */
+int	hbg_initialize(int *argc, char **argv);
+
+/*
+ * hbg_set_progress: print the progress line before each benchmark (on
+ * by default); est_seconds: a guess of one benchmark's duration, used
+ * for "left" until the first one finished.
+ */
+void	hbg_set_progress(bool on, double est_seconds);
+
+/*
+ * hbg_count_selected: how many registered benchmarks the filter
+ * (--benchmark_filter) selects.  => After hbg_initialize().
+ */
+size_t	hbg_count_selected(void);
+
+/* hbg_run: RunSpecifiedBenchmarks(); returns how many ran. */
+size_t	hbg_run(void);
+
+/* hbg_shutdown: benchmark::Shutdown() (frees what Initialize took). */
+void	hbg_shutdown(void);
+
+/*
+ * hbg_clear: forget every registered benchmark
+ * (ClearRegisteredBenchmarks) and free the wrapper's records of them.
+ * => Not while hbg_run() runs; handles from hbg_register are invalid.
+ */
+void	hbg_clear(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HB_GBENCH_H */

@@ -1,0 +1,44 @@
+/*
+ * table.c: the table of workloads (workload.h), in run order.
+ *
+ * Adding a workload: one file in workloads/ defining
+ * `const struct hb_workload hb_workload_NAME`, one extern line and one table
+ * line here.  Yardsticks are run before each backend's group wherever
+ * they sit in the table (cmd_run.c); they are listed last.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "harness/workload.h"
+
+extern const struct hb_workload hb_workload_unicast;
+/* yardsticks */
+extern const struct hb_workload hb_workload_pingpong;
+extern const struct hb_workload hb_workload_futex_wake;
+extern const struct hb_workload hb_workload_eventfd_wake;
+extern const struct hb_workload hb_workload_futex_pingpong;
+extern const struct hb_workload hb_workload_pipe_pingpong;
+extern const struct hb_workload hb_workload_timer;
+extern const struct hb_workload hb_workload_membarrier;
+
+const struct hb_workload *const hb_workloads[] = {
+	&hb_workload_unicast,
+	/* yardsticks */
+	&hb_workload_pingpong,
+	&hb_workload_futex_wake,
+	&hb_workload_eventfd_wake,
+	&hb_workload_futex_pingpong,
+	&hb_workload_pipe_pingpong,
+	&hb_workload_timer,
+	&hb_workload_membarrier,
+	NULL,
+};
+
+const struct hb_workload *
+hb_workload_lookup(const char *name)
+{
+	for (unsigned i = 0; hb_workloads[i] != NULL; i++)
+		if (strcmp(hb_workloads[i]->name, name) == 0)
+			return hb_workloads[i];
+	return NULL;
+}
