@@ -46,6 +46,12 @@ namespace {
 
 std::vector<hbg_bench *> benches;
 
+/* The loop of the body running now, as hbg_keep_running_batch saw it. */
+thread_local struct {
+	bool	started;	/* hbg_keep_running_batch was called */
+	bool	ended;		/* and returned false */
+} loop;
+
 struct progress_state {
 	bool	on = true;
 	double	est = 1.0;		/* seconds per benchmark, a guess */
@@ -146,11 +152,16 @@ hbg_register(const char *name, hbg_fn fn, void *arg)
 	b->gb = benchmark::RegisterBenchmark(name,
 	    [b](benchmark::State &st) {
 		begin(b);
+		loop.started = loop.ended = false;
 		b->fn(reinterpret_cast<hbg_state *>(&st), b->arg);
-		if (!st.error_occurred() &&
-		    st.iterations() < st.max_iterations)
+		if (!st.error_occurred() && !loop.ended) {
+			/* The loop's timer still runs: stop it, or
+			 * Google Benchmark aborts on it. */
+			if (loop.started)
+				st.PauseTiming();
 			st.SkipWithError("the benchmark's body returned "
 			    "before its loop ended (harness bug)");
+		}
 	    });
 	benches.push_back(b);
 	return b;
@@ -210,7 +221,11 @@ hbg_args(hbg_bench *b, const int64_t *args, unsigned n,
 bool
 hbg_keep_running_batch(hbg_state *st, uint64_t n)
 {
-	return S(st).KeepRunningBatch((benchmark::IterationCount)n);
+	bool more = S(st).KeepRunningBatch((benchmark::IterationCount)n);
+
+	loop.started = true;
+	loop.ended = !more;
+	return more;
 }
 
 void
