@@ -1,0 +1,517 @@
+/*
+ * test_params.c: the parameters of a run (harness/params.c): defaults,
+ * a good INI file, every error a config can make (named by file, line
+ * and key, parameters left unchanged), flags over a config, the config
+ * a run writes read back, and lists of counts resolved.
+ */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/params.h"
+
+static char dir[64];
+
+static void
+mkdir_tmp(void)
+{
+	strcpy(dir, "/tmp/test_params.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+}
+
+static void
+rm_tmp(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
+TestSuite(params, .init = mkdir_tmp, .fini = rm_tmp, .timeout = 10);
+
+/* write_file: dir/name with text; returns the path (static buffer). */
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/*
+ * load_fails: loading text fails with an error that contains every
+ * string of want[], and p still holds the defaults.
+ */
+static void
+load_fails(const char *text, const char *const want[])
+{
+	struct hb_params p;
+	char err[1024] = "";
+	const char *path = write_file("bad.ini", text);
+
+	hb_params_init(&p);
+	cr_assert_eq(hb_params_load(&p, path, err, sizeof(err)), -1,
+	    "loading <<%s>> should fail", text);
+	for (unsigned i = 0; want[i] != NULL; i++)
+		cr_expect(strstr(err, want[i]) != NULL,
+		    "error '%s' should contain '%s'", err, want[i]);
+	cr_expect_eq(p.repetitions, 3, "parameters unchanged by a bad file");
+	cr_expect_str_eq(p.backends, "busypoll,futex,eventfd");
+	cr_expect_eq(p.matrix, false);
+	hb_params_free(&p);
+}
+
+Test(params, defaults)
+{
+	struct hb_params p;
+	unsigned v[8];
+
+	hb_params_init(&p);
+	cr_expect_null(p.topology);
+	cr_expect_null(p.cpus);
+	cr_expect_eq(p.no_smt, false);
+	cr_expect_eq(p.force, false);
+	cr_expect_str_eq(p.backends, "busypoll,futex,eventfd");
+	cr_expect_str_eq(p.placements, "local");
+	cr_expect_null(p.workloads, "empty means every workload");
+	cr_expect_eq(p.repetitions, 3);
+	cr_expect_float_eq(p.min_time, 0.2, 1e-12);
+	cr_expect_eq(p.batch, 1000);
+	cr_expect_eq(p.timeout, 30);
+	cr_expect_eq(p.yardsticks, true);
+	cr_expect_eq(p.perf, true);
+	cr_expect_eq(p.matrix, false);
+	cr_expect_eq(p.fanout.kind, HB_ULIST_POW2);
+	cr_expect_str_eq(p.orders, "near,spread");
+	cr_expect_eq(p.broadcast_n.kind, HB_ULIST_POW2);
+	cr_expect_eq(p.senders.kind, HB_ULIST_POW2);
+	cr_expect_eq(hb_ulist_resolve(&p.burst, 100, v, 8), 3);
+	cr_expect(v[0] == 1 && v[1] == 8 && v[2] == 16);
+	cr_expect_eq(hb_ulist_resolve(&p.handler_ns, 1000000, v, 8), 3);
+	cr_expect(v[0] == 0 && v[1] == 100 && v[2] == 1000);
+	hb_params_free(&p);
+}
+
+Test(params, every_default_passes_its_own_check)
+{
+	struct hb_params p;
+	char err[512];
+
+	hb_params_init(&p);
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
+		cr_expect_eq(hb_param_set(&p, q->key, q->defval, err,
+		    sizeof(err)), 0, "default of %s: %s", q->key, err);
+	hb_params_free(&p);
+}
+
+Test(params, good_file)
+{
+	struct hb_params p;
+	char err[512] = "";
+	unsigned v[HB_ULIST_MAX];
+	const char *path = write_file("good.ini",
+	    "; a comment\n"
+	    "# another comment\n"
+	    "[machine]\n"
+	    "cpus = 0-1\n"
+	    "no_smt = yes\n"
+	    "force = off\n"
+	    "\n"
+	    "[run]\n"
+	    "backends = futex, eventfd   ; inline comment\n"
+	    "placements = local,single\n"
+	    "workloads = \n"
+	    "repetitions = 5\n"
+	    "min_time = 0.05\n"
+	    "batch = 100\n"
+	    "timeout = 10\n"
+	    "yardsticks = false\n"
+	    "perf = 0\n"
+	    "[unicast]\n"
+	    "matrix = true\n"
+	    "[multicast]\n"
+	    "fanout = 1,2,3\n"
+	    "orders = spread\n"
+	    "[broadcast]\n"
+	    "broadcast_n = all\n"
+	    "[mboxfull]\n"
+	    "senders = 1\n"
+	    "burst = 4,12\n"
+	    "handler_ns = 0\n");
+
+	hb_params_init(&p);
+	cr_assert_eq(hb_params_load(&p, path, err, sizeof(err)), 0, "%s", err);
+	cr_expect_null(p.topology);
+	cr_expect_str_eq(p.cpus, "0-1");
+	cr_expect_eq(p.no_smt, true);
+	cr_expect_eq(p.force, false);
+	cr_expect_str_eq(p.backends, "futex, eventfd");
+	cr_expect_str_eq(p.placements, "local,single");
+	cr_expect_null(p.workloads);
+	cr_expect_eq(p.repetitions, 5);
+	cr_expect_float_eq(p.min_time, 0.05, 1e-12);
+	cr_expect_eq(p.batch, 100);
+	cr_expect_eq(p.timeout, 10);
+	cr_expect_eq(p.yardsticks, false);
+	cr_expect_eq(p.perf, false);
+	cr_expect_eq(p.matrix, true);
+	cr_expect_eq(hb_ulist_resolve(&p.fanout, 64, v, HB_ULIST_MAX), 3);
+	cr_expect_str_eq(p.orders, "spread");
+	cr_expect_eq(p.broadcast_n.kind, HB_ULIST_ALL);
+	cr_expect_eq(p.senders.n, 1);
+	cr_expect_eq(p.senders.v[0], 1);
+	cr_expect_eq(p.burst.n, 2);
+	cr_expect_eq(p.burst.v[1], 12);
+	cr_expect_eq(p.handler_ns.v[0], 0);
+	hb_params_free(&p);
+}
+
+Test(params, empty_file_keeps_defaults)
+{
+	struct hb_params p;
+	char err[256] = "";
+
+	hb_params_init(&p);
+	cr_assert_eq(hb_params_load(&p, write_file("e.ini", ""), err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_eq(p.repetitions, 3);
+	hb_params_free(&p);
+}
+
+Test(params, unknown_section)
+{
+	load_fails("[run]\nbatch = 10\n\n[bogus]\nkey = 1\n",
+	    (const char *const[]){ "bad.ini:5:", "key 'key'",
+	    "unknown section [bogus]", "[machine]", "[mboxfull]", NULL });
+}
+
+Test(params, key_outside_section)
+{
+	load_fails("batch = 10\n", (const char *const[]){ "bad.ini:1:",
+	    "key 'batch'", "outside any section", NULL });
+}
+
+Test(params, unknown_key)
+{
+	load_fails("[run]\nrepetitions = 4\nrepetitons = 4\n",
+	    (const char *const[]){ "bad.ini:3:", "key 'repetitons'",
+	    "unknown key in section [run]", "repetitions", "min_time", NULL });
+}
+
+Test(params, key_in_wrong_section)
+{
+	load_fails("[run]\nmatrix = true\n", (const char *const[]){
+	    "bad.ini:2:", "key 'matrix'", "belongs in section [unicast]",
+	    NULL });
+}
+
+Test(params, bad_bool)
+{
+	load_fails("[run]\nperf = maybe\n", (const char *const[]){
+	    "bad.ini:2:", "key 'perf'", "expected true/false", "'maybe'",
+	    NULL });
+	load_fails("[unicast]\nmatrix =\n", (const char *const[]){
+	    "bad.ini:2:", "key 'matrix'", NULL });
+}
+
+Test(params, uint_out_of_range)
+{
+	load_fails("[run]\nrepetitions = 0\n", (const char *const[]){
+	    "bad.ini:2:", "key 'repetitions'", "from 1 to 1000", "'0'",
+	    NULL });
+	load_fails("[run]\nrepetitions = 1001\n", (const char *const[]){
+	    "bad.ini:2:", "key 'repetitions'", "'1001'", NULL });
+	load_fails("[run]\nbatch = -1\n", (const char *const[]){
+	    "key 'batch'", "'-1'", NULL });
+	load_fails("[run]\nbatch = 99999999999999999999999\n",
+	    (const char *const[]){ "key 'batch'", NULL });
+	load_fails("[run]\ntimeout = 10s\n", (const char *const[]){
+	    "key 'timeout'", "'10s'", NULL });
+	load_fails("[run]\ntimeout = 1.5\n", (const char *const[]){
+	    "key 'timeout'", NULL });
+}
+
+Test(params, bad_double)
+{
+	load_fails("[run]\nmin_time = 0.05s\n", (const char *const[]){
+	    "bad.ini:2:", "key 'min_time'", "'0.05s'", NULL });
+	load_fails("[run]\nmin_time = 0\n", (const char *const[]){
+	    "key 'min_time'", NULL });
+	load_fails("[run]\nmin_time = nan\n", (const char *const[]){
+	    "key 'min_time'", NULL });
+}
+
+Test(params, bad_list)
+{
+	load_fails("[multicast]\nfanout = 1,,2\n", (const char *const[]){
+	    "bad.ini:2:", "key 'fanout'", "pow2, all", "'1,,2'", NULL });
+	load_fails("[multicast]\nfanout = 1,two\n", (const char *const[]){
+	    "key 'fanout'", NULL });
+	load_fails("[multicast]\nfanout = 0\n", (const char *const[]){
+	    "key 'fanout'", "from 1", NULL });
+	load_fails("[mboxfull]\nburst = 1,\n", (const char *const[]){
+	    "key 'burst'", NULL });
+	load_fails("[mboxfull]\nburst = pow3\n", (const char *const[]){
+	    "key 'burst'", NULL });
+	/* 65 values: one more than a list holds */
+	char text[512] = "[mboxfull]\nburst = 1";
+	for (int i = 0; i < HB_ULIST_MAX; i++)
+		strcat(text, ",1");
+	strcat(text, "\n");
+	load_fails(text, (const char *const[]){ "key 'burst'", NULL });
+}
+
+Test(params, bad_names)
+{
+	load_fails("[run]\nbackends = futex,interrupts\n", (const char *const[]){
+	    "bad.ini:2:", "key 'backends'", "unknown backend 'interrupts'",
+	    "busypoll", "eventfd", NULL });
+	load_fails("[run]\nplacements = near\n", (const char *const[]){
+	    "key 'placements'", "unknown placement 'near'", "interleave",
+	    NULL });
+	load_fails("[run]\nworkloads = unicast,nosuch\n", (const char *const[]){
+	    "key 'workloads'", "unknown workload 'nosuch'", "unicast", NULL });
+	load_fails("[multicast]\norders = near,far\n", (const char *const[]){
+	    "key 'orders'", "unknown order 'far'", "spread", NULL });
+	load_fails("[run]\nbackends = futex,\n", (const char *const[]){
+	    "key 'backends'", "empty", NULL });
+}
+
+Test(params, first_error_is_reported)
+{
+	load_fails("[run]\nbatch = 1\nperf = x\nbatch = y\n",
+	    (const char *const[]){ "bad.ini:3:", "key 'perf'", NULL });
+}
+
+Test(params, syntax_error)
+{
+	load_fails("[run]\nbatch 10\n", (const char *const[]){ "bad.ini:2:",
+	    "syntax error", NULL });
+	load_fails("[run\nbatch = 10\n", (const char *const[]){ "bad.ini:1:",
+	    "syntax error", NULL });
+}
+
+Test(params, long_line)
+{
+	char text[400] = "[run]\n; ";
+
+	memset(text + 8, 'x', 300);
+	text[308] = '\n';
+	text[309] = '\0';
+	load_fails(text, (const char *const[]){ "bad.ini:2:", "longer than",
+	    NULL });
+}
+
+Test(params, unreadable_file)
+{
+	struct hb_params p;
+	char err[512] = "", path[128];
+
+	hb_params_init(&p);
+	snprintf(path, sizeof(path), "%s/missing.ini", dir);
+	cr_expect_eq(hb_params_load(&p, path, err, sizeof(err)), -1);
+	cr_expect(strstr(err, path) != NULL && strstr(err, "cannot read") &&
+	    strstr(err, "No such file"), "%s", err);
+
+	/* A folder opens but cannot be read. */
+	cr_expect_eq(hb_params_load(&p, dir, err, sizeof(err)), -1);
+	cr_expect(strstr(err, dir) != NULL && strstr(err, "cannot read"),
+	    "%s", err);
+
+	/* A file without read permission (root reads everything). */
+	if (geteuid() != 0) {
+		const char *f = write_file("noread.ini", "[run]\n");
+
+		cr_assert_eq(chmod(f, 0), 0);
+		cr_expect_eq(hb_params_load(&p, f, err, sizeof(err)), -1);
+		cr_expect(strstr(err, "Permission denied") != NULL, "%s", err);
+	}
+	cr_expect_eq(p.repetitions, 3);
+	hb_params_free(&p);
+}
+
+Test(params, flags_override_config)
+{
+	struct hb_params p;
+	char err[512] = "";
+	const char *path = write_file("c.ini",
+	    "[run]\nrepetitions = 9\nmin_time = 1\nbackends = futex\n"
+	    "[unicast]\nmatrix = true\n");
+
+	hb_params_init(&p);
+	cr_assert_eq(hb_params_load(&p, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.repetitions, 9);
+	/* the flags, as the CLI passes them after loading the config */
+	cr_expect_eq(hb_param_set(&p, "repetitions", "2", err, sizeof(err)),
+	    0, "%s", err);
+	cr_expect_eq(hb_param_set(&p, "min-time", "0.01", err, sizeof(err)),
+	    0, "%s", err);
+	cr_expect_eq(hb_param_set(&p, "backends", "eventfd", err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_eq(hb_param_set(&p, "matrix", "false", err, sizeof(err)),
+	    0, "%s", err);
+	cr_expect_eq(hb_param_set(&p, "no_smt", NULL, err, sizeof(err)), 0,
+	    "a bare bool flag means true: %s", err);
+	cr_expect_eq(p.repetitions, 2);
+	cr_expect_float_eq(p.min_time, 0.01, 1e-12);
+	cr_expect_str_eq(p.backends, "eventfd");
+	cr_expect_eq(p.matrix, false);
+	cr_expect_eq(p.no_smt, true);
+	cr_expect_eq(hb_param_set(&p, "backends", "", err, sizeof(err)), 0);
+	cr_expect_null(p.backends, "empty string: every backend");
+	hb_params_free(&p);
+}
+
+Test(params, bad_flags)
+{
+	struct hb_params p;
+	char err[1024] = "";
+
+	hb_params_init(&p);
+	cr_expect_eq(hb_param_set(&p, "repetition", "2", err, sizeof(err)),
+	    -1);
+	cr_expect(strstr(err, "key 'repetition'") && strstr(err, "unknown") &&
+	    strstr(err, "repetitions"), "%s", err);
+	cr_expect_eq(hb_param_set(&p, "batch", "0", err, sizeof(err)), -1);
+	cr_expect(strstr(err, "key 'batch'") && strstr(err, "'0'"), "%s", err);
+	cr_expect_eq(hb_param_set(&p, "batch", NULL, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "expected a value") != NULL, "%s", err);
+	cr_expect_eq(hb_param_set(&p, "backends", "nope", err, sizeof(err)),
+	    -1);
+	cr_expect(strstr(err, "key 'backends'") && strstr(err, "'nope'"),
+	    "%s", err);
+	cr_expect_eq(p.batch, 1000, "unchanged");
+	cr_expect_str_eq(p.backends, "busypoll,futex,eventfd", "unchanged");
+	hb_params_free(&p);
+}
+
+Test(params, write_reads_back)
+{
+	struct hb_params p, q;
+	char err[512] = "", path[128];
+	FILE *f;
+
+	hb_params_init(&p);
+	cr_assert_eq(hb_param_set(&p, "cpus", "0,1", err, sizeof(err)), 0);
+	cr_assert_eq(hb_param_set(&p, "min_time", "0.123", err, sizeof(err)),
+	    0);
+	cr_assert_eq(hb_param_set(&p, "fanout", "1,3,7", err, sizeof(err)),
+	    0);
+	cr_assert_eq(hb_param_set(&p, "senders", "all", err, sizeof(err)), 0);
+	cr_assert_eq(hb_param_set(&p, "workloads", "unicast", err,
+	    sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "%s/written.ini", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(hb_params_write(&p, f), 0);
+	cr_assert_eq(fclose(f), 0);
+
+	hb_params_init(&q);
+	cr_assert_eq(hb_params_load(&q, path, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(q.cpus, "0,1");
+	cr_expect_eq(q.min_time, 0.123, "exactly the same double");
+	cr_expect_eq(q.fanout.kind, HB_ULIST_VALUES);
+	cr_expect_eq(q.fanout.n, 3);
+	cr_expect_eq(q.fanout.v[2], 7);
+	cr_expect_eq(q.senders.kind, HB_ULIST_ALL);
+	cr_expect_str_eq(q.workloads, "unicast");
+	cr_expect_null(q.topology);
+	cr_expect_str_eq(q.orders, "near,spread");
+	cr_expect_eq(q.yardsticks, true);
+	hb_params_free(&p);
+	hb_params_free(&q);
+}
+
+Test(params, usage_documents_every_key)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	hb_params_usage(f);
+	cr_assert_eq(fclose(f), 0);
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		char flag[64];
+
+		snprintf(flag, sizeof(flag), "--%s ", q->key);
+		cr_expect(strstr(buf, flag) != NULL, "usage lacks %s", flag);
+		cr_expect(strstr(buf, q->doc) != NULL, "usage lacks doc of %s",
+		    q->key);
+	}
+	free(buf);
+}
+
+Test(ulist, resolve_values)
+{
+	struct hb_ulist l = { .kind = HB_ULIST_VALUES, .n = 6,
+	    .v = { 8, 2, 2, 100, 1, 4 } };
+	unsigned out[HB_ULIST_MAX];
+	unsigned n = hb_ulist_resolve(&l, 8, out, HB_ULIST_MAX);
+
+	cr_assert_eq(n, 4, "sorted, no repeats, above max dropped");
+	cr_expect(out[0] == 1 && out[1] == 2 && out[2] == 4 && out[3] == 8);
+	cr_expect_eq(hb_ulist_resolve(&l, 8, out, 2), 2, "cap");
+	cr_expect(out[0] == 1 && out[1] == 2);
+	cr_expect_eq(hb_ulist_resolve(&l, 0, out, HB_ULIST_MAX), 0);
+}
+
+Test(ulist, resolve_pow2)
+{
+	struct hb_ulist l = { .kind = HB_ULIST_POW2 };
+	unsigned out[HB_ULIST_MAX];
+	unsigned n;
+
+	n = hb_ulist_resolve(&l, 6, out, HB_ULIST_MAX);
+	cr_assert_eq(n, 4, "1 2 4 and the maximum 6");
+	cr_expect(out[0] == 1 && out[1] == 2 && out[2] == 4 && out[3] == 6);
+	n = hb_ulist_resolve(&l, 8, out, HB_ULIST_MAX);
+	cr_assert_eq(n, 4, "8 is a power of two: not twice");
+	cr_expect_eq(out[3], 8);
+	cr_expect_eq(hb_ulist_resolve(&l, 1, out, HB_ULIST_MAX), 1);
+	cr_expect_eq(out[0], 1);
+	cr_expect_eq(hb_ulist_resolve(&l, 0, out, HB_ULIST_MAX), 0);
+	n = hb_ulist_resolve(&l, 4096, out, HB_ULIST_MAX);
+	cr_expect_eq(n, 13);
+	cr_expect_eq(out[12], 4096);
+}
+
+Test(ulist, resolve_all)
+{
+	struct hb_ulist l = { .kind = HB_ULIST_ALL };
+	unsigned out[HB_ULIST_MAX];
+
+	cr_assert_eq(hb_ulist_resolve(&l, 3, out, HB_ULIST_MAX), 3);
+	cr_expect(out[0] == 1 && out[1] == 2 && out[2] == 3);
+	cr_expect_eq(hb_ulist_resolve(&l, 100, out, 10), 10, "cap");
+	cr_expect_eq(out[9], 10);
+}
+
+Test(params, shipped_configs_load)
+{
+	static const char *const configs[] = { "configs/quick.ini",
+	    "configs/default.ini", "configs/full.ini", NULL };
+
+	for (unsigned i = 0; configs[i] != NULL; i++) {
+		struct hb_params p;
+		char err[1024] = "";
+
+		hb_params_init(&p);
+		cr_expect_eq(hb_params_load(&p, configs[i], err, sizeof(err)), 0,
+		    "%s", err);
+		hb_params_free(&p);
+	}
+}
