@@ -1,0 +1,286 @@
+/*
+ * test_bench.c: the registry and measuring loop (harness/bench.c) on
+ * this machine's vCPUs: representative and all pairs; hb_measure runs
+ * each operation on the sender vCPU and reports the percentile counters
+ * of its samples; the watchdog skips a batch that does not come back,
+ * naming the vCPU, and wedges the machine for what follows; a signal
+ * skips what follows as "interrupted".
+ *
+ * Each Test runs in its own process (Criterion forks): Google
+ * Benchmark's registry and the vCPU machine start empty in each.
+ */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/bench.h"
+#include "harness/gbench.h"
+#include "harness/params.h"
+#include "harness/timer.h"
+#include "harness/topology.h"
+#include "ipi/vcpu.h"
+
+static struct hb_params params;
+static struct hb_topology *topo;
+static struct hb_run run;
+
+/* setup: this machine, every allowed PU, futex-friendly parameters. */
+static void
+setup(unsigned timeout_s)
+{
+	char err[512];
+
+	hb_params_init(&params);
+	params.timeout = timeout_s;
+	params.batch = 100;
+	cr_assert_eq(hb_topology_open(NULL, &topo, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_eq(hb_topology_select(topo, NULL, false, err, sizeof(err)),
+	    0, "%s", err);
+	run = (struct hb_run){ .params = &params, .topo = topo,
+	    .ncores = topo->nvcpus };
+	hb_bench_begin(&run);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+static double
+json_number(const char *json, const char *key)
+{
+	char pat[128];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	if ((p = strstr(json, pat)) == NULL)
+		return NAN;
+	return strtod(p + strlen(pat), NULL);
+}
+
+/* run_all: Google Benchmark over what is registered; the JSON text. */
+static char *
+run_all(void)
+{
+	char path[] = "/tmp/test_bench_XXXXXX";
+	char out[128];
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(out, sizeof(out), "--benchmark_out=%s", path);
+	char *argv[] = { (char *)"test_bench", out,
+	    (char *)"--benchmark_out_format=json",
+	    (char *)"--benchmark_min_time=0.001",
+	    (char *)"--benchmark_repetitions=1", NULL };
+	int argc = 5;
+
+	cr_assert_eq(hbg_initialize(&argc, argv), 0);
+	hbg_set_progress(false, 0);
+	hbg_run();
+	hbg_shutdown();
+	char *json = slurp(path);
+	unlink(path);
+	return json;
+}
+
+Test(bench, pairs, .timeout = 30)
+{
+	struct hb_pair *p;
+	unsigned n;
+
+	setup(10);
+	if (topo->nvcpus < 2)
+		cr_skip_test("one vCPU: no pair");
+	n = hb_run_pairs(&run, false, &p);
+	cr_assert_geq(n, 1);
+	for (unsigned i = 0; i < n; i++) {
+		cr_expect_lt(p[i].src, p[i].dst, "representatives: src < dst");
+		for (unsigned k = 0; k < i; k++)
+			cr_expect(p[k].cls != p[i].cls ||
+			    p[k].same_numa != p[i].same_numa,
+			    "pair %u and %u of one (class, numa)", k, i);
+	}
+	free(p);
+
+	n = hb_run_pairs(&run, true, &p);
+	cr_assert_eq(n, topo->nvcpus * (topo->nvcpus - 1));
+	for (unsigned i = 0; i < n; i++) {
+		cr_expect_neq(p[i].src, p[i].dst);
+		for (unsigned k = 0; k < i; k++)
+			cr_expect(p[k].src != p[i].src || p[k].dst != p[i].dst,
+			    "pair %u -> %u twice", p[i].src, p[i].dst);
+	}
+	free(p);
+	hb_topology_close(topo);
+}
+
+/* An operation of a fixed duration, recording where it ran. */
+struct fixed {
+	uint64_t	ticks;
+	_Atomic int	cpu;		/* cpu_index seen, -1 off any vCPU */
+	_Atomic unsigned long ops, batches;
+};
+
+static uint64_t
+fixed_op(void *arg)
+{
+	struct fixed *f = arg;
+	struct cpu_info *ci = curcpu();
+
+	atomic_store(&f->cpu, ci != NULL ? (int)cpu_index(ci) : -1);
+	atomic_fetch_add(&f->ops, 1);
+	return f->ticks;
+}
+
+static void
+fixed_begin(void *arg)
+{
+	struct fixed *f = arg;
+
+	atomic_fetch_add(&f->batches, 1);
+}
+
+static void
+fixed_body(struct hb_bench *b, void *arg)
+{
+	struct hb_op op = { .sender = cpu_lookup(ncpu - 1), .op = fixed_op,
+	    .arg = arg, .batch_begin = fixed_begin };
+
+	hb_measure(b, &op);
+}
+
+Test(bench, measure_reports_percentiles_of_samples, .timeout = 60)
+{
+	static struct fixed f = { .ticks = 2600, .cpu = -2 };
+
+	setup(10);
+	hb_bench_add("futex", NULL, fixed_body, &f, NULL,
+	    "fixed/backend:futex/placement:local/k:%d", 1);
+	cr_expect_eq(hb_bench_count(), 1);
+	cr_expect_str_eq(hb_bench_name(0),
+	    "fixed/backend:futex/placement:local/k:1");
+
+	char *json = run_all();
+	double want = 2600.0 / hb_timer()->ghz;
+
+	cr_expect_not_null(strstr(json,
+	    "\"fixed/backend:futex/placement:local/k:1/manual_time\""),
+	    "%s", json);
+	cr_expect_null(strstr(json, "error_message"), "%s", json);
+	cr_expect_eq(atomic_load(&f.cpu), (int)topo->nvcpus - 1,
+	    "the operation ran on vCPU %d, not the sender",
+	    atomic_load(&f.cpu));
+	cr_expect_gt(atomic_load(&f.batches), 0);
+	cr_expect_eq(atomic_load(&f.ops) % 100, 0, "whole batches of 100");
+	static const char *const keys[] = { "p50_ns", "p90_ns", "p99_ns",
+	    "p999_ns", "max_ns", "min_ns", "mean_ns", "real_time" };
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		double v = json_number(json, keys[i]);
+		cr_expect(fabs(v - want) < 1e-6 * want, "%s = %g, want %g",
+		    keys[i], v, want);
+	}
+	cr_expect_geq(json_number(json, "samples"), 100);
+	cr_expect_eq(hb_bench_end(), 0);
+	free(json);
+	hb_topology_close(topo);
+}
+
+/* An operation that does not return until released. */
+static _Atomic int release;
+
+static uint64_t
+stuck_op(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&release))
+		usleep(1000);
+	return 1;
+}
+
+static void
+stuck_body(struct hb_bench *b, void *arg)
+{
+	(void)arg;
+	struct hb_op op = { .sender = cpu_lookup(0), .op = stuck_op };
+
+	hb_measure(b, &op);
+}
+
+Test(bench, watchdog_names_vcpu_and_wedges, .timeout = 60)
+{
+	static struct fixed f = { .ticks = 100 };
+
+	setup(1);
+	hb_bench_add("futex", NULL, stuck_body, NULL, NULL, "stuck/k:1");
+	hb_bench_add("futex", NULL, fixed_body, &f, NULL, "after/k:1");
+	char *json = run_all();
+
+	cr_expect_not_null(strstr(json, "vCPU 0 (PU "), "%s", json);
+	cr_expect_not_null(strstr(json, "did not finish its job within 1 s"),
+	    "%s", json);
+	cr_expect_not_null(strstr(json, "\"error_message\": \"machine wedged: "),
+	    "%s", json);
+	cr_expect_eq(atomic_load(&f.ops), 0, "a wedged machine ran more");
+	cr_expect(hb_bench_wedged());
+	cr_expect_eq(hb_bench_end(), 1);
+	atomic_store(&release, 1);	/* let the stuck vCPU go */
+	free(json);
+}
+
+Test(bench, signal_skips_the_rest, .timeout = 60)
+{
+	static struct fixed f = { .ticks = 100 };
+
+	setup(10);
+	hb_bench_add("futex", NULL, fixed_body, &f, NULL, "one/k:1");
+	hb_bench_add("futex", NULL, fixed_body, &f, NULL, "two/k:1");
+	hb_bench_signals();
+	raise(SIGINT);
+	cr_expect_eq(hb_bench_interrupted(), SIGINT);
+	char *json = run_all();
+
+	cr_expect_not_null(strstr(json, "\"one/k:1/manual_time\""), "%s", json);
+	cr_expect_not_null(strstr(json, "\"two/k:1/manual_time\""), "%s", json);
+	cr_expect_not_null(strstr(json, "\"error_message\": \"interrupted\""),
+	    "%s", json);
+	cr_expect_eq(atomic_load(&f.ops), 0, "ran after the signal");
+	cr_expect_eq(hb_bench_end(), 1);
+	free(json);
+	hb_topology_close(topo);
+}
+
+Test(bench, unknown_backend_skips_with_error, .timeout = 60)
+{
+	static struct fixed f = { .ticks = 100 };
+
+	setup(10);
+	hb_bench_add("no_such_backend", NULL, fixed_body, &f, NULL, "nb/k:1");
+	char *json = run_all();
+
+	cr_expect_not_null(strstr(json, "backend no_such_backend"), "%s",
+	    json);
+	cr_expect_eq(hb_bench_end(), 1);
+	free(json);
+	hb_topology_close(topo);
+}
