@@ -1,0 +1,126 @@
+#!/bin/sh
+# test_run_cli.sh: `ipibench run` and `ipibench list` end to end.
+#
+# A short unicast run on the futex backend writes bench.json,
+# topology.xml and config.ini; every benchmark name follows the grammar
+# of results/README.md with the unicast keys, carries the percentile
+# counters, and the context carries every ipibench key.  Bad input
+# (unknown backend, workload, placement, a bad number, a unit on
+# --benchmark_min_time, a planning topology) exits 2 with a message
+# naming it.  SIGINT in the middle of a run exits 130 and leaves valid
+# JSON whose unfinished benchmarks say "interrupted".
+# Needs $IPIBENCH (tests/run.sh sets it) and a Python 3.
+set -u
+: "${IPIBENCH:?set IPIBENCH to the ipibench binary}"
+PYTHON=${PYTHON:-/usr/bin/python3}
+fails=0
+tmp=$(mktemp -d /tmp/ipibench-run-cli.XXXXXX) || exit 1
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# A machine with one PU has no pair to measure: nothing to test here.
+npu=$(nproc)
+if [ "$npu" -lt 2 ]; then
+	echo "skip: $npu PU (unicast needs 2)"; exit 0
+fi
+
+# --- list and help
+"$IPIBENCH" list >"$tmp/list" 2>&1 || fail "list exited $?"
+for w in unicast busypoll futex eventfd local single interleave remote; do
+	grep -q "^  $w " "$tmp/list" || fail "list lacks $w"
+done
+"$IPIBENCH" run --help >"$tmp/help" 2>&1 || fail "run --help exited $?"
+for k in --backend --placement --cpus --workload --out --config --force \
+    --matrix --benchmark_min_time; do
+	grep -q -- "$k" "$tmp/help" || fail "run --help does not document $k"
+done
+
+# --- a short run
+"$IPIBENCH" run --workload unicast --backend futex --yardsticks false \
+    --benchmark_min_time=0.01 --repetitions 1 --out "$tmp/out" \
+    >"$tmp/run.out" 2>"$tmp/run.err"
+rc=$?
+[ $rc -eq 0 ] || { fail "run exited $rc"; cat "$tmp/run.err"; }
+for f in bench.json topology.xml config.ini; do
+	[ -s "$tmp/out/$f" ] || fail "--out: $f missing or empty"
+done
+grep -q "^ipibench run: .* benchmarks" "$tmp/run.err" ||
+	fail "no run-summary line"
+grep -q "^\[1/[0-9]*\] unicast/" "$tmp/run.err" || fail "no progress line"
+
+"$PYTHON" - "$tmp/out/bench.json" <<'PY' || fail "bench.json does not follow results/README.md"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+ctx = d["context"]
+keys = ("ipibench_version backends placement topology cpu_model kernel "
+        "tsc_ghz tsc_invariant governor smt virtualized oversubscribed "
+        "simulated_topology forced perf").split()
+missing = [k for k in keys if k not in ctx]
+assert not missing, "context lacks %s" % missing
+assert ctx["backends"] == "futex", ctx["backends"]
+seg = re.compile(r"^[a-z_]+:[A-Za-z0-9_.+-]+$")
+runs = [b for b in d["benchmarks"] if b["run_type"] == "iteration"]
+assert runs, "no benchmark ran"
+for b in runs:
+    assert "error_message" not in b, b
+    parts = b["run_name"].split("/")
+    assert parts[0] == "unicast", b["run_name"]
+    kv = [p for p in parts[1:] if ":" in p]
+    for p in kv:
+        assert seg.match(p), "segment %r of %s" % (p, b["run_name"])
+    keys = [p.split(":")[0] for p in kv]
+    assert keys == ["backend", "placement", "src", "dst", "class", "numa"], keys
+    v = dict(p.split(":", 1) for p in kv)
+    assert v["backend"] == "futex" and v["placement"] == "local"
+    assert v["numa"] in ("same", "cross") and v["src"] != v["dst"]
+    for c in "p50_ns p90_ns p99_ns p999_ns max_ns min_ns mean_ns samples ctx_switches".split():
+        assert c in b, "%s lacks %s" % (b["name"], c)
+    assert 0 < b["min_ns"] <= b["p50_ns"] <= b["p90_ns"] <= b["p99_ns"] <= b["p999_ns"] <= b["max_ns"], b
+    assert b["samples"] >= 1
+PY
+
+# --- bad input: exit 2, a message naming it
+bad() {
+	want=$1; shift
+	"$IPIBENCH" run "$@" >"$tmp/bad.out" 2>"$tmp/bad.err"
+	rc=$?
+	[ $rc -eq 2 ] || fail "run $*: exit $rc, want 2"
+	grep -q -- "$want" "$tmp/bad.err" ||
+		fail "run $*: message does not name '$want': $(cat "$tmp/bad.err")"
+}
+bad "unknown backend 'nosuch'" --backend nosuch
+bad "unknown workload 'nosuch'" --workload unicast,nosuch
+bad "unknown placement 'far'" --placement far
+bad "abc" --batch abc
+bad "70000000" --batch 70000000
+bad "0.5s" --benchmark_min_time=0.5s
+bad "benchmark_nosuch" --benchmark_nosuch=1
+bad "planning topology" --topology "synthetic:pack:1 core:2 pu:1"
+bad "--nosuch" --nosuch 1
+bad "nosuch.ini" --config "$tmp/nosuch.ini"
+
+# --- SIGINT mid-run: exit 130, valid JSON, the rest "interrupted"
+"$IPIBENCH" run --workload unicast --backend futex,eventfd --yardsticks false \
+    --benchmark_min_time=0.5 --repetitions 2 --out "$tmp/int" \
+    >"$tmp/int.out" 2>"$tmp/int.err" &
+pid=$!
+i=0
+while ! grep -q "^\[1/" "$tmp/int.err" 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+sleep 0.3
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+pid=
+[ $rc -eq 130 ] || fail "SIGINT: exit $rc, want 130"
+"$PYTHON" - "$tmp/int/bench.json" <<'PY' || fail "SIGINT: bench.json not valid or not marked"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert any(b.get("error_message") == "interrupted" for b in d["benchmarks"]), d["benchmarks"]
+PY
+
+[ $fails -eq 0 ] && echo "test_run_cli: ok"
+exit $((fails > 0))
