@@ -4,9 +4,19 @@
  * Each refusal must return -1 with a message naming the input, start no
  * thread (the threads of /proc/self/task are counted before and after)
  * and leave the runtime able to start a valid machine right after.
+ * Under AddressSanitizer, LeakSanitizer also checks that a refused start
+ * left no memory behind (a leak in a Criterion worker would otherwise
+ * only be printed at exit, not fail the test).
  * Everything that involves a backend runs for each backend.
  */
 #include "ipi_testlib.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define	LEAKED()	(__lsan_do_recoverable_leak_check() != 0)
+#else
+#define	LEAKED()	false
+#endif
 
 #define	BIG	(IPI_MAXCPUS + 1)
 
@@ -49,6 +59,8 @@ expect_refused(const struct vcpu_config *cfg, const char *const *needles,
 	int after = itl_wait_ntasks(before);
 	cr_expect_eq(after, before, "%s: %d threads before the refused start, "
 	    "%d after", what, before, after);
+	cr_expect(!LEAKED(), "%s: LeakSanitizer found memory leaked (see the "
+	    "report above)", what);
 	cr_log_info("%s: \"%s\"", what, err);
 }
 
