@@ -18,15 +18,21 @@
  * trigger is covered by a run that starts after it), and runs[t] <=
  * seq[t] (never more runs than triggers).
  *
- * Every ipi_wait is watched from the test thread: one longer than
- * STRESS_WAIT_NS fails the test naming the waiting vCPU and the targets
- * that did not answer; a sender not done long after the deadline fails
- * naming the vCPU and what it was doing.
+ * The test thread drives and watches.  Senders run in bursts (jobs of
+ * 1..20 ms) with idle gaps of 0..5 ms, so their vCPUs also go idle (and
+ * sleep, on futex and eventfd) while the others send to them; on the
+ * sleeping backends the last vCPU never sends: it only receives, idle,
+ * so every IPI to it needs the backend's kick (a lost wakeup hangs a
+ * sender).  Every ipi_wait is watched: one longer than STRESS_WAIT_NS
+ * fails the test naming the waiting vCPU and the targets that did not
+ * answer; a burst not done long after its end fails naming the vCPU and
+ * what it was doing.
  *
  * IPIBENCH_STRESS_SECONDS (default 2, at most 600) sets the time per
  * backend.  Busypoll runs as many vCPUs as cores (they spin); futex and
  * eventfd run STRESS_NV_SLEEP vCPUs, more than the cores on purpose.
- * One line of figures per backend goes to stderr.
+ * One line of figures per backend goes to stderr.  The message counts
+ * are not timings (the sleeping backends run oversubscribed).
  */
 #include <math.h>
 #include <stdarg.h>
