@@ -89,14 +89,35 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBHARNESS) $(LIBIPI)
 test: all ## run every test; SAN=thread or SAN=address,undefined for sanitizers
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) IPIBENCH=$(IPIBENCH) SAN=$(SAN) sh tests/run.sh
 
-bench: all ## run the default sweep on this machine (CONFIG=, BACKENDS=)
-	@echo "make bench: not yet (issue 5: configs, results folders, plots)" >&2; exit 1
+# make bench: scripts/bench.sh writes results/<host>-<UTC time>/ (see
+# results/README.md); results/latest points at the newest run.
+CONFIG   ?= configs/default.ini
+BACKENDS ?=
+RESULTS  ?= results
+
+bench: all ## run the default sweep on this machine into results/ (CONFIG=, BACKENDS=)
+	@IPIBENCH=$(IPIBENCH) PYTHON=$(PYTHON) bash scripts/bench.sh \
+	    -c $(CONFIG) -r $(RESULTS) $(if $(BACKENDS),-b $(BACKENDS))
+
+.PHONY: quick
+quick: CONFIG = configs/quick.ini
+quick: bench ## the CI sweep (configs/quick.ini): every workload and backend, briefly
+
+plot: ## redraw the plots and REPORT.md of a run: make plot RUN=results/<run>
+	@test -n "$(RUN)" || { echo "usage: make plot RUN=results/<run>" >&2; exit 2; }
+	@test -n "$(PYTHON)" || { echo "make plot: no python3 that imports matplotlib: apt-get install python3-matplotlib" >&2; exit 2; }
+	$(PYTHON) plot/plot.py $(RUN)
+	@if [ -d "$(RUN)" ]; then $(PYTHON) plot/report.py $(RUN); fi
+
+compare: ## compare.py: A=run B=run, or A=run FILTER_A=backend:futex FILTER_B=backend:eventfd
+	@A="$(A)" B="$(B)" FILTER_A="$(FILTER_A)" FILTER_B="$(FILTER_B)" \
+	    sh scripts/compare.sh
 
 clean: ## remove build outputs (results/ is kept)
 	rm -rf build ipibench
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
 	    awk -F':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
 
 FORCE:

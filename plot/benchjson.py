@@ -1,0 +1,283 @@
+"""benchjson: read an ipibench results file (Google Benchmark JSON).
+
+Names follow the grammar of results/README.md:
+
+    name := workload ( "/" key ":" value )*
+
+Google Benchmark's own segments (`manual_time`, `iterations:N`,
+`repeats:N`, ...) are dropped, so a benchmark is its workload and its
+keys.  Repetitions are reduced here, from the iteration runs, to their
+median (Google Benchmark's aggregates are used only when a file holds
+nothing else, as with --benchmark_report_aggregates_only).
+
+    run = load("results/X")          # a run folder or a bench.json
+    for b in run.benchmarks:         # one per benchmark, repetitions reduced
+        b.workload, b.keys["backend"], b.get("p50_ns"), b.errors
+"""
+import json
+import os
+import statistics
+
+# Segments Google Benchmark appends to names; never ours.
+GB_KEYS = {"iterations", "repeats", "min_time", "min_warmup_time", "threads"}
+
+# Latency counters (nanoseconds) in the order a distribution is read.
+PERCENTILES = [("p50_ns", 0.50), ("p90_ns", 0.90), ("p99_ns", 0.99),
+               ("p999_ns", 0.999)]
+
+# The yardstick each backend is measured against: the same shape of
+# wake-up without the IPI protocol (results/README.md).
+REFERENCE = {"busypoll": "pingpong", "futex": "futex_wake",
+             "eventfd": "eventfd_wake"}
+YARDSTICKS = ["pingpong", "futex_wake", "eventfd_wake", "futex_pingpong",
+              "pipe_pingpong", "timer", "membarrier"]
+
+# Pair classes from nearest to farthest (harness/topology.h).
+CLASS_ORDER = ["core", "l1", "l1i", "l2", "l3", "group", "die", "package",
+               "machine"]
+
+TIME_SCALE = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def parse_name(name):
+    """(workload, {key: value}) of a benchmark name; Google Benchmark's
+    segments and segments without ':' dropped.  Values stay strings."""
+    parts = name.split("/")
+    keys = {}
+    for seg in parts[1:]:
+        if ":" not in seg:
+            continue
+        k, v = seg.split(":", 1)
+        if k in GB_KEYS:
+            continue
+        keys[k] = v
+    return parts[0], keys
+
+
+def num(v):
+    """v as int when it is one, else float, else the string."""
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return v
+
+
+def truthy(v):
+    """A context value read as a yes/no ("true", "yes", "1", "on", True)."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v != 0
+    return str(v).strip().lower() in ("true", "yes", "1", "on")
+
+
+class Bench:
+    """One benchmark, its repetitions reduced to medians."""
+
+    def __init__(self, run_name, workload, keys):
+        self.run_name = run_name
+        self.workload = workload
+        self.keys = keys
+        self.values = {}        # counter or real_time -> median
+        self.reps = {}          # counter -> [value per repetition]
+        self.errors = []        # error messages of failed repetitions
+        self.repetitions = 0
+
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
+    @property
+    def backend(self):
+        return self.keys.get("backend") or self.keys.get("beside")
+
+    @property
+    def ok(self):
+        return not self.errors and "p50_ns" in self.values
+
+    def key(self, k, default=None):
+        return num(self.keys[k]) if k in self.keys else default
+
+    def label(self, skip=()):
+        """The keys as text, without the ones in skip."""
+        return "/".join("%s:%s" % (k, v) for k, v in self.keys.items()
+                        if k not in skip)
+
+    def __repr__(self):
+        return "Bench(%s)" % self.run_name
+
+
+NOT_COUNTERS = {"name", "family_index", "per_family_instance_index",
+                "run_name", "run_type", "repetitions", "repetition_index",
+                "threads", "iterations", "time_unit", "aggregate_name",
+                "aggregate_unit", "error_occurred", "error_message", "label",
+                "cpu_time"}
+
+
+def _values(entry):
+    """The numeric values of one JSON entry: counters and real_time (ns)."""
+    out = {}
+    scale = TIME_SCALE.get(entry.get("time_unit", "ns"), 1.0)
+    for k, v in entry.items():
+        if k in NOT_COUNTERS or not isinstance(v, (int, float)) or \
+                isinstance(v, bool):
+            continue
+        out[k] = v * scale if k == "real_time" else v
+    return out
+
+
+class Run:
+    """A results file: its context, its benchmarks, where it lives."""
+
+    def __init__(self, data, path):
+        self.path = path
+        self.folder = os.path.dirname(path)
+        self.context = data.get("context", {})
+        self.benchmarks = []
+        self.raw = data.get("benchmarks", [])
+        by_name = {}
+        order = []
+        for e in self.raw:
+            rn = e.get("run_name") or e.get("name", "")
+            if rn not in by_name:
+                w, keys = parse_name(rn)
+                by_name[rn] = (Bench(rn, w, keys), [], [])
+                order.append(rn)
+            b, iters, aggs = by_name[rn]
+            if e.get("error_occurred"):
+                b.errors.append(e.get("error_message", "error"))
+                continue
+            if e.get("run_type") == "aggregate":
+                if e.get("aggregate_name") == "median":
+                    aggs.append(_values(e))
+            else:
+                iters.append(_values(e))
+        for rn in order:
+            b, iters, aggs = by_name[rn]
+            src = iters or aggs
+            b.repetitions = len(iters)
+            keys = set()
+            for v in src:
+                keys.update(v)
+            for k in keys:
+                vals = [v[k] for v in src if k in v]
+                b.reps[k] = vals
+                b.values[k] = statistics.median(vals)
+            self.benchmarks.append(b)
+
+    # Selection.
+
+    def select(self, workload=None, ok=True, where=None, **keys):
+        """Benchmarks of a workload whose keys equal the given ones
+        (values compared as text; where= for keys that are no Python
+        names, such as self); only the good ones unless ok=False."""
+        keys.update(where or {})
+        out = []
+        for b in self.benchmarks:
+            if workload is not None and b.workload != workload:
+                continue
+            if ok and not b.ok:
+                continue
+            if any(str(b.keys.get(k)) != str(v) for k, v in keys.items()):
+                continue
+            out.append(b)
+        return out
+
+    def workloads(self):
+        seen = []
+        for b in self.benchmarks:
+            if b.workload not in seen:
+                seen.append(b.workload)
+        return seen
+
+    def values_of(self, key, workload=None):
+        """Distinct values of a key, in order of appearance (numbers
+        sorted)."""
+        seen = []
+        for b in self.benchmarks:
+            if workload is not None and b.workload != workload:
+                continue
+            if key in b.keys and b.keys[key] not in seen:
+                seen.append(b.keys[key])
+        if all(isinstance(num(v), (int, float)) for v in seen):
+            seen.sort(key=num)
+        return seen
+
+    def backends(self):
+        """Backends in the run, in the order of the context or of the
+        file."""
+        seen = self.values_of("backend")
+        for b in self.values_of("beside"):
+            if b not in seen:
+                seen.append(b)
+        listed = [x for x in str(self.context.get("backends", "")).split(",")
+                  if x in seen]
+        return listed + [b for b in seen if b not in listed]
+
+    def errors(self):
+        """(run_name, message) of every benchmark that failed."""
+        return [(b.run_name, m) for b in self.benchmarks for m in
+                sorted(set(b.errors))]
+
+    def yardstick(self, name, beside, src=None, dst=None, cls=None):
+        """The yardstick `name` measured beside a backend, for the pair
+        (src, dst) or else the pair class, else the nearest class."""
+        cands = self.select(name, beside=beside)
+        if not cands:
+            return None
+        if src is not None and dst is not None:
+            for b in cands:
+                if b.keys.get("src") == str(src) and \
+                        b.keys.get("dst") == str(dst):
+                    return b
+        if cls is not None:
+            for b in cands:
+                if b.keys.get("class") == cls:
+                    return b
+        return sorted(cands, key=lambda b: class_rank(b.keys.get("class")))[0]
+
+    # Description.
+
+    def machine(self):
+        c = self.context
+        return c.get("cpu_model") or c.get("host_name") or "unknown machine"
+
+    def date(self):
+        return str(self.context.get("date", ""))[:16].replace("T", " ")
+
+    def title(self, what):
+        """A figure title: what, machine, date."""
+        host = self.context.get("host_name", "")
+        return "%s\n%s%s, %s" % (what, host + ": " if host else "",
+                                 self.machine(), self.date())
+
+
+def class_rank(c):
+    try:
+        return CLASS_ORDER.index(c)
+    except ValueError:
+        return len(CLASS_ORDER)
+
+
+def find_json(path):
+    """The bench.json of a run folder, or path itself."""
+    if os.path.isdir(path):
+        return os.path.join(path, "bench.json")
+    return path
+
+
+def load(path):
+    """Run of a folder or a JSON file.  Raises ValueError with the path on
+    a file that is not Google Benchmark JSON."""
+    p = find_json(path)
+    try:
+        with open(p) as f:
+            data = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError("%s: not valid JSON: %s" % (p, e))
+    if not isinstance(data, dict) or "benchmarks" not in data:
+        raise ValueError("%s: no 'benchmarks' list: not Google Benchmark "
+                         "JSON" % p)
+    return Run(data, p)

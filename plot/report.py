@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""report.py: write REPORT.md for an ipibench run folder.
+
+    report.py RUN_DIR
+
+Reads RUN_DIR/bench.json, RUN_DIR/plots/plots.json (from plot.py) and,
+when present, RUN_DIR/INCOMPLETE; writes RUN_DIR/REPORT.md: the machine,
+warnings, a table per workload (p50 and p99 per backend, and the ratio to
+the yardstick of the same shape measured beside it), the yardsticks, the
+plots inline, and the benchmarks that failed.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchjson as bj  # noqa: E402
+
+MAX_ROWS = 64
+
+# Columns beyond p50/p99/ratio: (counter, header, scale, format).
+EXTRA = {
+    "multicast": [("arrival_max_ns", "last arrival", 1, "ns")],
+    "trigger": [("triggers_per_run", "trig/run", 1, "%.1f")],
+    "mboxfull": [("msgs_per_s", "Mmsg/s", 1e-6, "%.3g"),
+                 ("full_per_msg", "full/msg", 1, "%.3f")],
+}
+PAIR_WORKLOADS = {"unicast", "trigger"}
+WORKLOAD_TEXT = {
+    "unicast": "ipi_unicast + ipi_wait, sender to one target (round trip)",
+    "multicast": "ipi_multicast to k targets + ipi_wait (to the last "
+                 "acknowledgement)",
+    "broadcast": "ipi_broadcast on n vCPUs + ipi_wait",
+    "trigger": "ipi_trigger until the registered handler ran on the target "
+               "(latency), or triggers per handler run under load "
+               "(coalesce)",
+    "mboxfull": "S senders, B messages outstanding each, to one target "
+                "whose handler costs H ns: per message",
+}
+
+
+def fmt_ns(v):
+    if v is None:
+        return "–"
+    if v >= 1e6:
+        return "%.3g ms" % (v / 1e6)
+    if v >= 1e3:
+        return "%.3g µs" % (v / 1e3)
+    return "%.3g ns" % v
+
+
+def fmt(v, spec, scale=1):
+    if v is None:
+        return "–"
+    if spec == "ns":
+        return fmt_ns(v * scale)
+    return spec % (v * scale)
+
+
+def md_escape(s):
+    return str(s).replace("|", "\\|")
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" if i == 0 else "---:"
+                          for i in range(len(header))) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(md_escape(c) for c in r) + " |")
+    return out
+
+
+def reference(run, b):
+    """The yardstick of b's shape measured beside b's backend."""
+    be = b.keys.get("backend")
+    ys = bj.REFERENCE.get(be)
+    if ys is None:
+        return None
+    if b.workload in PAIR_WORKLOADS:
+        return run.yardstick(ys, be, b.key("src"), b.key("dst"),
+                             b.keys.get("class"))
+    return run.yardstick(ys, be)
+
+
+def workload_table(run, w):
+    backends = [be for be in run.backends() if run.select(w, ok=False,
+                                                          backend=be)]
+    pls = run.values_of("placement", w)
+    skip = {"backend"} | ({"placement"} if len(pls) <= 1 else set())
+    rows = {}
+    for b in run.select(w, ok=False):
+        rows.setdefault(b.label(skip), {})[b.keys.get("backend")] = b
+    extra = EXTRA.get(w, [])
+    header = ["benchmark"]
+    for be in backends:
+        header += ["%s p50" % be, "p99", "× ref"]
+        header += [h for _, h, _, _ in extra]
+    lines = []
+    for label, per in list(rows.items())[:MAX_ROWS]:
+        r = [label or "(all)"]
+        for be in backends:
+            b = per.get(be)
+            if b is None or not b.ok:
+                r += ["error" if b is not None else "–", "", ""]
+                r += [""] * len(extra)
+                continue
+            ref = reference(run, b)
+            ratio = "–"
+            if ref is not None and ref.get("p50_ns"):
+                ratio = "%.2f" % (b.get("p50_ns") / ref.get("p50_ns"))
+            r += [fmt_ns(b.get("p50_ns")), fmt_ns(b.get("p99_ns")), ratio]
+            r += [fmt(b.get(c), f, s) for c, _, s, f in extra]
+        lines.append(r)
+    out = table(header, lines)
+    if len(rows) > MAX_ROWS:
+        out.append("")
+        out.append("(the first %d of %d rows; bench.json has all)" %
+                   (MAX_ROWS, len(rows)))
+    return out
+
+
+def yardstick_table(run):
+    names = [w for w in bj.YARDSTICKS if run.select(w, ok=False)]
+    names += [w for w in run.workloads()
+              if w not in names and w not in WORKLOAD_TEXT and
+              run.select(w, ok=False) and
+              all("backend" not in b.keys for b in run.select(w, ok=False))]
+    besides = [be for be in run.backends() if run.select(ok=False,
+                                                         beside=be)]
+    rows = {}
+    for w in names:
+        for b in run.select(w, ok=False):
+            rows.setdefault("%s %s" % (w, b.label({"beside"})),
+                            {})[b.keys.get("beside")] = b
+    header = ["yardstick"]
+    for be in besides:
+        header += ["beside %s p50" % be, "p99"]
+    lines = []
+    for label, per in list(rows.items())[:MAX_ROWS]:
+        r = [label]
+        for be in besides:
+            b = per.get(be)
+            if b is None or not b.ok:
+                r += ["error" if b is not None else "–", ""]
+            else:
+                r += [fmt_ns(b.get("p50_ns")), fmt_ns(b.get("p99_ns"))]
+        lines.append(r)
+    return table(header, lines) if lines else []
+
+
+def warnings(run, incomplete):
+    c = run.context
+    w = []
+    if incomplete:
+        w.append("**This run is incomplete**: %s. The figures below are "
+                 "those measured before it stopped." % incomplete)
+    errs = run.errors()
+    if errs:
+        w.append("%d benchmark(s) reported an error (listed at the end)." %
+                 len({n for n, _ in errs}))
+    if bj.truthy(c.get("oversubscribed", False)):
+        w.append("vCPUs outnumber the cores: spinning vCPUs steal time from "
+                 "each other; these timings are not figures to quote.")
+    if bj.truthy(c.get("forced", False)):
+        w.append("busypoll was forced on more vCPUs than cores (--force).")
+    if bj.truthy(c.get("virtualized", False)):
+        w.append("This is a virtual machine: the host schedules the vCPUs "
+                 "(and may move them between cache domains), and waking a "
+                 "halted vCPU goes through the hypervisor. Compare figures "
+                 "only with the yardsticks measured beside them.")
+    gov = str(c.get("governor", "")).strip()
+    if gov and gov.lower() not in ("performance", "none", "unknown", "n/a",
+                                   "-"):
+        w.append("The frequency governor is `%s`, not `performance`: "
+                 "clock ramps add to wake-up latencies." % gov)
+    elif c.get("cpu_scaling_enabled") is True and not gov:
+        w.append("CPU frequency scaling is enabled (Google Benchmark): "
+                 "clock ramps add to wake-up latencies.")
+    smt = c.get("smt")
+    if smt is not None and str(smt).lower() not in ("off", "false", "0", "no",
+                                                    "notsupported",
+                                                    "not supported",
+                                                    "forceoff", "none"):
+        w.append("SMT is on (`%s`): pairs of class `core` share one physical "
+                 "core's execution units." % smt)
+    if bj.truthy(c.get("simulated_topology", False)):
+        w.append("The topology was simulated (loaded from a file or a "
+                 "synthetic description): what ran is not that machine.")
+    if str(c.get("library_build_type", "")).lower() == "debug":
+        w.append("Debian's libbenchmark is a debug build (Google Benchmark "
+                 "warns about it); harmless here, as every figure is manual "
+                 "time from ipibench's own timer.")
+    return w
+
+
+def machine_table(run):
+    c = run.context
+    rows = [
+        ("host", c.get("host_name")),
+        ("CPU", c.get("cpu_model")),
+        ("kernel", c.get("kernel")),
+        ("topology", c.get("topology")),
+        ("CPUs seen by Google Benchmark", c.get("num_cpus")),
+        ("TSC", ("%s GHz, invariant: %s" % (c.get("tsc_ghz"),
+                                            c.get("tsc_invariant")))
+         if c.get("tsc_ghz") is not None else None),
+        ("governor", c.get("governor")),
+        ("SMT", c.get("smt")),
+        ("virtualized", c.get("virtualized")),
+        ("vCPUs outnumber cores", c.get("oversubscribed")),
+        ("backends", c.get("backends")),
+        ("placement", c.get("placement")),
+        ("perf counters", c.get("perf")),
+        ("ipibench", c.get("ipibench_version")),
+        ("Google Benchmark build", c.get("library_build_type")),
+        ("date", c.get("date")),
+    ]
+    return table(["", ""], [(k, v) for k, v in rows if v is not None])
+
+
+def read_incomplete(folder):
+    p = os.path.join(folder, "INCOMPLETE")
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        text = " ".join(f.read().split())
+    return text or "no reason recorded"
+
+
+def write_report(folder):
+    """Write folder/REPORT.md; returns its path."""
+    run = bj.load(folder)
+    incomplete = read_incomplete(folder)
+    manifest = []
+    mp = os.path.join(folder, "plots", "plots.json")
+    if os.path.exists(mp):
+        with open(mp) as f:
+            manifest = json.load(f)
+    plots = {m["name"]: m for m in manifest}
+
+    out = ["# ipibench: %s" % run.title("").strip().replace("\n", " "), ""]
+    out.append("Status: **%s**" % ("INCOMPLETE: " + incomplete
+                                  if incomplete else "complete"))
+    out.append("")
+    out += ["Files: [bench.json](bench.json) (Google Benchmark JSON), "
+            "[config.ini](config.ini) (the configuration used), "
+            "[topology.xml](topology.xml) (hwloc), "
+            "[console.log](console.log), plots/ (PNG and SVG).", ""]
+    out += ["## Machine", ""] + machine_table(run) + [""]
+    w = warnings(run, incomplete)
+    if w:
+        out += ["## Warnings", ""] + ["- " + x for x in w] + [""]
+
+    out += ["## Results", "",
+            "Times are per operation, nanoseconds to milliseconds: p50 and "
+            "p99 of single operations, each the median over repetitions. "
+            "**× ref** is the p50 divided by the p50 of the yardstick of "
+            "the same shape measured on the same PUs right beside the "
+            "backend (busypoll: `pingpong`, futex: `futex_wake`, eventfd: "
+            "`eventfd_wake`; the same pair where the workload has one, "
+            "else the nearest pair).", ""]
+    plot_of = {"unicast": ["unicast_classes", "unicast_heatmap",
+                           "latency_cdf", "placement"],
+               "multicast": ["multicast"], "broadcast": ["broadcast"],
+               "mboxfull": ["mboxfull"]}
+    shown = set()
+    for wl in [x for x in ["unicast", "multicast", "broadcast", "trigger",
+                           "mboxfull"] if run.select(x, ok=False)] + \
+            [x for x in run.workloads() if x not in WORKLOAD_TEXT and
+             x not in bj.YARDSTICKS and
+             any("backend" in b.keys for b in run.select(x, ok=False))]:
+        out += ["### %s" % wl, ""]
+        if wl in WORKLOAD_TEXT:
+            out += [WORKLOAD_TEXT[wl] + ".", ""]
+        out += workload_table(run, wl) + [""]
+        for name in plot_of.get(wl, []):
+            m = plots.get(name)
+            if m and "files" in m:
+                out += ["![%s](plots/%s.png)" % (m.get("title", name), name),
+                        "", "*%s* ([SVG](plots/%s.svg))" % (m["caption"],
+                                                             name), ""]
+                shown.add(name)
+    yt = yardstick_table(run)
+    if yt:
+        out += ["### Yardsticks", "",
+                "Measured right beside each backend's benchmarks, on the "
+                "same PUs (names carry `beside:BACKEND`).", ""] + yt + [""]
+    for name, m in plots.items():
+        if "files" in m and name not in shown:
+            out += ["![%s](plots/%s.png)" % (m.get("title", name), name), "",
+                    "*%s*" % m["caption"], ""]
+    skipped = [(n, m["skipped"]) for n, m in plots.items() if "skipped" in m]
+    if skipped:
+        out += ["## Plots not drawn", ""]
+        out += ["- %s: %s" % (n, why) for n, why in skipped] + [""]
+    errs = run.errors()
+    if errs:
+        out += ["## Errors", ""]
+        for n, msg in errs[:MAX_ROWS]:
+            out.append("- `%s`: %s" % (n, msg))
+        if len(errs) > MAX_ROWS:
+            out.append("- ... %d more" % (len(errs) - MAX_ROWS))
+        out.append("")
+    path = os.path.join(folder, "REPORT.md")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(out))
+    os.replace(tmp, path)
+    return path
+
+
+def main(argv):
+    if len(argv) != 1 or argv[0] in ("-h", "--help"):
+        print(__doc__.strip(), file=sys.stderr if len(argv) != 1 else
+              sys.stdout)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    folder = argv[0]
+    if not os.path.isdir(folder):
+        print("report: %s: not a run folder" % folder, file=sys.stderr)
+        return 2
+    try:
+        print("report: %s" % write_report(folder))
+    except (OSError, ValueError) as e:
+        print("report: %s" % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
