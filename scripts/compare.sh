@@ -30,7 +30,8 @@ die() { echo "compare: $*" >&2; exit 2; }
 if [ "$A" = "$B" ] && [ -z "$FILTER_A$FILTER_B" ]; then
 	die "A and B are the same run: give B=, or FILTER_A= and FILTER_B="
 fi
-if [ -n "$FILTER_A" ] && [ -z "$FILTER_B" ] || [ -z "$FILTER_A" ] && [ -n "$FILTER_B" ]; then
+if { [ -n "$FILTER_A" ] && [ -z "$FILTER_B" ]; } ||
+    { [ -z "$FILTER_A" ] && [ -n "$FILTER_B" ]; }; then
 	die "FILTER_A and FILTER_B go together"
 fi
 for r in "$A" "$B"; do
