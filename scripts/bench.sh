@@ -132,7 +132,7 @@ b = json.load(open(sys.argv[1]))["benchmarks"]
 print(len({x["run_name"] for x in b if x.get("error_message") == "interrupted"}))' \
 	    "$tmp/bench.json" 2>/dev/null)
 	[ -n "$reason" ] && [ -n "$nint" ] && [ "$nint" -gt 0 ] &&
-	    reason="$reason; $nint benchmarks not run (error \"interrupted\" in bench.json)"
+	    reason="$reason; $nint benchmarks cut short or skipped (error \"interrupted\" in bench.json)"
 fi
 [ -n "$reason" ] && printf '%s\n' "$reason" >"$tmp/INCOMPLETE"
 
