@@ -194,7 +194,7 @@ def plot_unicast_classes(run):
     fig, axes = new_fig(1, w=max(7.5, 2.2 * len(keys) * len(backends) / 2),
                         h=4.8)
     ax = axes[0][0]
-    width = 0.8 / len(backends)
+    width = min(0.8 / len(backends), 0.22)
     used = set()
     for gi, key in enumerate(keys):
         for bi, be in enumerate(backends):
@@ -238,8 +238,18 @@ def plot_unicast_classes(run):
                         label=lbl if lbl not in used else None)
                 used.add(lbl)
     ax.set_xticks(range(len(keys)))
-    ax.set_xticklabels([pair_label(*k) for k in keys])
-    ax.set_xlabel("pair class (sender and target share ...)")
+    labels = []
+    for k in keys:
+        pairs = {(b.key("src"), b.key("dst")) for bs in groups[k].values()
+                 for b in bs}
+        extra = ("\nvCPU %s → %s" % next(iter(pairs)) if len(pairs) == 1
+                 else "\n%d pairs (median)" % len(pairs))
+        labels.append(pair_label(*k) + extra)
+    ax.set_xticklabels(labels)
+    if len(keys) == 1:
+        ax.set_xlim(-0.6, 0.6)
+    ax.set_xlabel("pair class: the nearest level the sender and the target "
+                  "share")
     log_time_axis(ax)
     ax.set_ylabel("round trip (bar: p50, whisker: p99)")
     ax.grid(axis="y", which="both", alpha=0.3, zorder=0)
