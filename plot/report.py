@@ -61,10 +61,13 @@ def md_escape(s):
     return str(s).replace("|", "\\|")
 
 
-def table(header, rows):
+def table(header, rows, align=None):
+    """A Markdown table; align: one of "l", "r" per column (default: the
+    first left, the others right)."""
+    align = align or ["l"] + ["r"] * (len(header) - 1)
     out = ["| " + " | ".join(header) + " |",
-           "|" + "|".join("---" if i == 0 else "---:"
-                          for i in range(len(header))) + "|"]
+           "|" + "|".join("---" if a == "l" else "---:"
+                          for a in align) + "|"]
     for r in rows:
         out.append("| " + " | ".join(md_escape(c) for c in r) + " |")
     return out
@@ -186,6 +189,22 @@ def warnings(run, incomplete):
     if bj.truthy(c.get("simulated_topology", False)):
         w.append("The topology was simulated (loaded from a file or a "
                  "synthetic description): what ran is not that machine.")
+    load = c.get("load_avg")
+    ncpu = c.get("num_cpus")
+    if isinstance(load, list) and load and isinstance(ncpu, int) and \
+            ncpu > 0 and load[0] > 0.5 * ncpu:
+        w.append("The load average was %.2f on %d CPUs when the run "
+                 "started: other work may have shared the measured cores." %
+                 (load[0], ncpu))
+    timers = [b.get("p50_ns") for b in run.select("timer")
+              if b.get("p50_ns") is not None]
+    ipis = [b.get("p50_ns") for b in run.benchmarks
+            if b.ok and "backend" in b.keys]
+    if timers and ipis and max(timers) > min(ipis) / 10:
+        w.append("One timed sample costs %s (the `timer` yardstick), more "
+                 "than a tenth of the smallest p50 (%s): the timer's own "
+                 "cost weighs on the fastest figures." %
+                 (fmt_ns(max(timers)), fmt_ns(min(ipis))))
     if str(c.get("library_build_type", "")).lower() == "debug":
         w.append("Debian's libbenchmark is a debug build (Google Benchmark "
                  "warns about it); harmless here, as every figure is manual "
@@ -215,7 +234,8 @@ def machine_table(run):
         ("Google Benchmark build", c.get("library_build_type")),
         ("date", c.get("date")),
     ]
-    return table(["", ""], [(k, v) for k, v in rows if v is not None])
+    return table(["", ""], [(k, v) for k, v in rows if v is not None],
+                 ["l", "l"])
 
 
 def read_incomplete(folder):
