@@ -136,9 +136,14 @@ def plot_heatmap(run):
         vals = [v for row in m for v in row if v == v]
         cmap = plt.get_cmap("viridis").copy()
         cmap.set_bad("#dddddd")
-        im = ax.imshow(m, cmap=cmap, norm=mcolors.LogNorm(min(vals),
-                                                          max(vals) * 1.0001),
-                       interpolation="nearest")
+        # A colour scale spanning at least x1.5, so that noise of a few
+        # percent does not look like structure.
+        lo, hi = min(vals), max(vals)
+        if hi / lo < 1.5:
+            mid = (lo * hi) ** 0.5
+            lo, hi = mid / 1.5 ** 0.5, mid * 1.5 ** 0.5
+        norm = mcolors.LogNorm(lo, hi)
+        im = ax.imshow(m, cmap=cmap, norm=norm, interpolation="nearest")
         cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04,
                           format=ticker.FuncFormatter(fmt_ns))
         cb.set_label("p50 round trip")
@@ -156,13 +161,11 @@ def plot_heatmap(run):
                 ax.axhline(i + 0.5, color="white", lw=1.5, ls="--")
                 ax.axvline(i + 0.5, color="white", lw=1.5, ls="--")
         if n <= 16:
-            lo, hi = min(vals), max(vals)
             for (i, j) in info:
                 v = m[i][j]
-                mid = (lo * hi) ** 0.5
                 ax.text(j, i, fmt_ns(v).replace(" ", "\n"), ha="center",
-                        va="center", fontsize=7 if n <= 8 else 5,
-                        color="white" if v < mid else "black")
+                        va="center", fontsize=8 if n <= 8 else 5,
+                        color="white" if norm(v) < 0.5 else "black")
         step = max(1, n // 16)
         ax.set_xticks(range(0, n, step))
         ax.set_xticklabels([cpus[i] for i in range(0, n, step)])
