@@ -111,7 +111,7 @@ plot: ## redraw the plots and REPORT.md of a run: make plot RUN=results/<run>
 
 compare: ## compare.py: A=run B=run, or A=run FILTER_A=backend:futex FILTER_B=backend:eventfd
 	@A="$(A)" B="$(B)" FILTER_A="$(FILTER_A)" FILTER_B="$(FILTER_B)" \
-	    sh scripts/compare.sh
+	    sh scripts/compare.sh $(COMPARE_ARGS)
 
 clean: ## remove build outputs (results/ is kept)
 	rm -rf build ipibench

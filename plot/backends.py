@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""backends.py: one table of a run's benchmarks side by side per backend.
+
+    backends.py RUN [BASE]
+
+For every IPI benchmark (its name without the backend segment): p50 per
+backend and each backend's p50 over BASE's (default futex), and the
+yardstick of the same shape beside it.  Plain text for CI logs; the
+statistics (U test) are compare.py's (make compare).
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchjson as bj  # noqa: E402
+from report import fmt_ns, reference  # noqa: E402
+
+
+def main(argv):
+    if len(argv) not in (1, 2) or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    try:
+        run = bj.load(argv[0])
+    except (OSError, ValueError) as e:
+        print("backends: %s" % e, file=sys.stderr)
+        return 1
+    base = argv[1] if len(argv) == 2 else "futex"
+    backends = [b for b in run.backends() if run.select(ok=False, backend=b)]
+    rows = {}
+    for b in run.benchmarks:
+        if "backend" not in b.keys:
+            continue
+        label = "%s/%s" % (b.workload, b.label({"backend"}))
+        rows.setdefault(label, {})[b.keys["backend"]] = b
+    head = ["benchmark"] + ["%s p50 (x%s, xref)" % (be, base)
+                            for be in backends]
+    lines = []
+    for label, per in rows.items():
+        r = [label]
+        bp = per.get(base)
+        for be in backends:
+            b = per.get(be)
+            if b is None:
+                r.append("-")
+                continue
+            if not b.ok:
+                r.append("error: %s" % "; ".join(sorted(set(b.errors))))
+                continue
+            p = b.get("p50_ns")
+            rel = ("x%.2f" % (p / bp.get("p50_ns"))
+                   if bp is not None and bp.ok and bp.get("p50_ns") else "-")
+            ref = reference(run, b)
+            xr = ("x%.2f" % (p / ref.get("p50_ns"))
+                  if ref is not None and ref.get("p50_ns") else "-")
+            r.append("%s (%s, %s)" % (fmt_ns(p), rel, xr))
+        lines.append(r)
+    if not lines:
+        print("backends: %s: no IPI benchmark (backend:NAME) in this run" %
+              argv[0])
+        return 1
+    widths = [max(len(str(x[i])) for x in [head] + lines)
+              for i in range(len(head))]
+    for r in [head, ["-" * w for w in widths]] + lines:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    print("xref: p50 over the p50 of the yardstick of the same shape beside "
+          "the backend (busypoll: pingpong, futex: futex_wake, eventfd: "
+          "eventfd_wake)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
