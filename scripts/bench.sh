@@ -19,9 +19,9 @@
 # name ends in -incomplete.
 #
 # ipibench runs in its own session and this script forwards SIGINT and
-# SIGTERM to it, once per signal received: the first makes it stop
-# cleanly, a second kills it (its way out of a hang).  tee ignores them,
-# so the log keeps everything to the end.
+# SIGTERM (SIGHUP as SIGTERM) to it, once per signal received: the first
+# makes it stop cleanly, a second kills it (its way out of a hang).  tee
+# ignores them, so the log keeps everything to the end.
 #
 # Exit status: 0 complete; ipibench's status when it failed or was
 # interrupted (130 for SIGINT); 2 bad usage (nothing written).
@@ -74,13 +74,14 @@ forward() {
 }
 trap 'forward INT' INT
 trap 'forward TERM' TERM
+trap 'forward TERM' HUP		# terminal gone: stop cleanly, as on TERM
 
 note "config $config${backends:+, backends $backends}; writing $results/$name"
 note "$IPIBENCH run --config $config${backends:+ --backends $backends} --out $tmp $*"
 
 fifo="$tmp/.console.fifo"
 mkfifo "$fifo" || die "$fifo: mkfifo failed"
-( trap '' INT TERM; exec tee -a "$log" ) <"$fifo" &
+( trap '' INT TERM HUP; exec tee -a "$log" ) <"$fifo" &
 teepid=$!
 setsid "$IPIBENCH" run --config "$config" ${backends:+--backends "$backends"} \
     --out "$tmp" "$@" >"$fifo" 2>&1 </dev/null &
