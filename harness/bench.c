@@ -582,7 +582,11 @@ hb_bench_end(void)
 	if (wedged) {
 		fprintf(stderr, "ipibench: the machine wedged: %s\n",
 		    wedged_msg);
-		return 1;	/* never join a stuck vCPU; leak the rest */
+		/* Google Benchmark's records are not the job's: free them.
+		 * Never join a stuck vCPU; keep the entries (their args may
+		 * be in use), reachable from reg. */
+		hbg_clear();
+		return 1;
 	}
 	machine_stop();
 	hbg_clear();
