@@ -351,9 +351,27 @@ write_out(const char *dir, const struct hb_topology *t,
 	char path[4096], tmp[4200];
 	FILE *f;
 
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-		fprintf(stderr, "ipibench run: --out %s: mkdir: %s\n", dir,
-		    strerror(errno));
+	/* mkdir -p */
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *s = path + 1; ; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+			fprintf(stderr, "ipibench run: --out %s: mkdir %s: %s\n",
+			    dir, path, strerror(errno));
+			return 1;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "ipibench run: --out %s: not a directory\n",
+		    dir);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/topology.xml", dir);
@@ -634,10 +652,12 @@ cmd_run(int argc, char **argv)
 	join(backends, nb, bl, sizeof(bl));
 	join(placements, np, plb, sizeof(plb));
 	fmt_dur(per * (double)nsel, est, sizeof(est));
-	fprintf(stderr, "ipibench run: %u vCPUs (PUs %s) on %u cores; "
-	    "backends %s; placements %s; workloads %s; %zu benchmarks x %u "
-	    "repetition%s x %g s: about %s\n", t->nvcpus, pus, ncores, bl,
-	    plb, wrun, nsel, nrep, nrep == 1 ? "" : "s", min_time, est);
+	fprintf(stderr, "ipibench run: %u vCPU%s (PUs %s) on %u core%s; "
+	    "backends %s; placements %s; workloads %s; %zu benchmark%s x %u "
+	    "repetition%s x %g s: about %s\n", t->nvcpus,
+	    t->nvcpus == 1 ? "" : "s", pus, ncores, ncores == 1 ? "" : "s",
+	    bl, plb, wrun, nsel, nsel == 1 ? "" : "s", nrep,
+	    nrep == 1 ? "" : "s", min_time, est);
 
 	/* The record. */
 	struct hb_context_info info = { .backends = bl, .placements = plb,

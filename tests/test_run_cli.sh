@@ -46,7 +46,7 @@ rc=$?
 for f in bench.json topology.xml config.ini; do
 	[ -s "$tmp/out/$f" ] || fail "--out: $f missing or empty"
 done
-grep -q "^ipibench run: .* benchmarks" "$tmp/run.err" ||
+grep -q "^ipibench run: .* benchmark" "$tmp/run.err" ||
 	fail "no run-summary line"
 grep -q "^\[1/[0-9]*\] unicast/" "$tmp/run.err" || fail "no progress line"
 
