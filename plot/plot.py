@@ -88,10 +88,11 @@ def by_class(benches):
                                        kv[0][1] != "same")))
 
 
-def new_fig(ncols, nrows=1, w=5.2, h=4.4):
+def new_fig(ncols, nrows=1, w=5.2, h=4.4, sharey=False):
     fig, axes = plt.subplots(nrows, ncols, figsize=(max(7.5, w * ncols),
                                                     h * nrows + 0.9),
-                             squeeze=False, layout="constrained")
+                             squeeze=False, layout="constrained",
+                             sharey=sharey)
     return fig, axes
 
 
@@ -274,10 +275,12 @@ def band_plot(run, workload, xkey, panel_key, what, xlabel, panel_fmt,
     panels = run.values_of(panel_key, workload)
     if not run.select(workload):
         return None, "no %s results in this run" % workload
-    fig, axes = new_fig(max(1, len(panels)), w=5.2, h=4.4)
+    fig, axes = new_fig(max(1, len(panels)), w=5.2, h=4.4, sharey=True)
     allx = set()
+    single = len({b.key(xkey) for b in run.select(workload)}) == 1
+    backends = run.backends()
     for ax, pv in zip(axes[0], panels or [None]):
-        for be in run.backends():
+        for bi, be in enumerate(backends):
             sel = {"backend": be, "placement": pl}
             if pv is not None:
                 sel[panel_key] = pv
@@ -291,12 +294,20 @@ def band_plot(run, workload, xkey, panel_key, what, xlabel, panel_fmt,
             allx.update(xs)
             p50 = [median([b.get("p50_ns") for b in pts[x]]) for x in xs]
             p99 = [median([b.get("p99_ns") for b in pts[x]]) for x in xs]
+            if single:  # one x: side by side, so whiskers do not overlap
+                xs = [x + (bi - (len(backends) - 1) / 2) * 0.15 for x in xs]
             c = color(be, run)
             ax.plot(xs, p50, marker="o", color=c, label="%s p50" % be)
-            if all(v is not None for v in p99):
+            if all(v is not None for v in p99) and len(xs) > 1:
                 ax.fill_between(xs, p50, p99, color=c, alpha=0.18, lw=0,
                                 label="%s p50..p99" % be)
                 ax.plot(xs, p99, color=c, lw=0.8, ls="--", alpha=0.7)
+            elif all(v is not None for v in p99):
+                # One point: no band to draw, a whisker up to p99.
+                ax.errorbar(xs, p50, yerr=[[0] * len(xs),
+                                           [b - a for a, b in zip(p50, p99)]],
+                            fmt="none", ecolor=c, capsize=4, lw=1,
+                            label="%s p50..p99" % be)
         log_time_axis(ax)
         xs = sorted(allx)
         if xs and max(xs) / max(1, min(xs)) >= 16:
