@@ -10,6 +10,8 @@
  * the entry's backend and placement.  It is (re)started only when they
  * differ from the previous benchmark's: workloads register whole groups
  * per (backend, placement), so a run starts one machine per group.
+ * hb_bench_add_n() entries run on the first N vCPUs only (broadcast
+ * reaches every vCPU of the machine): the size is part of the key.
  * Placement: hb_placement_create() on the run's topology; binding:
  * hb_topology_bind_thread().  The vCPU threads are created with SIGINT
  * and SIGTERM blocked, so that those signals reach the runner thread.
@@ -53,6 +55,7 @@ struct entry {
 	char *		name;
 	char *		backend;
 	char *		placement;	/* never NULL: "local" by default */
+	unsigned	nvcpus;		/* machine size; 0: every vCPU */
 	hb_body_fn	body;
 	void *		arg;
 	void		(*free_arg)(void *);
@@ -77,6 +80,7 @@ static struct {
 	bool		running;
 	char		backend[64];
 	char		placement[64];
+	unsigned	nvcpus;		/* vCPUs started */
 	struct hb_placement *pl;
 	/* the last start that failed, so that its group fails fast */
 	char		fail_key[160];
@@ -106,13 +110,40 @@ copy(char *dst, size_t len, const char *src)
  */
 
 static void body_entry(hbg_state *st, void *arg);
+static void add_entry(const char *backend, const char *placement,
+    unsigned nvcpus, hb_body_fn body, void *arg, void (*free_arg)(void *),
+    const char *fmt, va_list ap);
 
 void
 hb_bench_add(const char *backend, const char *placement, hb_body_fn body,
     void *arg, void (*free_arg)(void *), const char *fmt, ...)
 {
-	struct entry *e;
 	va_list ap;
+
+	va_start(ap, fmt);
+	add_entry(backend, placement, 0, body, arg, free_arg, fmt, ap);
+	va_end(ap);
+}
+
+void
+hb_bench_add_n(const char *backend, const char *placement, unsigned nvcpus,
+    hb_body_fn body, void *arg, void (*free_arg)(void *), const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_entry(backend, placement, nvcpus, body, arg, free_arg, fmt, ap);
+	va_end(ap);
+}
+
+/* add_entry: hb_bench_add_n() with a va_list. */
+static void
+add_entry(const char *backend, const char *placement, unsigned nvcpus,
+    hb_body_fn body, void *arg, void (*free_arg)(void *), const char *fmt,
+    va_list ap)
+{
+	struct entry *e;
 
 	if (reg.n == reg.cap) {
 		unsigned cap = reg.cap ? 2 * reg.cap : 64;
@@ -128,14 +159,13 @@ hb_bench_add(const char *backend, const char *placement, hb_body_fn body,
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		goto nomem;
-	va_start(ap, fmt);
 	if (vasprintf(&e->name, fmt, ap) < 0)
 		e->name = NULL;
-	va_end(ap);
 	e->backend = strdup(backend);
 	e->placement = strdup(placement != NULL ? placement : "local");
 	if (e->name == NULL || e->backend == NULL || e->placement == NULL)
 		goto nomem;
+	e->nvcpus = nvcpus;
 	e->body = body;
 	e->arg = arg;
 	e->free_arg = free_arg;
@@ -183,22 +213,26 @@ machine_stop(void)
 }
 
 /*
- * machine_ensure: the machine runs with backend and placement.
+ * machine_ensure: the machine runs with backend and placement on the
+ * first nvcpus vCPUs (0: every vCPU).
  * => Returns 0; or -1 with a message in err.
  */
 static int
-machine_ensure(const char *backend, const char *placement, char *err,
-    size_t errlen)
+machine_ensure(const char *backend, const char *placement, unsigned nvcpus,
+    char *err, size_t errlen)
 {
 	char key[160];
 	enum hb_policy policy;
 	sigset_t block, old;
 	int rc;
 
+	if (run != NULL && run->topo != NULL &&
+	    (nvcpus == 0 || nvcpus > run->topo->nvcpus))
+		nvcpus = run->topo->nvcpus;
 	if (mach.running && strcmp(mach.backend, backend) == 0 &&
-	    strcmp(mach.placement, placement) == 0)
+	    strcmp(mach.placement, placement) == 0 && mach.nvcpus == nvcpus)
 		return 0;
-	snprintf(key, sizeof(key), "%s/%s", backend, placement);
+	snprintf(key, sizeof(key), "%s/%s/%u", backend, placement, nvcpus);
 	if (strcmp(key, mach.fail_key) == 0) {
 		copy(err, errlen, mach.fail_msg);
 		return -1;
@@ -219,7 +253,7 @@ machine_ensure(const char *backend, const char *placement, char *err,
 
 	struct vcpu_config cfg = {
 		.specs = mach.pl->specs,
-		.n = mach.pl->n,
+		.n = nvcpus < mach.pl->n ? nvcpus : mach.pl->n,
 		.backend = backend,
 		.bind = hb_topology_bind_thread,
 		.bind_ctx = (void *)run->topo,
@@ -237,6 +271,7 @@ machine_ensure(const char *backend, const char *placement, char *err,
 		goto fail;
 	}
 	mach.running = true;
+	mach.nvcpus = nvcpus;
 	copy(mach.backend, sizeof(mach.backend), backend);
 	copy(mach.placement, sizeof(mach.placement), placement);
 	return 0;
@@ -245,7 +280,7 @@ fail:
 		char msg[1024];
 
 		snprintf(msg, sizeof(msg), "starting %u vCPUs with backend "
-		    "%s, placement %s: %s", run->topo->nvcpus, backend,
+		    "%s, placement %s: %s", nvcpus, backend,
 		    placement, err);
 		copy(err, errlen, msg);
 		copy(mach.fail_key, sizeof(mach.fail_key), key);
@@ -268,7 +303,7 @@ body_entry(hbg_state *st, void *arg)
 	} else if (wedged) {
 		snprintf(err, sizeof(err), "machine wedged: %s", wedged_msg);
 		hbg_skip_with_error(st, err);
-	} else if (machine_ensure(e->backend, e->placement, err,
+	} else if (machine_ensure(e->backend, e->placement, e->nvcpus, err,
 	    sizeof(err)) != 0) {
 		hbg_skip_with_error(st, err);
 	} else {

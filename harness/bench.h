@@ -59,6 +59,19 @@ void	hb_bench_add(const char *backend, const char *placement,
 	    hb_body_fn body, void *arg, void (*free_arg)(void *),
 	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/*
+ * hb_bench_add_n: hb_bench_add() on a machine of the first nvcpus
+ * vCPUs of the run (cpu_index() 0 .. nvcpus-1, same PUs and placement),
+ * for workloads whose operation reaches every vCPU (broadcast).
+ * => nvcpus 0, or not below the run's vCPUs: every vCPU (hb_bench_add).
+ * => The machine cache keys on (backend, placement, vCPUs): register
+ *    such benchmarks together, so that the machine restarts rarely.
+ */
+void	hb_bench_add_n(const char *backend, const char *placement,
+	    unsigned nvcpus, hb_body_fn body, void *arg,
+	    void (*free_arg)(void *), const char *fmt, ...)
+	    __attribute__((format(printf, 7, 8)));
+
 /* One timed operation, run on the sender. */
 struct hb_op {
 	struct cpu_info *sender;
