@@ -12,6 +12,10 @@
 #include "harness/workload.h"
 
 extern const struct hb_workload hb_workload_unicast;
+extern const struct hb_workload hb_workload_multicast;
+extern const struct hb_workload hb_workload_broadcast;
+extern const struct hb_workload hb_workload_trigger;
+extern const struct hb_workload hb_workload_mboxfull;
 /* yardsticks */
 extern const struct hb_workload hb_workload_pingpong;
 extern const struct hb_workload hb_workload_futex_wake;
@@ -23,6 +27,10 @@ extern const struct hb_workload hb_workload_membarrier;
 
 const struct hb_workload *const hb_workloads[] = {
 	&hb_workload_unicast,
+	&hb_workload_multicast,
+	&hb_workload_broadcast,
+	&hb_workload_trigger,
+	&hb_workload_mboxfull,
 	/* yardsticks */
 	&hb_workload_pingpong,
 	&hb_workload_futex_wake,

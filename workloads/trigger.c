@@ -1,0 +1,193 @@
+/*
+ * trigger.c: the `trigger` workload: asynchronous IPIs, ipi_trigger() of
+ * a registered handler from vCPU src to vCPU dst, one pair per pair
+ * class (as unicast).
+ *
+ * mode:latency: one operation is ipi_trigger() until the handler has run
+ * on dst: the handler stores the sequence number of its run, the sender
+ * spins until it sees the one it waits for.  The sender's spin does not
+ * pause (as pingpong: in a VM a PAUSE loop may exit to the host).
+ *
+ * mode:coalesce: the sender triggers as fast as it can for a batch (one
+ * operation is one ipi_trigger() call) while dst's handler counts its
+ * runs.  Triggers of one ID coalesce until the target handles them (the
+ * pending bit's 0->1 transition alone kicks), so triggers_per_run is how
+ * many triggers one handler run absorbed under that load (1: none
+ * coalesced).  Runs are counted after ipi_unregister(), which returns
+ * only once every trigger in flight has run.
+ *
+ * Registration lasts one machine: the body registers the handler on the
+ * running machine (from src: every ipi_* entry runs on a vCPU) and
+ * unregisters it at its end, since Google Benchmark may call the body
+ * several times and the machine may restart between benchmarks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/bench.h"
+#include "harness/timer.h"
+#include "harness/workload.h"
+#include "ipi/ipi.h"
+#include "ipi/vcpu.h"
+
+struct trigger {
+	_Alignas(CACHE_LINE_SIZE) _Atomic uint64_t ran;	/* dst writes */
+	_Alignas(CACHE_LINE_SIZE) unsigned src, dst;	/* sender's own */
+	bool		coalesce;
+	unsigned	id;		/* ipi_register()'s, 0: none */
+	struct cpu_info *target;
+	uint64_t	seq;		/* runs waited for so far */
+	uint64_t	triggers;	/* coalesce: ipi_trigger() calls */
+};
+
+/* trig_handler: on dst: one run more (dst is the only writer). */
+static void
+trig_handler(void *arg)
+{
+	struct trigger *t = arg;
+	uint64_t v = atomic_load_explicit(&t->ran, memory_order_relaxed);
+
+	atomic_store_explicit(&t->ran, v + 1, memory_order_release);
+}
+
+/* trig_latency_op: on src: a trigger until the handler ran. */
+static uint64_t
+trig_latency_op(void *arg)
+{
+	struct trigger *t = arg;
+	uint64_t want = ++t->seq, t0, t1;
+
+	t0 = hb_now();
+	ipi_trigger(t->id, t->target);
+	while (atomic_load_explicit(&t->ran, memory_order_acquire) != want)
+		continue;
+	t1 = hb_now();
+	return t1 - t0;
+}
+
+/* trig_coalesce_op: on src: one trigger, as fast as they come. */
+static uint64_t
+trig_coalesce_op(void *arg)
+{
+	struct trigger *t = arg;
+	uint64_t t0, t1;
+
+	t0 = hb_now();
+	ipi_trigger(t->id, t->target);
+	t1 = hb_now();
+	t->triggers++;
+	return t1 - t0;
+}
+
+/* On src, as jobs. */
+static void
+trig_register(void *arg)
+{
+	struct trigger *t = arg;
+
+	t->id = ipi_register(trig_handler, t);
+}
+
+static void
+trig_unregister(void *arg)
+{
+	struct trigger *t = arg;
+
+	ipi_unregister(t->id);
+	t->id = 0;
+}
+
+static void
+trig_body(struct hb_bench *b, void *arg)
+{
+	struct trigger *t = arg;
+	struct cpu_info *sender;
+	int rc;
+
+	if (t->src >= ncpu || t->dst >= ncpu || t->src == t->dst) {
+		hb_bench_error(b, "trigger: pair %u -> %u on %u vCPUs", t->src,
+		    t->dst, ncpu);
+		return;
+	}
+	sender = cpu_lookup(t->src);
+	t->target = cpu_lookup(t->dst);
+	atomic_store_explicit(&t->ran, 0, memory_order_relaxed);
+	t->seq = 0;
+	t->triggers = 0;
+	if ((rc = vcpu_post(sender, trig_register, t)) != 0) {
+		hb_bench_error(b, "trigger: vCPU %u: vcpu_post: %s", t->src,
+		    strerror(-rc));
+		return;
+	}
+	if (!hb_bench_wait(b, sender))
+		return;
+	if (t->id == 0) {
+		hb_bench_error(b, "trigger: ipi_register: no free IPI slot "
+		    "(%d handlers at most)", IPI_MAXREG - 1);
+		return;
+	}
+
+	struct hb_op op = {
+		.sender = sender,
+		.op = t->coalesce ? trig_coalesce_op : trig_latency_op,
+		.arg = t,
+		.perf_cpus = &t->dst,
+		.nperf_cpus = 1,
+	};
+	hb_measure(b, &op);
+	if (hb_bench_wedged())
+		return;		/* the handler may still be registered */
+	if ((rc = vcpu_post(sender, trig_unregister, t)) != 0) {
+		hb_bench_error(b, "trigger: vCPU %u: vcpu_post: %s", t->src,
+		    strerror(-rc));
+		return;
+	}
+	if (!hb_bench_wait(b, sender))
+		return;
+	if (t->coalesce && t->triggers > 0) {
+		uint64_t runs = atomic_load_explicit(&t->ran,
+		    memory_order_acquire);
+
+		hb_bench_counter(b, "triggers_per_run", runs > 0 ?
+		    (double)t->triggers / (double)runs : 0.0);
+	}
+}
+
+static void
+trig_add(const struct hb_run *run, const char *backend,
+    const char *placement)
+{
+	struct hb_pair *pairs;
+	unsigned n = hb_run_pairs(run, false, &pairs);
+
+	for (int mode = 0; mode < 2; mode++) {
+		for (unsigned i = 0; i < n; i++) {
+			struct trigger *t = aligned_alloc(CACHE_LINE_SIZE,
+			    sizeof(*t));
+
+			if (t == NULL) {
+				fprintf(stderr, "ipibench: trigger: out of "
+				    "memory\n");
+				exit(1);
+			}
+			*t = (struct trigger){ .src = pairs[i].src,
+			    .dst = pairs[i].dst, .coalesce = mode == 1 };
+			hb_bench_add(backend, placement, trig_body, t, free,
+			    "trigger/backend:%s/placement:%s/src:%u/dst:%u/"
+			    "class:%s/mode:%s", backend, placement != NULL ?
+			    placement : "local", pairs[i].src, pairs[i].dst,
+			    hb_pair_class_name(pairs[i].cls),
+			    mode == 1 ? "coalesce" : "latency");
+		}
+	}
+	free(pairs);
+}
+
+const struct hb_workload hb_workload_trigger = {
+	.name = "trigger",
+	.summary = "ipi_trigger until the registered handler ran (latency), "
+	    "and triggers per handler run under load (coalesce)",
+	.yardstick = false,
+	.add = trig_add,
+};
