@@ -1,0 +1,129 @@
+#!/bin/sh
+# test_workloads.sh: the IPI workloads multicast, broadcast, trigger and
+# mboxfull run briefly for every backend and produce the names and
+# counters results/README.md promises, with no benchmark in error:
+#   multicast/backend:B/placement:P/src:S/k:K/order:near|spread
+#       + arrival_p50_ns, arrival_max_ns
+#   broadcast/backend:B/placement:P/src:0/n:N/self:skip|run (both)
+#   trigger/backend:B/placement:P/src:S/dst:D/class:C/mode:latency|coalesce
+#       + triggers_per_run (coalesce, at least 1)
+#   mboxfull/backend:B/placement:P/dst:D/senders:S/burst:B/handler_ns:H
+#       + msgs_per_s, full_per_msg, wait_p50_ns, wait_p99_ns, share_min,
+#         share_max (shares in (0, 1], min <= max)
+# every one with p50_ns .. max_ns and samples.  Burst 16 (beyond the 8
+# mailbox slots) with one sender is included, on 2 vCPUs.
+set -u
+: "${IPIBENCH:?}"
+PYTHON=${PYTHON:-/usr/bin/python3}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+if ! "$IPIBENCH" run --workloads multicast,broadcast,trigger,mboxfull \
+    --backends busypoll,futex,eventfd --yardsticks false --repetitions 1 \
+    --batch 50 --fanout all --broadcast_n all --senders all \
+    --burst 1,16 --handler_ns 0,100 --timeout 10 \
+    --benchmark_min_time=0.01 --benchmark_format=json \
+    >"$tmp/out.json" 2>"$tmp/err"; then
+	echo "test_workloads: ipibench run failed:"; cat "$tmp/err"
+	exit 1
+fi
+
+"$PYTHON" - "$tmp/out.json" <<'PY'
+import json, re, sys
+
+doc = json.load(open(sys.argv[1]))
+ncpu = int(doc["context"].get("num_cpus", 0))
+runs = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"]
+seg = re.compile(r"^[a-z_]+:[A-Za-z0-9_.+-]+$")
+bp = "/backend:(?P<backend>[a-z]+)/placement:[a-z]+"
+want = {
+    "multicast": "^multicast" + bp +
+        "/src:0/k:(?P<k>[0-9]+)/order:(?P<order>near|spread)$",
+    "broadcast": "^broadcast" + bp +
+        "/src:0/n:(?P<n>[0-9]+)/self:(?P<self>skip|run)$",
+    "trigger": "^trigger" + bp + "/src:[0-9]+/dst:[0-9]+/class:[a-z0-9]+"
+        "/mode:(?P<mode>latency|coalesce)$",
+    "mboxfull": "^mboxfull" + bp + "/dst:(?P<dst>[0-9]+)"
+        "/senders:(?P<s>[0-9]+)/burst:(?P<b>[0-9]+)/handler_ns:[0-9]+$",
+}
+extra = {
+    "multicast": ["arrival_p50_ns", "arrival_max_ns"],
+    "broadcast": [],
+    "trigger": [],
+    "mboxfull": ["msgs_per_s", "full_per_msg", "wait_p50_ns", "wait_p99_ns",
+                 "share_min", "share_max"],
+}
+common = ["p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "min_ns",
+          "mean_ns", "samples"]
+backends = {"busypoll", "futex", "eventfd"}
+bad = []
+seen = set()		# (workload, backend, variant)
+for b in runs:
+    name = b["run_name"]
+    parts = [p for p in name.split("/") if ":" in p]
+    w = name.split("/")[0]
+    clean = "/".join([w] + [p for p in parts if p.split(":")[0] not in
+                            ("iterations", "repeats", "min_time", "threads")])
+    for p in parts:
+        if not seg.match(p):
+            bad.append("%s: segment %r breaks the grammar" % (name, p))
+    if w not in want:
+        bad.append("%s: not asked for" % name)
+        continue
+    m = re.match(want[w], clean)
+    if m is None:
+        bad.append("%s: does not match %s" % (name, want[w]))
+        continue
+    g = m.groupdict()
+    if b.get("error_occurred"):
+        bad.append("%s: error: %s" % (name, b.get("error_message", "")))
+        continue
+    for c in common + extra[w]:
+        if c not in b:
+            bad.append("%s: no counter %s" % (name, c))
+    if b.get("samples", 0) < 1:
+        bad.append("%s: no samples" % name)
+    if w == "multicast":
+        seen.add((w, g["backend"], g["order"]))
+        if not 1 <= int(g["k"]) <= ncpu - 1:
+            bad.append("%s: k out of 1..%d" % (name, ncpu - 1))
+    elif w == "broadcast":
+        seen.add((w, g["backend"], g["self"]))
+        if not 2 <= int(g["n"]) <= ncpu:
+            bad.append("%s: n out of 2..%d" % (name, ncpu))
+    elif w == "trigger":
+        seen.add((w, g["backend"], g["mode"]))
+        if g["mode"] == "coalesce":
+            if b.get("triggers_per_run", 0) < 1:
+                bad.append("%s: triggers_per_run %s, not >= 1" %
+                           (name, b.get("triggers_per_run")))
+        elif "triggers_per_run" in b:
+            bad.append("%s: triggers_per_run in latency mode" % name)
+    elif w == "mboxfull":
+        seen.add((w, g["backend"], "burst>8" if int(g["b"]) > 8 else "b<=8"))
+        if int(g["dst"]) != ncpu - 1 or not 1 <= int(g["s"]) <= ncpu - 1:
+            bad.append("%s: dst or senders off for %d vCPUs" % (name, ncpu))
+        if all(c in b for c in extra[w]):
+            if b["msgs_per_s"] <= 0 or b["full_per_msg"] < 0:
+                bad.append("%s: msgs_per_s %g, full_per_msg %g" %
+                           (name, b["msgs_per_s"], b["full_per_msg"]))
+            if not 0 < b["share_min"] <= b["share_max"] <= 1:
+                bad.append("%s: shares %g .. %g" %
+                           (name, b["share_min"], b["share_max"]))
+            if b["wait_p50_ns"] > b["wait_p99_ns"]:
+                bad.append("%s: wait_p50_ns above wait_p99_ns" % name)
+    print("%-72s p50 %9.1f ns %s" % (clean, b.get("p50_ns", -1),
+          " ".join("%s %.4g" % (c, b[c]) for c in extra[w] if c in b)))
+variants = {"multicast": ["near", "spread"], "broadcast": ["skip", "run"],
+            "trigger": ["latency", "coalesce"],
+            "mboxfull": ["b<=8", "burst>8"]}
+if ncpu >= 2:
+    for w, vs in variants.items():
+        for be in sorted(backends):
+            for v in vs:
+                if (w, be, v) not in seen:
+                    bad.append("no %s/backend:%s/... with %s" % (w, be, v))
+for m in bad:
+    print("FAIL:", m)
+sys.exit(1 if bad else 0)
+PY
