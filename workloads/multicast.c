@@ -7,7 +7,8 @@
  * (params->orders): `near` takes the other vCPUs by pair class with src,
  * nearest first, then by index; `spread` deals them round-robin across
  * packages, within each package across NUMA nodes, within each node
- * across cores (so the first targets land as far apart as the machine
+ * across cores, src's own package, node and core dealt last (so the
+ * first targets land as far from src and from each other as the machine
  * allows).  The first k of the order are the targets.
  *
  * Arrival: the message's function records hb_now() in the running
@@ -160,14 +161,18 @@ level_cmp(const void *a, const void *b)
 }
 
 /*
- * spread: order c[0..n) round-robin across the groups of key[level]
- * (ascending), each group spread the same way on the next level.
+ * spread: order c[0..n) round-robin across the groups of key[level],
+ * each group spread the same way on the next level.  The groups are
+ * dealt in ascending key order starting after src's own (srckey), which
+ * comes last: the first targets are as far from src as the machine
+ * allows.
  * => tmp has room for n.
  */
 static void
-spread(struct cand *c, unsigned n, int level, struct cand *tmp)
+spread(struct cand *c, unsigned n, int level, struct cand *tmp,
+    const int *srckey)
 {
-	unsigned ngroups = 0, start[HB_ULIST_MAX * 64];
+	unsigned ngroups = 0, first = 0, start[HB_ULIST_MAX * 64];
 	unsigned *gstart = start, *pos;
 
 	if (level == 3 || n < 2)
@@ -183,11 +188,15 @@ spread(struct cand *c, unsigned n, int level, struct cand *tmp)
 	gstart[ngroups] = n;
 	for (unsigned g = 0; g < ngroups; g++)
 		spread(c + gstart[g], gstart[g + 1] - gstart[g], level + 1,
-		    tmp);
+		    tmp, srckey);
+	while (first < ngroups && c[gstart[first]].key[level] <= srckey[level])
+		first++;
 	if ((pos = calloc(ngroups, sizeof(*pos))) == NULL)
 		goto nomem;
 	for (unsigned out = 0; out < n; ) {
-		for (unsigned g = 0; g < ngroups; g++) {
+		for (unsigned r = 0; r < ngroups; r++) {
+			unsigned g = (first + r) % ngroups;
+
 			if (gstart[g] + pos[g] < gstart[g + 1])
 				tmp[out++] = c[gstart[g] + pos[g]++];
 		}
@@ -217,6 +226,9 @@ mc_order(const struct hb_run *run, unsigned src, const char *order)
 		fprintf(stderr, "ipibench: multicast: out of memory\n");
 		exit(1);
 	}
+	const int srckey[3] = { t->vcpus[src].package, t->vcpus[src].node,
+	    t->vcpus[src].core };
+
 	for (unsigned i = 0; i < t->nvcpus; i++) {
 		const struct hb_vcpu *v = &t->vcpus[i];
 		bool same;
@@ -234,7 +246,7 @@ mc_order(const struct hb_run *run, unsigned src, const char *order)
 	if (strcmp(order, "near") == 0)
 		qsort(c, n, sizeof(*c), near_cmp);
 	else
-		spread(c, n, 0, tmp);
+		spread(c, n, 0, tmp, srckey);
 	for (unsigned i = 0; i < n; i++)
 		out[i] = c[i].index;
 	free(c);
