@@ -4,7 +4,8 @@
 #   pingpong, futex_wake, eventfd_wake, futex_pingpong, pipe_pingpong:
 #       WORKLOAD/beside:futex/src:S/dst:D/class:C, one per pair class
 #   timer/beside:futex/cpu:C, membarrier/beside:futex/src:0/n:N
-# each with p50_ns .. max_ns and samples, and no error (membarrier may be
+# each with p50_ns .. max_ns and samples (futex_wake and eventfd_wake
+# also blocked_per_op), and no error (membarrier may be
 # refused by the kernel: then its error must say membarrier).
 set -u
 : "${IPIBENCH:?}"
@@ -82,6 +83,8 @@ for b in runs:
     if w != "timer" and "ctx_switches" in counters and \
             "sleep" in want_sleep.get(w, "") and b.get("ctx_switches", 0) <= 0:
         bad.append("%s: a sleeping yardstick with no context switch" % name)
+    if w in ("futex_wake", "eventfd_wake") and "blocked_per_op" not in b:
+        bad.append("%s: no counter blocked_per_op" % name)
     if all(c in b for c in counters[:5]):
         v = [b[c] for c in counters[:5]]
         if v != sorted(v) or v[0] <= 0:

@@ -9,7 +9,9 @@
  * fences, and write()s only if it sees SLEEPING (swapping it to AWAKE).
  * A write nobody needed leaves a count in the eventfd: the next read
  * returns at once and the responder loops (a stale wake, never a lost
- * one).  As in futex_wake.c, operations run back to back.
+ * one).  As in futex_wake.c, every operation wakes a thread that is
+ * really blocked: before its timestamp the sender waits, untimed, for
+ * SLEEPING and the thread's /proc state 'S'; blocked_per_op counts it.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -33,6 +35,8 @@ struct eventfd_wake {
 	_Alignas(CACHE_LINE_SIZE) _Atomic int stop;
 	int	fd;					/* read-only */
 	_Alignas(CACHE_LINE_SIZE) uint64_t next;	/* sender's own */
+	uint64_t	blocked;	/* operations that found it blocked */
+	int		statfd;		/* ys_stat_open(dst) */
 };
 
 /* ew_kick: the eventfd backend's kick: write if the responder sleeps. */
@@ -94,6 +98,12 @@ ew_op(void *arg)
 	struct eventfd_wake *ew = arg;
 	uint64_t k = ++ew->next, t0, t1;
 
+	/* Untimed: wait until the responder is blocked (see the top). */
+	YS_SPIN_UNTIL(atomic_load_explicit(&ew->word, memory_order_relaxed)
+	    == EW_SLEEPING);
+	if (ys_wait_blocked(ew->statfd))
+		ew->blocked++;
+
 	t0 = hb_now();
 	atomic_store_explicit(&ew->req, k, memory_order_release);
 	ew_kick(ew);
@@ -119,7 +129,13 @@ ew_body(struct hb_bench *b, void *arg)
 		return;
 	}
 	op.arg = ew;
+	ew->statfd = ys_stat_open(((const struct ys_pair *)arg)->dst);
 	if (ys_run(b, arg, &op, ew_serve, ew_stop, ew)) {
+		if (ew->next > 0)
+			hb_bench_counter(b, "blocked_per_op",
+			    (double)ew->blocked / (double)ew->next);
+		if (ew->statfd != -1)
+			close(ew->statfd);
 		close(ew->fd);
 		free(ew);
 	}
