@@ -20,12 +20,19 @@ MAX_ROWS = 64
 
 # Columns beyond p50/p99/ratio: (counter, header, scale, format).
 EXTRA = {
-    "multicast": [("arrival_max_ns", "last arrival", 1, "ns")],
+    "multicast": [("arrival_p50_ns", "arrival p50", 1, "ns")],
     "trigger": [("triggers_per_run", "trig/run", 1, "%.1f")],
     "mboxfull": [("msgs_per_s", "Mmsg/s", 1e-6, "%.3g"),
                  ("full_per_msg", "full/msg", 1, "%.3f")],
 }
 PAIR_WORKLOADS = {"unicast", "trigger"}
+# Workloads whose operation is a round trip like the yardsticks' (a
+# throughput or a coalescing count is not).
+NO_RATIO = {"mboxfull"}
+
+
+def has_ratio(b):
+    return b.workload not in NO_RATIO and b.keys.get("mode") != "coalesce"
 WORKLOAD_TEXT = {
     "unicast": "ipi_unicast + ipi_wait, sender to one target (round trip)",
     "multicast": "ipi_multicast to k targets + ipi_wait (to the last "
@@ -94,9 +101,10 @@ def workload_table(run, w):
     for b in run.select(w, ok=False):
         rows.setdefault(b.label(skip), {})[b.keys.get("backend")] = b
     extra = EXTRA.get(w, [])
+    ratios = w not in NO_RATIO
     header = ["benchmark"]
     for be in backends:
-        header += ["%s p50" % be, "p99", "× ref"]
+        header += ["%s p50" % be, "p99"] + (["× ref"] if ratios else [])
         header += [h for _, h, _, _ in extra]
     lines = []
     for label, per in list(rows.items())[:MAX_ROWS]:
@@ -104,14 +112,15 @@ def workload_table(run, w):
         for be in backends:
             b = per.get(be)
             if b is None or not b.ok:
-                r += ["error" if b is not None else "–", "", ""]
-                r += [""] * len(extra)
+                r += ["error" if b is not None else "–", ""]
+                r += [""] * (len(extra) + ratios)
                 continue
-            ref = reference(run, b)
+            ref = reference(run, b) if has_ratio(b) else None
             ratio = "–"
             if ref is not None and ref.get("p50_ns"):
                 ratio = "%.2f" % (b.get("p50_ns") / ref.get("p50_ns"))
-            r += [fmt_ns(b.get("p50_ns")), fmt_ns(b.get("p99_ns")), ratio]
+            r += [fmt_ns(b.get("p50_ns")), fmt_ns(b.get("p99_ns"))]
+            r += [ratio] if ratios else []
             r += [fmt(b.get(c), f, s) for c, _, s, f in extra]
         lines.append(r)
     out = table(header, lines)
@@ -199,7 +208,7 @@ def warnings(run, incomplete):
     timers = [b.get("p50_ns") for b in run.select("timer")
               if b.get("p50_ns") is not None]
     ipis = [b.get("p50_ns") for b in run.benchmarks
-            if b.ok and "backend" in b.keys]
+            if b.ok and "backend" in b.keys and has_ratio(b)]
     if timers and ipis and max(timers) > min(ipis) / 10:
         w.append("One timed sample costs %s (the `timer` yardstick), more "
                  "than a tenth of the smallest p50 (%s): the timer's own "
@@ -278,7 +287,8 @@ def write_report(folder):
             "the same shape measured on the same PUs right beside the "
             "backend (busypoll: `pingpong`, futex: `futex_wake`, eventfd: "
             "`eventfd_wake`; the same pair where the workload has one, "
-            "else the nearest pair).", ""]
+            "else the nearest pair); none for throughputs (mboxfull) and "
+            "coalescing counts.", ""]
     plot_of = {"unicast": ["unicast_classes", "unicast_heatmap",
                            "latency_cdf", "placement"],
                "multicast": ["multicast"], "broadcast": ["broadcast"],
