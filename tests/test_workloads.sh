@@ -6,7 +6,8 @@
 #       + arrival_p50_ns, arrival_max_ns
 #   broadcast/backend:B/placement:P/src:0/n:N/self:skip|run (both)
 #   trigger/backend:B/placement:P/src:S/dst:D/class:C/mode:latency|coalesce
-#       + triggers_per_run (coalesce, at least 1)
+#       + triggers_per_run (coalesce, at least 1), blocked_per_op
+#         (latency on the sleeping backends futex and eventfd)
 #   mboxfull/backend:B/placement:P/dst:D/senders:S/burst:B/handler_ns:H
 #       + msgs_per_s, full_per_msg, wait_p50_ns, wait_p99_ns, share_min,
 #         share_max (shares in (0, 1], min <= max)
@@ -99,6 +100,8 @@ for b in runs:
                            (name, b.get("triggers_per_run")))
         elif "triggers_per_run" in b:
             bad.append("%s: triggers_per_run in latency mode" % name)
+        elif g["backend"] != "busypoll" and "blocked_per_op" not in b:
+            bad.append("%s: no counter blocked_per_op" % name)
     elif w == "mboxfull":
         seen.add((w, g["backend"], "burst>8" if int(g["b"]) > 8 else "b<=8"))
         if int(g["dst"]) != ncpu - 1 or not 1 <= int(g["s"]) <= ncpu - 1:

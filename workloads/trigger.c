@@ -7,6 +7,14 @@
  * on dst: the handler stores the sequence number of its run, the sender
  * spins until it sees the one it waits for.  The sender's spin does not
  * pause (as pingpong: in a VM a PAUSE loop may exit to the host).
+ * On a backend whose idle vCPUs sleep (every one but busypoll), back to
+ * back triggers would mostly find the target not yet asleep (measured
+ * here on futex: p50 0.43 us against 13 us for a wake) and flip between
+ * the two from run to run; so, as the futex_wake yardstick beside it
+ * does, before its timestamp and outside the sample the sender waits
+ * until dst's thread is blocked in the kernel (ys_wait_blocked(), /proc
+ * state 'S', bounded).  blocked_per_op says how many operations found
+ * it so (1.0 expected on those backends; absent on busypoll).
  *
  * mode:coalesce: the sender triggers as fast as it can for a batch (one
  * operation is one ipi_trigger() call) while dst's handler counts its
@@ -24,17 +32,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/bench.h"
 #include "harness/timer.h"
 #include "harness/workload.h"
 #include "ipi/ipi.h"
 #include "ipi/vcpu.h"
+#include "yardstick.h"
 
 struct trigger {
 	_Alignas(CACHE_LINE_SIZE) _Atomic uint64_t ran;	/* dst writes */
 	_Alignas(CACHE_LINE_SIZE) unsigned src, dst;	/* sender's own */
 	bool		coalesce;
+	bool		wait_blocked;	/* latency on a sleeping backend */
+	int		statfd;		/* ys_stat_open(dst), or -1 */
+	uint64_t	blocked;	/* operations that found dst blocked */
 	unsigned	id;		/* ipi_register()'s, 0: none */
 	struct cpu_info *target;
 	uint64_t	seq;		/* runs waited for so far */
@@ -58,6 +71,8 @@ trig_latency_op(void *arg)
 	struct trigger *t = arg;
 	uint64_t want = ++t->seq, t0, t1;
 
+	if (t->statfd >= 0 && ys_wait_blocked(t->statfd))
+		t->blocked++;	/* untimed: dst sleeps, as in futex_wake */
 	t0 = hb_now();
 	ipi_trigger(t->id, t->target);
 	while (atomic_load_explicit(&t->ran, memory_order_acquire) != want)
@@ -115,17 +130,25 @@ trig_body(struct hb_bench *b, void *arg)
 	atomic_store_explicit(&t->ran, 0, memory_order_relaxed);
 	t->seq = 0;
 	t->triggers = 0;
+	t->blocked = 0;
+	t->statfd = t->wait_blocked ? ys_stat_open(t->dst) : -1;
+	if (t->wait_blocked && t->statfd < 0) {
+		hb_bench_error(b, "trigger: /proc/self/task/%d/stat of vCPU "
+		    "%u: cannot open (needed to wait until it sleeps)",
+		    (int)cpu_tid(t->target), t->dst);
+		return;
+	}
 	if ((rc = vcpu_post(sender, trig_register, t)) != 0) {
 		hb_bench_error(b, "trigger: vCPU %u: vcpu_post: %s", t->src,
 		    strerror(-rc));
-		return;
+		goto out;
 	}
 	if (!hb_bench_wait(b, sender))
-		return;
+		return;		/* wedged: keep the fd, a job may use it */
 	if (t->id == 0) {
 		hb_bench_error(b, "trigger: ipi_register: no free IPI slot "
 		    "(%d handlers at most)", IPI_MAXREG - 1);
-		return;
+		goto out;
 	}
 
 	struct hb_op op = {
@@ -141,7 +164,7 @@ trig_body(struct hb_bench *b, void *arg)
 	if ((rc = vcpu_post(sender, trig_unregister, t)) != 0) {
 		hb_bench_error(b, "trigger: vCPU %u: vcpu_post: %s", t->src,
 		    strerror(-rc));
-		return;
+		goto out;
 	}
 	if (!hb_bench_wait(b, sender))
 		return;
@@ -152,6 +175,13 @@ trig_body(struct hb_bench *b, void *arg)
 		hb_bench_counter(b, "triggers_per_run", runs > 0 ?
 		    (double)t->triggers / (double)runs : 0.0);
 	}
+	if (t->statfd >= 0 && t->seq > 0)
+		hb_bench_counter(b, "blocked_per_op",
+		    (double)t->blocked / (double)t->seq);
+out:
+	if (t->statfd >= 0)
+		close(t->statfd);
+	t->statfd = -1;
 }
 
 static void
@@ -172,7 +202,9 @@ trig_add(const struct hb_run *run, const char *backend,
 				exit(1);
 			}
 			*t = (struct trigger){ .src = pairs[i].src,
-			    .dst = pairs[i].dst, .coalesce = mode == 1 };
+			    .dst = pairs[i].dst, .coalesce = mode == 1,
+			    .wait_blocked = mode == 0 &&
+			    strcmp(backend, "busypoll") != 0, .statfd = -1 };
 			hb_bench_add(backend, placement, trig_body, t, free,
 			    "trigger/backend:%s/placement:%s/src:%u/dst:%u/"
 			    "class:%s/mode:%s", backend, placement != NULL ?
