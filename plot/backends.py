@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchjson as bj  # noqa: E402
-from report import fmt_ns, reference  # noqa: E402
+from report import fmt_ns, has_ratio, reference  # noqa: E402
 
 
 def main(argv):
@@ -50,7 +50,7 @@ def main(argv):
             p = b.get("p50_ns")
             rel = ("x%.2f" % (p / bp.get("p50_ns"))
                    if bp is not None and bp.ok and bp.get("p50_ns") else "-")
-            ref = reference(run, b)
+            ref = reference(run, b) if has_ratio(b) else None
             xr = ("x%.2f" % (p / ref.get("p50_ns"))
                   if ref is not None and ref.get("p50_ns") else "-")
             r.append("%s (%s, %s)" % (fmt_ns(p), rel, xr))
@@ -65,7 +65,7 @@ def main(argv):
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
     print("xref: p50 over the p50 of the yardstick of the same shape beside "
           "the backend (busypoll: pingpong, futex: futex_wake, eventfd: "
-          "eventfd_wake)")
+          "eventfd_wake); none for throughputs and coalescing counts")
     return 0
 
 
