@@ -149,7 +149,10 @@ def plot_heatmap(run):
                           format=ticker.FuncFormatter(fmt_ns))
         cb.set_label("p50 round trip")
         cb.ax.yaxis.set_major_formatter(ticker.FuncFormatter(fmt_ns))
-        cb.ax.yaxis.set_minor_formatter(ticker.FuncFormatter(fmt_ns))
+        # Label the minor ticks only where there are few major ones.
+        cb.ax.yaxis.set_minor_formatter(
+            ticker.FuncFormatter(fmt_ns) if hi / lo < 10
+            else ticker.NullFormatter())
         # Package (solid) and NUMA (dashed) boundaries, from the pairs'
         # classes: between i and i+1 when they are in different packages
         # (class machine) or NUMA nodes (numa cross).
