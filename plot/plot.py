@@ -357,10 +357,18 @@ def plot_mboxfull(run):
     senders = run.values_of("senders", "mboxfull")
     styles = ["-", "--", ":", "-."]
     markers = ["o", "s", "^", "D", "v", "P"]
-    fig, axes = new_fig(max(1, len(hs)), 2, w=4.6, h=3.4)
+    # At most 4 handler costs a row; each cost is a column of two panels
+    # (throughput over full events), rows of such pairs below.
+    ncols = min(4, max(1, len(hs)))
+    nblocks = (len(hs) + ncols - 1) // ncols or 1
+    fig, axes = new_fig(ncols, 2 * nblocks, w=4.6, h=3.2)
+    for i in range(len(hs), ncols * nblocks):
+        axes[2 * (i // ncols)][i % ncols].set_visible(False)
+        axes[2 * (i // ncols) + 1][i % ncols].set_visible(False)
     bursts = set()
-    for col, h in enumerate(hs):
-        top, bot = axes[0][col], axes[1][col]
+    for i, h in enumerate(hs):
+        top = axes[2 * (i // ncols)][i % ncols]
+        bot = axes[2 * (i // ncols) + 1][i % ncols]
         for be in run.backends():
             for si, s in enumerate(senders):
                 bs = run.select("mboxfull", backend=be, placement=pl,
@@ -386,19 +394,26 @@ def plot_mboxfull(run):
         top.set_yscale("log")
         top.yaxis.set_major_formatter(ticker.FuncFormatter(
             lambda v, _p: "%g" % v))
+        lo, hi = top.get_ylim()
+        top.yaxis.set_minor_formatter(
+            ticker.FuncFormatter(lambda v, _p: "%g" % v) if hi / lo < 10
+            else ticker.NullFormatter())
+        top.tick_params(axis="y", which="minor", labelsize=7)
         top.set_title("handler %s" % fmt_ns(float(h)))
         top.set_ylabel("throughput (million msgs/s)")
         bot.set_ylabel("mailbox-full events per message")
         bot.set_xlabel("messages outstanding per sender B\n"
                        "(dotted: the 8 mailbox slots)")
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    axes[0][ncols - 1].legend(fontsize=7, loc="upper left",
+                              bbox_to_anchor=(1.01, 1))
     finish(fig, run, "Mailbox full: S senders, B messages outstanding each, "
            "one target (placement %s)" % pl)
     return fig, ("S senders each keep B messages outstanding to one target "
                  "whose handler costs H: messages acknowledged per second "
                  "(top) and mailbox-full events per message (bottom; each "
                  "is a sender finding all 8 slots taken), per backend and "
-                 "sender count, one column per handler cost.")
+                 "sender count, one column per handler cost (at most four "
+                 "a row).")
 
 
 def plot_cdf(run):
