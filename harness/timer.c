@@ -22,6 +22,13 @@
  *    included, and the next poll's loads) from starting before the TSC
  *    was read.  A later store cannot become visible before it retires,
  *    and retirement is in order, so it is never seen before the stamp.
+ * Neither waits for earlier *stores* to drain (only MFENCE does, and an
+ * MFENCE in every stamp doubles the cost of a pair, 20 -> 40 ns here).
+ * Since x86 commits stores in order, an operation whose first act is a
+ * store waits, inside its sample, for whatever the caller stored just
+ * before; an operation should drain those first, with a seq_cst fence
+ * before its first stamp (workloads/yardstick.h YS_DRAIN: pingpong's p90
+ * went from 210 to 140 ns).
  * Without RDTSCP (very old CPUs) we fall back to LFENCE; RDTSC; LFENCE.
  * Cost on this VM (AMD EPYC, KVM), median of back-to-back pairs: plain
  * RDTSC 26 ticks (10 ns, one step of this TSC), RDTSCP; LFENCE and

@@ -28,7 +28,12 @@ void	hb_timer_init(void);
 /* hb_timer: what hb_timer_init() found.  => hb_timer_init() was called. */
 const struct hb_timer_info *hb_timer(void);
 
-/* hb_now: a timestamp in ticks; ordered against the loads/stores around it. */
+/*
+ * hb_now: a timestamp in ticks; ordered against the loads/stores around it.
+ * => Read after every earlier load completed, before any later load or
+ *    store.  Earlier stores may still sit in the store buffer: to keep
+ *    them out of a sample, put a seq_cst fence before its first stamp.
+ */
 uint64_t hb_now(void);
 
 /* hb_ticks_to_ns: ticks to nanoseconds. */

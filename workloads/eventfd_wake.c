@@ -104,6 +104,7 @@ ew_op(void *arg)
 	if (ys_wait_blocked(ew->statfd))
 		ew->blocked++;
 
+	YS_DRAIN();
 	t0 = hb_now();
 	atomic_store_explicit(&ew->req, k, memory_order_release);
 	ew_kick(ew);

@@ -75,6 +75,7 @@ fp_op(void *arg)
 	unsigned k = ++fp->next, a;
 	uint64_t t0, t1;
 
+	YS_DRAIN();
 	t0 = hb_now();
 	atomic_store_explicit(&fp->req, k, memory_order_release);
 	(void)fp_futex(&fp->req, FUTEX_WAKE_PRIVATE, 1);

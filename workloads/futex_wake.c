@@ -117,6 +117,7 @@ fw_op(void *arg)
 	if (ys_wait_blocked(fw->statfd))
 		fw->blocked++;
 
+	YS_DRAIN();
 	t0 = hb_now();
 	atomic_store_explicit(&fw->req, k, memory_order_release);
 	fw_kick(fw);

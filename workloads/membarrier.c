@@ -101,6 +101,7 @@ mb_op(void *arg)
 	uint64_t t0, t1;
 	long r;
 
+	YS_DRAIN();
 	t0 = hb_now();
 	r = mb_call(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
 	t1 = hb_now();

@@ -60,6 +60,7 @@ pingpong_op(void *arg)
 	struct pingpong *pp = arg;
 	uint64_t want = pp->next + 2, t0, t1;
 
+	YS_DRAIN();
 	t0 = hb_now();
 	atomic_store_explicit(&pp->seq, pp->next + 1, memory_order_release);
 	while (atomic_load_explicit(&pp->seq, memory_order_acquire) != want)

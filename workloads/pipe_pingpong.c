@@ -75,6 +75,7 @@ pp_op(void *arg)
 	char c = 'x';
 	int error;
 
+	YS_DRAIN();
 	t0 = hb_now();
 	if ((error = pp_write1(pp->req[1], c)) == 0)
 		error = pp_read1(pp->ans[0], &c);
