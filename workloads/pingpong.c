@@ -15,15 +15,24 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness/bench.h"
 #include "harness/workload.h"
 #include "yardstick.h"
 
+/*
+ * Each field on a 128-byte block of its own: prefetchers fetch lines in
+ * aligned pairs, and the responder's reads of stop should not pull the
+ * line of seq along (measured: p50 120 ns here, 130 ns with stop on the
+ * line next to seq; the TSC moves in 10 ns steps).
+ */
+#define	PP_ALIGN	(2 * CACHE_LINE_SIZE)
+
 struct pingpong {
-	_Alignas(CACHE_LINE_SIZE) _Atomic uint64_t seq;	/* the one line */
-	_Alignas(CACHE_LINE_SIZE) _Atomic int stop;
-	_Alignas(CACHE_LINE_SIZE) uint64_t next;	/* sender's own */
+	_Alignas(PP_ALIGN) _Atomic uint64_t seq;	/* the one line */
+	_Alignas(PP_ALIGN) _Atomic int stop;
+	_Alignas(PP_ALIGN) uint64_t next;		/* sender's own */
 };
 
 /* pingpong_serve: on dst: answer every odd seq with seq + 1. */
@@ -73,13 +82,15 @@ pingpong_op(void *arg)
 static void
 pingpong_body(struct hb_bench *b, void *arg)
 {
-	struct pingpong *pp = ys_alloc(sizeof(*pp));
+	/* sizeof is a multiple of the alignment, as aligned_alloc wants. */
+	struct pingpong *pp = aligned_alloc(PP_ALIGN, sizeof(*pp));
 	struct hb_op op = { .op = pingpong_op };
 
 	if (pp == NULL) {
 		hb_bench_error(b, "pingpong: out of memory");
 		return;
 	}
+	memset(pp, 0, sizeof(*pp));
 	op.arg = pp;
 	if (ys_run(b, arg, &op, pingpong_serve, pingpong_stop, pp))
 		free(pp);
