@@ -38,17 +38,21 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../ipi/backend.h"
 #include "../ipi/vcpu.h"
 #include "bench.h"
 #include "gbench.h"
 #include "perf.h"
 #include "placement.h"
+#include "sleepwatch.h"
 #include "timer.h"
 
 struct entry {
@@ -418,6 +422,9 @@ struct job {
 	struct hb_op	opcopy;		/* the caller's may not outlive us */
 	uint64_t	n;		/* operations in this batch */
 	uint64_t	sum;		/* their ticks */
+	int *		watch;		/* sleepwatch fds of the targets, or NULL */
+	uint64_t	waits, blocked;	/* sleepwatch waits, and those that
+					 * saw the target blocked */
 	struct hb_samples samples;
 	struct hb_perf *perf;
 };
@@ -433,6 +440,18 @@ job_run(void *arg)
 	if (op->batch_begin != NULL)
 		op->batch_begin(op->arg);
 	for (uint64_t i = 0; i < j->n; i++) {
+		for (unsigned t = 0; j->watch != NULL && t < op->nperf_cpus;
+		    t++) {
+			j->waits++;
+			j->blocked += hb_sleepwatch_wait(j->watch[t]);
+		}
+		/*
+		 * Drain the store buffer before the operation's first stamp:
+		 * hb_now() waits for earlier loads, not stores, and the
+		 * sample just pushed would otherwise delay the operation's
+		 * first store inside its own sample (timer.h).
+		 */
+		atomic_thread_fence(memory_order_seq_cst);
 		uint64_t d = op->op(op->arg);
 
 		j->sum += d;
@@ -484,6 +503,13 @@ hb_measure(struct hb_bench *b, const struct hb_op *op)
 	j->opcopy = *op;
 	hb_samples_init(&j->samples, 0);
 	j->perf = perf_open(op);
+	if (op->wait_asleep && op->nperf_cpus > 0 &&
+	    !ipi_backend_lookup(b->e->backend)->spins &&
+	    (j->watch = calloc(op->nperf_cpus, sizeof(int))) != NULL) {
+		for (unsigned t = 0; t < op->nperf_cpus; t++)
+			j->watch[t] = hb_sleepwatch_open(
+			    cpu_lookup(op->perf_cpus[t]));
+	}
 
 	while (hb_bench_keep_running(b, batch)) {
 		j->n = batch;
@@ -513,7 +539,14 @@ hb_measure(struct hb_bench *b, const struct hb_op *op)
 				hb_bench_counter(b,
 				    hb_perf_event_name((enum hb_perf_event)e),
 				    perf_sum[e] / (double)ops);
+		if (j->watch != NULL)
+			hb_bench_counter(b, "blocked_per_op",
+			    (double)j->blocked / (double)j->waits);
 	}
+	for (unsigned t = 0; j->watch != NULL && t < op->nperf_cpus; t++)
+		if (j->watch[t] >= 0)
+			close(j->watch[t]);
+	free(j->watch);
 	hb_perf_close(j->perf);
 	hb_samples_free(&j->samples);
 	free(j);

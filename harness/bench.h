@@ -83,9 +83,14 @@ struct hb_op {
 	/* optional, on the sender around each batch */
 	void		(*batch_begin)(void *arg);
 	void		(*batch_end)(void *arg);
-	/* vCPUs whose threads perf counts besides the sender */
+	/* vCPUs whose threads perf counts besides the sender: the targets */
 	const unsigned *perf_cpus;
 	unsigned	nperf_cpus;
+	/* on a backend whose idle sleeps, wait (untimed) before each
+	 * operation until every perf_cpus vCPU is blocked in the kernel
+	 * (sleepwatch.h), so that each operation pays the wake-up it is
+	 * meant to measure; counter blocked_per_op says how often it was */
+	bool		wait_asleep;
 };
 
 /*

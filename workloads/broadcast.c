@@ -69,6 +69,7 @@ bc_body(struct hb_bench *b, void *arg)
 		.arg = bc,
 		.perf_cpus = bc->others,
 		.nperf_cpus = bc->n - 1,
+		.wait_asleep = true,
 	};
 	hb_measure(b, &op);
 }

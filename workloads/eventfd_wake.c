@@ -36,7 +36,7 @@ struct eventfd_wake {
 	int	fd;					/* read-only */
 	_Alignas(CACHE_LINE_SIZE) uint64_t next;	/* sender's own */
 	uint64_t	blocked;	/* operations that found it blocked */
-	int		statfd;		/* ys_stat_open(dst) */
+	int		statfd;		/* hb_sleepwatch_open() of dst */
 };
 
 /* ew_kick: the eventfd backend's kick: write if the responder sleeps. */
@@ -101,7 +101,7 @@ ew_op(void *arg)
 	/* Untimed: wait until the responder is blocked (see the top). */
 	YS_SPIN_UNTIL(atomic_load_explicit(&ew->word, memory_order_relaxed)
 	    == EW_SLEEPING);
-	if (ys_wait_blocked(ew->statfd))
+	if (hb_sleepwatch_wait(ew->statfd))
 		ew->blocked++;
 
 	YS_DRAIN();
@@ -130,7 +130,8 @@ ew_body(struct hb_bench *b, void *arg)
 		return;
 	}
 	op.arg = ew;
-	ew->statfd = ys_stat_open(((const struct ys_pair *)arg)->dst);
+	ew->statfd = hb_sleepwatch_open(cpu_lookup(
+	    ((const struct ys_pair *)arg)->dst));
 	if (ys_run(b, arg, &op, ew_serve, ew_stop, ew)) {
 		if (ew->next > 0)
 			hb_bench_counter(b, "blocked_per_op",

@@ -17,7 +17,7 @@
  * into the kernel, and the p50 flips between ~0.3 us and ~17 us from one
  * run to the next (measured here).  So, before its timestamp and outside
  * the sample, the sender waits until the responder has announced
- * SLEEPING and its thread's state in /proc is 'S' (ys_wait_blocked).
+ * SLEEPING and its thread's state in /proc is 'S' (hb_sleepwatch_wait).
  * The counter blocked_per_op says how many operations saw it blocked
  * (1.0 expected); ctx_switches, about 1 per operation, agrees.
  */
@@ -43,7 +43,7 @@ struct futex_wake {
 	_Alignas(CACHE_LINE_SIZE) _Atomic int stop;
 	_Alignas(CACHE_LINE_SIZE) uint64_t next;	/* sender's own */
 	uint64_t	blocked;	/* operations that found it blocked */
-	int		statfd;		/* ys_stat_open(dst) */
+	int		statfd;		/* hb_sleepwatch_open() of dst */
 };
 
 static long
@@ -114,7 +114,7 @@ fw_op(void *arg)
 	/* Untimed: wait until the responder is blocked (see the top). */
 	YS_SPIN_UNTIL(atomic_load_explicit(&fw->word, memory_order_relaxed)
 	    == FW_SLEEPING);
-	if (ys_wait_blocked(fw->statfd))
+	if (hb_sleepwatch_wait(fw->statfd))
 		fw->blocked++;
 
 	YS_DRAIN();
@@ -138,7 +138,8 @@ fw_body(struct hb_bench *b, void *arg)
 		return;
 	}
 	op.arg = fw;
-	fw->statfd = ys_stat_open(((const struct ys_pair *)arg)->dst);
+	fw->statfd = hb_sleepwatch_open(cpu_lookup(
+	    ((const struct ys_pair *)arg)->dst));
 	if (ys_run(b, arg, &op, fw_serve, fw_stop, fw)) {
 		if (fw->next > 0)
 			hb_bench_counter(b, "blocked_per_op",

@@ -105,6 +105,7 @@ mc_body(struct hb_bench *b, void *arg)
 		.arg = m,
 		.perf_cpus = m->targets,
 		.nperf_cpus = m->k,
+		.wait_asleep = true,
 	};
 	hb_measure(b, &op);
 	if (hb_bench_wedged() || m->arrivals.n == 0)

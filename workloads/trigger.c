@@ -12,7 +12,7 @@
  * here on futex: p50 0.43 us against 13 us for a wake) and flip between
  * the two from run to run; so, as the futex_wake yardstick beside it
  * does, before its timestamp and outside the sample the sender waits
- * until dst's thread is blocked in the kernel (ys_wait_blocked(), /proc
+ * until dst's thread is blocked in the kernel (hb_sleepwatch_wait(), /proc
  * state 'S', bounded).  blocked_per_op says how many operations found
  * it so (1.0 expected on those backends; absent on busypoll).
  *
@@ -46,7 +46,7 @@ struct trigger {
 	_Alignas(CACHE_LINE_SIZE) unsigned src, dst;	/* sender's own */
 	bool		coalesce;
 	bool		wait_blocked;	/* latency on a sleeping backend */
-	int		statfd;		/* ys_stat_open(dst), or -1 */
+	int		statfd;		/* sleepwatch of dst, or -1 */
 	uint64_t	blocked;	/* operations that found dst blocked */
 	unsigned	id;		/* ipi_register()'s, 0: none */
 	struct cpu_info *target;
@@ -71,7 +71,7 @@ trig_latency_op(void *arg)
 	struct trigger *t = arg;
 	uint64_t want = ++t->seq, t0, t1;
 
-	if (t->statfd >= 0 && ys_wait_blocked(t->statfd))
+	if (t->statfd >= 0 && hb_sleepwatch_wait(t->statfd))
 		t->blocked++;	/* untimed: dst sleeps, as in futex_wake */
 	t0 = hb_now();
 	ipi_trigger(t->id, t->target);
@@ -131,7 +131,8 @@ trig_body(struct hb_bench *b, void *arg)
 	t->seq = 0;
 	t->triggers = 0;
 	t->blocked = 0;
-	t->statfd = t->wait_blocked ? ys_stat_open(t->dst) : -1;
+	t->statfd = t->wait_blocked ?
+	    hb_sleepwatch_open(cpu_lookup(t->dst)) : -1;
 	if (t->wait_blocked && t->statfd < 0) {
 		hb_bench_error(b, "trigger: /proc/self/task/%d/stat of vCPU "
 		    "%u: cannot open (needed to wait until it sleeps)",

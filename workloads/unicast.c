@@ -12,7 +12,9 @@
  * acknowledges on, and nothing else of the sender's shares it.  Its
  * func is empty, so an operation measures the protocol alone: the
  * mailbox CAS, the pending bit, the kick, the target's handler pass and
- * the _pending decrement the sender spins on.
+ * the _pending decrement the sender spins on.  On a backend whose idle
+ * sleeps, each operation starts once the target is blocked (untimed),
+ * so that it pays the wake-up, as futex_wake and eventfd_wake do.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +72,7 @@ unicast_body(struct hb_bench *b, void *arg)
 		.arg = u,
 		.perf_cpus = &u->dst,
 		.nperf_cpus = 1,
+		.wait_asleep = true,
 	};
 	hb_measure(b, &op);
 }

@@ -97,32 +97,3 @@ ys_alloc(size_t size)
 	return m;
 }
 
-int
-ys_stat_open(unsigned cpu)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
-	    (int)cpu_tid(cpu_lookup(cpu)));
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-bool
-ys_wait_blocked(int fd)
-{
-	char buf[512];
-
-	if (fd < 0)
-		return false;
-	for (unsigned i = 0; i < YS_BLOCKED_TRIES; i++) {
-		/* "tid (comm) S ...": the state follows the last ')'. */
-		ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
-		if (r <= 0)
-			return false;
-		buf[r] = '\0';
-		char *p = strrchr(buf, ')');
-		if (p != NULL && p[1] == ' ' && p[2] == 'S')
-			return true;
-	}
-	return false;
-}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "harness/bench.h"
+#include "harness/sleepwatch.h"
 #include "harness/timer.h"
 #include "ipi/backoff.h"
 
@@ -52,19 +53,6 @@ unsigned ys_measured_cpus(const struct hb_run *run, unsigned **out);
  */
 bool	ys_run(struct hb_bench *b, const struct ys_pair *p, struct hb_op *op,
 	    void (*serve)(void *), void (*stop)(void *), void *state);
-
-/*
- * ys_stat_open: an fd on /proc/self/task/TID/stat of vCPU cpu's thread,
- * for ys_wait_blocked().  => -1 when it cannot be opened.
- *
- * ys_wait_blocked: wait until that thread is blocked (state 'S': it has
- * called into the scheduler to sleep), reading the file at most
- * YS_BLOCKED_TRIES times (a few ms); fd -1 returns at once.
- * => Returns true when it saw the thread blocked.
- */
-#define	YS_BLOCKED_TRIES	2000
-int	ys_stat_open(unsigned cpu);
-bool	ys_wait_blocked(int fd);
 
 /*
  * ys_alloc: size bytes, zeroed, cache-line aligned (size rounded up).
