@@ -122,4 +122,7 @@ help: ## list the targets
 
 FORCE:
 
+# Keep objects that only feed test binaries: no rebuild, no "rm" noise.
+.SECONDARY:
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
