@@ -24,6 +24,7 @@
 #include <ini.h>
 
 #include "../ipi/backend.h"
+#include "errmsg.h"
 #include "params.h"
 #include "placement.h"
 #include "workload.h"
@@ -102,22 +103,6 @@ const struct hb_param hb_param_table[] = {
 	{ NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Name checks.
  */
@@ -143,7 +128,7 @@ check_list(const char *value, const char *what,
 		while (len > 0 && isspace((unsigned char)p[len - 1]))
 			len--;
 		if (len == 0 || len >= sizeof(item)) {
-			seterr(err, errlen, "expected a comma-separated list "
+			hb_seterr(err, errlen, "expected a comma-separated list "
 			    "of %s, got '%s' (an empty or overlong item)",
 			    what, value);
 			return -1;
@@ -397,7 +382,7 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 {
 	if (value == NULL) {
 		if (q->type != HB_PT_BOOL) {
-			seterr(err, errlen, "expected a value");
+			hb_seterr(err, errlen, "expected a value");
 			return -1;
 		}
 		value = "true";	/* a bare --flag */
@@ -411,7 +396,7 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 			    q->check(value, err, errlen) != 0)
 				return -1;
 			if ((copy = strdup(value)) == NULL) {
-				seterr(err, errlen, "out of memory");
+				hb_seterr(err, errlen, "out of memory");
 				return -1;
 			}
 		}
@@ -421,35 +406,35 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 	}
 	case HB_PT_BOOL:
 		if (parse_bool(value, field(p, q)) != 0) {
-			seterr(err, errlen, "expected true/false/yes/no/on/off/"
+			hb_seterr(err, errlen, "expected true/false/yes/no/on/off/"
 			    "1/0, got '%s'", value);
 			return -1;
 		}
 		return 0;
 	case HB_PT_UINT:
 		if (parse_uint(value, q->min, q->max, field(p, q)) != 0) {
-			seterr(err, errlen, "expected a whole number from %.0f "
+			hb_seterr(err, errlen, "expected a whole number from %.0f "
 			    "to %.0f, got '%s'", q->min, q->max, value);
 			return -1;
 		}
 		return 0;
 	case HB_PT_DOUBLE:
 		if (parse_double(value, q->min, q->max, field(p, q)) != 0) {
-			seterr(err, errlen, "expected a number from %g to %g, "
+			hb_seterr(err, errlen, "expected a number from %g to %g, "
 			    "got '%s'", q->min, q->max, value);
 			return -1;
 		}
 		return 0;
 	case HB_PT_ULIST:
 		if (parse_ulist(value, q->min, q->max, field(p, q)) != 0) {
-			seterr(err, errlen, "expected pow2, all, or up to %d "
+			hb_seterr(err, errlen, "expected pow2, all, or up to %d "
 			    "comma-separated whole numbers from %.0f to %.0f, "
 			    "got '%s'", HB_ULIST_MAX, q->min, q->max, value);
 			return -1;
 		}
 		return 0;
 	}
-	seterr(err, errlen, "internal error: parameter type %d", q->type);
+	hb_seterr(err, errlen, "internal error: parameter type %d", q->type);
 	return -1;
 }
 
@@ -528,7 +513,7 @@ hb_param_set(struct hb_params *p, const char *key, const char *value,
 		return -1;
 	}
 	if (param_set(p, q, value, why, sizeof(why)) != 0) {
-		seterr(err, errlen, "key '%s': %s", q->key, why);
+		hb_seterr(err, errlen, "key '%s': %s", q->key, why);
 		return -1;
 	}
 	return 0;
@@ -666,13 +651,13 @@ hb_params_load(struct hb_params *p, const char *path, char *err,
 	memset(&c, 0, sizeof(c));
 	c.path = path;
 	if ((c.f = fopen(path, "r")) == NULL) {
-		seterr(err, errlen, "%s: cannot read: %s", path,
+		hb_seterr(err, errlen, "%s: cannot read: %s", path,
 		    strerror(errno));
 		return -1;
 	}
 	if (params_copy(&tmp, p) != 0) {
 		fclose(c.f);
-		seterr(err, errlen, "%s: out of memory", path);
+		hb_seterr(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	c.p = &tmp;
@@ -681,19 +666,19 @@ hb_params_load(struct hb_params *p, const char *path, char *err,
 	read_errno = ferror(c.f) ? (errno != 0 ? errno : EIO) : 0;
 	fclose(c.f);
 	if (read_errno != 0) {
-		seterr(err, errlen, "%s: cannot read: %s", path,
+		hb_seterr(err, errlen, "%s: cannot read: %s", path,
 		    strerror(read_errno));
 	} else if (c.long_line) {
-		seterr(err, errlen, "%s:%d: line longer than %d characters",
+		hb_seterr(err, errlen, "%s:%d: line longer than %d characters",
 		    path, c.lineno, INI_MAX_LINE - 2);
 	} else if (rc > 0 && (c.err_line == 0 || rc < c.err_line)) {
-		seterr(err, errlen, "%s:%d: syntax error (expected '[section]', "
+		hb_seterr(err, errlen, "%s:%d: syntax error (expected '[section]', "
 		    "'key = value' or a comment starting with ; or #)",
 		    path, rc);
 	} else if (rc > 0 || c.err_line != 0) {
-		seterr(err, errlen, "%s", c.msg);
+		hb_seterr(err, errlen, "%s", c.msg);
 	} else if (rc < 0) {
-		seterr(err, errlen, "%s: out of memory", path);
+		hb_seterr(err, errlen, "%s: out of memory", path);
 	} else {
 		hb_params_free(p);
 		*p = tmp;

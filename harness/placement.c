@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "placement.h"
 
 static const char *const policy_names[HB_PLACE_NPOLICIES] = {
@@ -54,22 +55,6 @@ hb_policy_parse(const char *name, enum hb_policy *out)
 		}
 	}
 	return -1;
-}
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* Append a sentence to pl->note. */
@@ -192,7 +177,7 @@ plan(const struct hb_topology *t, struct hb_placement *pl, char *err,
 	int single = -1;
 
 	if (nodes == NULL) {
-		seterr(err, errlen, "placement: out of memory");
+		hb_seterr(err, errlen, "placement: out of memory");
 		return -1;
 	}
 	if (pl->policy == HB_PLACE_SINGLE) {
@@ -289,7 +274,7 @@ make_arena(const struct hb_topology *t, struct hb_placement *pl, unsigned a,
 		/* The seed's way: plain memory, first touch decides. */
 		p = hwloc_alloc(t->topo, len);
 		if (p == NULL) {
-			seterr(err, errlen, "placement single: hwloc_alloc(%zu "
+			hb_seterr(err, errlen, "placement single: hwloc_alloc(%zu "
 			    "bytes): %s", len, strerror(errno));
 			return -1;
 		}
@@ -300,7 +285,7 @@ make_arena(const struct hb_topology *t, struct hb_placement *pl, unsigned a,
 		if (ns == NULL || saved == NULL) {
 			hwloc_bitmap_free(ns);
 			hwloc_bitmap_free(saved);
-			seterr(err, errlen, "placement: out of memory");
+			hb_seterr(err, errlen, "placement: out of memory");
 			return -1;
 		}
 		hwloc_bitmap_only(ns, (unsigned)node);
@@ -326,7 +311,7 @@ make_arena(const struct hb_topology *t, struct hb_placement *pl, unsigned a,
 			    HWLOC_MEMBIND_BIND, HWLOC_MEMBIND_BYNODESET);
 		}
 		if (p == NULL) {
-			seterr(err, errlen, "placement %s: hwloc_alloc_membind"
+			hb_seterr(err, errlen, "placement %s: hwloc_alloc_membind"
 			    "(%zu bytes, node %d): %s",
 			    hb_policy_name(pl->policy), len, node,
 			    strerror(errno));
@@ -384,17 +369,17 @@ hb_placement_create(const struct hb_topology *t, enum hb_policy p,
 
 	*out = NULL;
 	if ((unsigned)p >= HB_PLACE_NPOLICIES) {
-		seterr(err, errlen, "placement: unknown policy %d", (int)p);
+		hb_seterr(err, errlen, "placement: unknown policy %d", (int)p);
 		return -1;
 	}
 	if (n == 0) {
-		seterr(err, errlen, "placement: no vCPUs selected on topology "
+		hb_seterr(err, errlen, "placement: no vCPUs selected on topology "
 		    "'%s'", t->source);
 		return -1;
 	}
 	pl = calloc(1, sizeof(*pl));
 	if (pl == NULL) {
-		seterr(err, errlen, "placement: out of memory");
+		hb_seterr(err, errlen, "placement: out of memory");
 		return -1;
 	}
 	pl->policy = p;
@@ -406,7 +391,7 @@ hb_placement_create(const struct hb_topology *t, enum hb_policy p,
 	nodes = calloc(n, sizeof(int));
 	if (pl->planned_node == NULL || pl->actual_node == NULL ||
 	    pl->specs == NULL || nodes == NULL) {
-		seterr(err, errlen, "placement: out of memory");
+		hb_seterr(err, errlen, "placement: out of memory");
 		goto fail;
 	}
 	if (plan(t, pl, err, errlen) != 0)
@@ -435,7 +420,7 @@ hb_placement_create(const struct hb_topology *t, enum hb_policy p,
 	pl->arenas = calloc(nn, sizeof(*pl->arenas));
 	pl->arena_len = calloc(nn, sizeof(*pl->arena_len));
 	if (pl->arenas == NULL || pl->arena_len == NULL) {
-		seterr(err, errlen, "placement: out of memory");
+		hb_seterr(err, errlen, "placement: out of memory");
 		goto fail;
 	}
 	for (unsigned a = 0; a < nn; a++) {

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "topology.h"
 
 static const char *const class_names[HB_PAIR_NCLASSES] = {
@@ -62,22 +63,6 @@ hb_pair_class_parse(const char *name, enum hb_pair_class *out)
 	return -1;
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* A bitmap as "0-3,8" in buf (truncated with "..." when too long). */
 static const char *
 setstr(hwloc_const_bitmap_t set, char *buf, size_t len)
@@ -99,7 +84,7 @@ load_this_machine(struct hb_topology *t, char *err, size_t errlen)
 	hwloc_bitmap_t aff;
 
 	if (hwloc_topology_load(t->topo) != 0) {
-		seterr(err, errlen, "this machine: hwloc_topology_load: %s",
+		hb_seterr(err, errlen, "this machine: hwloc_topology_load: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -109,7 +94,7 @@ load_this_machine(struct hb_topology *t, char *err, size_t errlen)
 	/* Honour the affinity mask we were started with (taskset). */
 	aff = hwloc_bitmap_alloc();
 	if (aff == NULL) {
-		seterr(err, errlen, "this machine: out of memory");
+		hb_seterr(err, errlen, "this machine: out of memory");
 		return -1;
 	}
 	/*
@@ -133,7 +118,7 @@ load_xml(struct hb_topology *t, const char *path, char *err, size_t errlen)
 	/* hwloc says little about a file it cannot read: look first. */
 	f = fopen(path, "r");
 	if (f == NULL) {
-		seterr(err, errlen, "topology '%s': cannot open: %s "
+		hb_seterr(err, errlen, "topology '%s': cannot open: %s "
 		    "(expected an hwloc XML file, \"synthetic:DESC\" or nothing "
 		    "for this machine)", path, strerror(errno));
 		return -1;
@@ -141,7 +126,7 @@ load_xml(struct hb_topology *t, const char *path, char *err, size_t errlen)
 	fclose(f);
 	if (hwloc_topology_set_xml(t->topo, path) != 0 ||
 	    hwloc_topology_load(t->topo) != 0) {
-		seterr(err, errlen, "topology '%s': hwloc cannot load it "
+		hb_seterr(err, errlen, "topology '%s': hwloc cannot load it "
 		    "(expected an hwloc 2.x XML export, e.g. from "
 		    "`lstopo-no-graphics file.xml`; malformed, or written by "
 		    "hwloc 3.x, which hwloc 2 cannot read?)", path);
@@ -159,7 +144,7 @@ load_synthetic(struct hb_topology *t, const char *desc, char *err,
 {
 	if (hwloc_topology_set_synthetic(t->topo, desc) != 0 ||
 	    hwloc_topology_load(t->topo) != 0) {
-		seterr(err, errlen, "topology 'synthetic:%s': hwloc rejects "
+		hb_seterr(err, errlen, "topology 'synthetic:%s': hwloc rejects "
 		    "this synthetic description (expected e.g. "
 		    "'synthetic:pack:2 numa:2 core:4 pu:2')", desc);
 		return -1;
@@ -228,7 +213,7 @@ hb_topology_open(const char *src, struct hb_topology **out, char *err,
 	*out = NULL;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		seterr(err, errlen, "topology: out of memory");
+		hb_seterr(err, errlen, "topology: out of memory");
 		return -1;
 	}
 	t->usable = hwloc_bitmap_alloc();
@@ -238,7 +223,7 @@ hb_topology_open(const char *src, struct hb_topology **out, char *err,
 		hwloc_bitmap_free(t->usable);
 		hwloc_bitmap_free(t->selected);
 		free(t);
-		seterr(err, errlen, "topology: out of memory");
+		hb_seterr(err, errlen, "topology: out of memory");
 		return -1;
 	}
 	hwloc_topology_set_flags(t->topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
@@ -259,17 +244,17 @@ hb_topology_open(const char *src, struct hb_topology **out, char *err,
 		rc = t->source == NULL ? -1 : load_xml(t, src, err, errlen);
 	}
 	if (rc == 0 && hwloc_bitmap_iszero(t->usable)) {
-		seterr(err, errlen, "topology '%s': no PU is both online and "
+		hb_seterr(err, errlen, "topology '%s': no PU is both online and "
 		    "allowed", t->source);
 		rc = -1;
 	}
 	if (rc == 0 && load_kinds(t) != 0) {
-		seterr(err, errlen, "topology '%s': out of memory", t->source);
+		hb_seterr(err, errlen, "topology '%s': out of memory", t->source);
 		rc = -1;
 	}
 	if (rc != 0) {
 		if (t->source == NULL)
-			seterr(err, errlen, "topology: out of memory");
+			hb_seterr(err, errlen, "topology: out of memory");
 		hb_topology_close(t);
 		return -1;
 	}
@@ -399,13 +384,13 @@ parse_level(struct hb_topology *t, const char *cpus, const char *s,
 	size_t tlen;
 
 	if (colon == NULL) {
-		seterr(err, errlen, "--cpus '%s': '%.*s' is not TYPE:INDEX "
+		hb_seterr(err, errlen, "--cpus '%s': '%.*s' is not TYPE:INDEX "
 		    "(e.g. core:0-7, numa:1, pack:0)", cpus, (int)len, s);
 		return -1;
 	}
 	tlen = (size_t)(colon - s);
 	if (tlen == 0 || tlen >= sizeof(tname)) {
-		seterr(err, errlen, "--cpus '%s': '%.*s' has no object type",
+		hb_seterr(err, errlen, "--cpus '%s': '%.*s' has no object type",
 		    cpus, (int)len, s);
 		return -1;
 	}
@@ -415,18 +400,18 @@ parse_level(struct hb_topology *t, const char *cpus, const char *s,
 	lv->namelen = tlen;
 	if (hwloc_type_sscanf_as_depth(tname, &lv->type, t->topo,
 	    &lv->depth) != 0) {
-		seterr(err, errlen, "--cpus '%s': unknown object type '%s' "
+		hb_seterr(err, errlen, "--cpus '%s': unknown object type '%s' "
 		    "(expected pu, core, l1, l2, l3, die, pack, numa, group)",
 		    cpus, tname);
 		return -1;
 	}
 	if (lv->depth == HWLOC_TYPE_DEPTH_UNKNOWN) {
-		seterr(err, errlen, "--cpus '%s': topology '%s' has no '%s' "
+		hb_seterr(err, errlen, "--cpus '%s': topology '%s' has no '%s' "
 		    "objects", cpus, t->source, tname);
 		return -1;
 	}
 	if (lv->depth == HWLOC_TYPE_DEPTH_MULTIPLE) {
-		seterr(err, errlen, "--cpus '%s': '%s' names objects at "
+		hb_seterr(err, errlen, "--cpus '%s': '%s' names objects at "
 		    "several depths of topology '%s' (name a cache level, "
 		    "e.g. l3)", cpus, tname, t->source);
 		return -1;
@@ -439,7 +424,7 @@ parse_level(struct hb_topology *t, const char *cpus, const char *s,
 	}
 	lv->idx = hwloc_bitmap_alloc();
 	if (lv->idx == NULL || parse_range(s, len, lv->idx) != 0) {
-		seterr(err, errlen, "--cpus '%s': '%.*s' in '%s:%.*s' is not an "
+		hb_seterr(err, errlen, "--cpus '%s': '%.*s' in '%s:%.*s' is not an "
 		    "index or range of indexes (N, N-M or all)", cpus,
 		    (int)len, s, tname, (int)len, s);
 		return -1;
@@ -466,12 +451,12 @@ resolve_levels(struct hb_topology *t, const char *cpus,
 
 			count_of(n, lv->type, cnt, sizeof(cnt));
 			if (i == 0)
-				seterr(err, errlen, "--cpus '%s': %.*s:%d does "
+				hb_seterr(err, errlen, "--cpus '%s': %.*s:%d does "
 				    "not exist (topology '%s' has %s)", cpus,
 				    (int)lv->namelen, lv->name, last,
 				    t->source, cnt);
 			else
-				seterr(err, errlen, "--cpus '%s': %.*s:%d does "
+				hb_seterr(err, errlen, "--cpus '%s': %.*s:%d does "
 				    "not exist inside %.*s:%u (it has %s)",
 				    cpus, (int)lv->namelen, lv->name, last,
 				    (int)it->lv[i - 1].namelen,
@@ -517,7 +502,7 @@ parse_chain(struct hb_topology *t, const char *cpus, const char *s,
 		size_t l = dot != NULL ? (size_t)(dot - s) : len;
 
 		if (it->nlv == MAX_LEVELS) {
-			seterr(err, errlen, "--cpus '%s': more than %d levels",
+			hb_seterr(err, errlen, "--cpus '%s': more than %d levels",
 			    cpus, MAX_LEVELS);
 			return -1;
 		}
@@ -532,7 +517,7 @@ parse_chain(struct hb_topology *t, const char *cpus, const char *s,
 			s++;
 			len--;
 			if (len == 0) {
-				seterr(err, errlen, "--cpus '%s': nothing after "
+				hb_seterr(err, errlen, "--cpus '%s': nothing after "
 				    "'.'", cpus);
 				return -1;
 			}
@@ -589,14 +574,14 @@ parse_cpus(struct hb_topology *t, const char *cpus, hwloc_bitmap_t req,
 
 			if (lv->idx != NULL && parse_range(tok, len,
 			    lv->idx) != 0) {
-				seterr(err, errlen, "--cpus '%s': '%.*s' is not "
+				hb_seterr(err, errlen, "--cpus '%s': '%.*s' is not "
 				    "an index or range (N or N-M)", cpus,
 				    (int)len, tok);
 				free_item(&it);
 				return -1;
 			}
 		} else if (parse_range(tok, len, req) != 0) {
-			seterr(err, errlen, "--cpus '%s': '%.*s' is not a PU "
+			hb_seterr(err, errlen, "--cpus '%s': '%.*s' is not a PU "
 			    "number or range (N or N-M, OS indexes), nor "
 			    "TYPE:INDEX (core:0-7, numa:1)", cpus, (int)len,
 			    tok);
@@ -647,12 +632,12 @@ check_subset(const char *cpus, hwloc_const_bitmap_t req,
 	int rc = 0;
 
 	if (bad == NULL) {
-		seterr(err, errlen, "--cpus '%s': out of memory", cpus);
+		hb_seterr(err, errlen, "--cpus '%s': out of memory", cpus);
 		return -1;
 	}
 	hwloc_bitmap_andnot(bad, req, ok);
 	if (!hwloc_bitmap_iszero(bad)) {
-		seterr(err, errlen, "--cpus '%s': PU%s %s %s (%s: %s)", cpus,
+		hb_seterr(err, errlen, "--cpus '%s': PU%s %s %s (%s: %s)", cpus,
 		    hwloc_bitmap_weight(bad) > 1 ? "s" : "",
 		    setstr(bad, b1, sizeof(b1)), why, hintname,
 		    setstr(hint, b2, sizeof(b2)));
@@ -674,7 +659,7 @@ hb_topology_select(struct hb_topology *t, const char *cpus, bool no_smt,
 	int rc = -1;
 
 	if (req == NULL || cores == NULL) {
-		seterr(err, errlen, "--cpus: out of memory");
+		hb_seterr(err, errlen, "--cpus: out of memory");
 		goto out;
 	}
 	if (cpus == NULL) {
@@ -694,14 +679,14 @@ hb_topology_select(struct hb_topology *t, const char *cpus, bool no_smt,
 			goto out;
 	}
 	if (hwloc_bitmap_iszero(req)) {
-		seterr(err, errlen, "--cpus '%s': selects no PU",
+		hb_seterr(err, errlen, "--cpus '%s': selects no PU",
 		    cpus != NULL ? cpus : "");
 		goto out;
 	}
 
 	v = calloc((size_t)hwloc_bitmap_weight(req), sizeof(*v));
 	if (v == NULL) {
-		seterr(err, errlen, "--cpus: out of memory");
+		hb_seterr(err, errlen, "--cpus: out of memory");
 		goto out;
 	}
 	hwloc_bitmap_zero(t->selected);
@@ -736,7 +721,7 @@ hb_topology_select(struct hb_topology *t, const char *cpus, bool no_smt,
 		n++;
 	}
 	if (n == 0) {
-		seterr(err, errlen, "--cpus '%s': selects no PU",
+		hb_seterr(err, errlen, "--cpus '%s': selects no PU",
 		    cpus != NULL ? cpus : "");
 		goto out;
 	}
@@ -858,14 +843,14 @@ hb_topology_bind_thread(void *ctx, unsigned idx, int pu, char *err,
 	int rc = -1;
 
 	if (t == NULL || !t->thissystem) {
-		seterr(err, errlen, "vCPU %u: cannot bind to PU %d: topology "
+		hb_seterr(err, errlen, "vCPU %u: cannot bind to PU %d: topology "
 		    "'%s' is for planning only (not this machine); run on "
 		    "this machine's topology instead", idx, pu,
 		    t != NULL ? t->source : "(none)");
 		return -1;
 	}
 	if (pu < 0 || !hwloc_bitmap_isset(t->usable, (unsigned)pu)) {
-		seterr(err, errlen, "vCPU %u: PU %d is not an online PU "
+		hb_seterr(err, errlen, "vCPU %u: PU %d is not an online PU "
 		    "allowed to this process (allowed: %s)", idx, pu,
 		    setstr(t->usable, b1, sizeof(b1)));
 		return -1;
@@ -873,24 +858,24 @@ hb_topology_bind_thread(void *ctx, unsigned idx, int pu, char *err,
 	want = hwloc_bitmap_alloc();
 	got = hwloc_bitmap_alloc();
 	if (want == NULL || got == NULL) {
-		seterr(err, errlen, "vCPU %u: bind to PU %d: out of memory",
+		hb_seterr(err, errlen, "vCPU %u: bind to PU %d: out of memory",
 		    idx, pu);
 		goto out;
 	}
 	hwloc_bitmap_only(want, (unsigned)pu);
 	if (hwloc_set_cpubind(t->topo, want,
 	    HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) != 0) {
-		seterr(err, errlen, "vCPU %u: hwloc_set_cpubind(PU %d, "
+		hb_seterr(err, errlen, "vCPU %u: hwloc_set_cpubind(PU %d, "
 		    "THREAD|STRICT): %s", idx, pu, strerror(errno));
 		goto out;
 	}
 	if (hwloc_get_cpubind(t->topo, got, HWLOC_CPUBIND_THREAD) != 0) {
-		seterr(err, errlen, "vCPU %u: hwloc_get_cpubind(THREAD) after "
+		hb_seterr(err, errlen, "vCPU %u: hwloc_get_cpubind(THREAD) after "
 		    "binding to PU %d: %s", idx, pu, strerror(errno));
 		goto out;
 	}
 	if (!hwloc_bitmap_isequal(want, got)) {
-		seterr(err, errlen, "vCPU %u: bound to PU %d but the thread's "
+		hb_seterr(err, errlen, "vCPU %u: bound to PU %d but the thread's "
 		    "binding reads back as %s", idx, pu,
 		    setstr(got, b1, sizeof(b1)));
 		goto out;
