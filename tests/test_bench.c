@@ -21,6 +21,7 @@
 
 #include "harness/bench.h"
 #include "harness/gbench.h"
+#include "json_testlib.h"
 #include "harness/params.h"
 #include "harness/timer.h"
 #include "harness/topology.h"
@@ -46,36 +47,6 @@ setup(unsigned timeout_s)
 	run = (struct hb_run){ .params = &params, .topo = topo,
 	    .ncores = topo->nvcpus };
 	hb_bench_begin(&run);
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	cr_assert_not_null(buf);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
-}
-
-static double
-json_number(const char *json, const char *key)
-{
-	char pat[128];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	if ((p = strstr(json, pat)) == NULL)
-		return NAN;
-	return strtod(p + strlen(pat), NULL);
 }
 
 /* run_all: Google Benchmark over what is registered; the JSON text. */
