@@ -480,9 +480,11 @@ params_copy(struct hb_params *dst, const struct hb_params *src)
 		if (q->type == HB_PT_STRING)
 			*(char **)field(dst, q) = NULL;
 	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		if (q->type != HB_PT_STRING)
+			continue;	/* only a STRING field holds a char * */
 		const char *s = *(char *const *)cfield(src, q);
 
-		if (q->type != HB_PT_STRING || s == NULL)
+		if (s == NULL)
 			continue;
 		if ((*(char **)field(dst, q) = strdup(s)) == NULL) {
 			hb_params_free(dst);
