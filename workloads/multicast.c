@@ -11,14 +11,27 @@
  * first targets land as far from src and from each other as the machine
  * allows).  The first k of the order are the targets.
  *
- * Arrival: the message's function records hb_now() in the running
- * vCPU's own slot (one cache line per vCPU, so targets do not contend
- * with each other); after ipi_wait() (acquire) the sender reads the
- * targets' slots and keeps slot - post time as an arrival sample:
- * arrival_p50_ns / arrival_max_ns are over targets and operations.
- * The TSC is synchronised across cores on the machines this runs on
- * (invariant TSC); a slot earlier than the post counts as 0.
+ * Arrival: each operation has a sequence number, which the sender
+ * writes next to the message, on the line the targets read anyway.
+ * The message's function records (seq, stamp) in the running vCPU's
+ * own array (one per target, cache-line separated, written only by that
+ * target); the sender keeps each operation's post time in an array of
+ * its own.  Both are indexed by seq modulo the batch size, and the
+ * sender joins them after each batch (batch_end): arrival times cost no
+ * shared line traffic inside the timed window (reading each target's
+ * slot after every operation did: two line transfers per operation,
+ * the target's store missing before it acknowledged).  Each operation's
+ * ipi_wait() (acquire) orders the targets' stores before the join.
+ * The stamp is a bare TSC read where hb_now() reads the TSC (mc_stamp:
+ * hb_now()'s fences on the target cost as much as the slots did).
+ * arrival_p50_ns / arrival_max_ns: handler start - post, over targets
+ * and operations.  The TSC is synchronised across cores on the machines
+ * this runs on (invariant TSC); a stamp earlier than the post counts
+ * as 0.
  */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,30 +42,69 @@
 #include "ipi/ipi.h"
 #include "ipi/vcpu.h"
 
-struct mc_slot {
-	_Alignas(CACHE_LINE_SIZE) _Atomic uint64_t t;	/* handler start */
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+/* One arrival, on a target: the operation and when its handler ran. */
+struct mc_ent {
+	uint64_t	seq;		/* 0: none yet (seq starts at 1) */
+	uint64_t	t;		/* handler start */
 };
 
 struct multicast {
-	_Alignas(CACHE_LINE_SIZE) ipi_msg_t msg;	/* alone on its line */
+	/* the message's line: what the targets read, nothing else */
+	_Alignas(CACHE_LINE_SIZE) ipi_msg_t msg;
+	uint64_t	seq;		/* this operation's, set by the sender */
+	struct mc_ent **recs;		/* by cpu_index(): the targets' arrays */
+	uint64_t	cap;		/* entries per array */
+	bool		rawtsc;		/* mc_stamp may read the TSC bare */
+	/* the sender's */
 	_Alignas(CACHE_LINE_SIZE) unsigned src, k;
 	unsigned	nslots;
 	unsigned *	targets;	/* k of them */
 	kcpuset_t	set;
-	struct mc_slot *slots;		/* nslots, indexed by cpu_index() */
+	uint64_t *	t0;		/* cap: post time by seq % cap */
+	uint64_t	first;		/* seq of the batch's first operation */
+	uint64_t	missing;	/* joins that found no entry */
 	struct hb_samples arrivals;	/* ticks, on the sender */
 	uint64_t	arrival_max;
 };
+
+_Static_assert(offsetof(struct multicast, rawtsc) + sizeof(bool) <=
+    CACHE_LINE_SIZE, "multicast: seq, recs, cap on the message's line");
+
+/*
+ * mc_stamp: on a target: now, in hb_now()'s ticks, without serialising.
+ * hb_now() fences (rdtscp; lfence) keep the target's cache misses around
+ * the handler from overlapping: measured here (2 vCPUs, busypoll) it
+ * doubled the round trip (k=1 p50 about 400 ns, with or without the
+ * slot traffic; 220 ns with a bare rdtsc, unicast 170-180 ns).  A bare
+ * rdtsc may read a little early (out of order): a stamp earlier than the
+ * post counts as 0.
+ */
+static inline uint64_t
+mc_stamp(const struct multicast *m)
+{
+#if defined(__x86_64__)
+	if (m->rawtsc)
+		return __rdtsc();
+#endif
+	(void)m;
+	return hb_now();
+}
 
 /* mc_func: on each target: when the message's function ran. */
 static void
 mc_func(void *arg)
 {
 	struct multicast *m = arg;
-	uint64_t now = hb_now();
+	uint64_t now = mc_stamp(m);
+	uint64_t seq = m->seq;
+	struct mc_ent *e = &m->recs[cpu_index(curcpu())][seq % m->cap];
 
-	atomic_store_explicit(&m->slots[cpu_index(curcpu())].t, now,
-	    memory_order_relaxed);
+	e->seq = seq;
+	e->t = now;
 }
 
 /* mc_op: on src: one multicast and every acknowledgement. */
@@ -60,23 +112,104 @@ static uint64_t
 mc_op(void *arg)
 {
 	struct multicast *m = arg;
-	uint64_t t0, t1;
+	uint64_t t0, t1, seq = ++m->seq;
 
 	t0 = hb_now();
 	ipi_multicast(&m->msg, &m->set);
 	ipi_wait(&m->msg);
 	t1 = hb_now();
-	/* ipi_wait's acquire orders the targets' slot stores before us. */
-	for (unsigned i = 0; i < m->k; i++) {
-		uint64_t t = atomic_load_explicit(&m->slots[m->targets[i]].t,
-		    memory_order_relaxed);
-		uint64_t d = t > t0 ? t - t0 : 0;
-
-		hb_samples_push(&m->arrivals, d);
-		if (d > m->arrival_max)
-			m->arrival_max = d;
-	}
+	m->t0[seq % m->cap] = t0;
 	return t1 - t0;
+}
+
+/* mc_batch_begin: on src: where this batch's sequence numbers start. */
+static void
+mc_batch_begin(void *arg)
+{
+	struct multicast *m = arg;
+
+	m->first = m->seq + 1;
+}
+
+/*
+ * mc_batch_end: on src, after the batch: join the targets' arrivals
+ * with the post times.  Each ipi_wait()'s acquire ordered the targets'
+ * stores before this.
+ */
+static void
+mc_batch_end(void *arg)
+{
+	struct multicast *m = arg;
+
+	for (uint64_t s = m->first; s <= m->seq; s++) {
+		uint64_t t0 = m->t0[s % m->cap];
+
+		for (unsigned i = 0; i < m->k; i++) {
+			const struct mc_ent *e =
+			    &m->recs[m->targets[i]][s % m->cap];
+			uint64_t d;
+
+			if (e->seq != s) {
+				m->missing++;
+				continue;
+			}
+			d = e->t > t0 ? e->t - t0 : 0;
+			hb_samples_push(&m->arrivals, d);
+			if (d > m->arrival_max)
+				m->arrival_max = d;
+		}
+	}
+}
+
+/* mc_arrays_free: the per-body arrays (not while a job may use them). */
+static void
+mc_arrays_free(struct multicast *m)
+{
+	for (unsigned i = 0; m->recs != NULL && i < m->nslots; i++)
+		free(m->recs[i]);
+	free(m->recs);
+	free(m->t0);
+	m->recs = NULL;
+	m->t0 = NULL;
+}
+
+/* mc_lines: bytes rounded up to whole cache lines. */
+static size_t
+mc_lines(size_t bytes)
+{
+	return (bytes + CACHE_LINE_SIZE - 1) / CACHE_LINE_SIZE *
+	    CACHE_LINE_SIZE;
+}
+
+/*
+ * mc_arrays_alloc: t0 and one array per target, cap entries each.
+ * => false on out of memory (nothing left allocated).
+ */
+static bool
+mc_arrays_alloc(struct multicast *m, uint64_t cap)
+{
+	size_t bytes = mc_lines((size_t)cap * sizeof(struct mc_ent));
+	size_t rbytes = mc_lines(m->nslots * sizeof(*m->recs));
+
+	m->cap = cap;
+	/* recs on lines of its own: the targets read it, nothing writes */
+	if ((m->recs = aligned_alloc(CACHE_LINE_SIZE, rbytes)) != NULL)
+		memset(m->recs, 0, rbytes);
+	m->t0 = calloc(cap, sizeof(*m->t0));
+	if (m->recs == NULL || m->t0 == NULL)
+		goto nomem;
+	for (unsigned i = 0; i < m->k; i++) {
+		struct mc_ent *e = aligned_alloc(CACHE_LINE_SIZE, bytes);
+
+		if (e == NULL)
+			goto nomem;
+		memset(e, 0, bytes);
+		m->recs[m->targets[i]] = e;
+	}
+	return true;
+nomem:
+	mc_arrays_free(m);
+	return false;
 }
 
 static void
@@ -84,6 +217,8 @@ mc_body(struct hb_bench *b, void *arg)
 {
 	struct multicast *m = arg;
 	struct hb_summary sum;
+	uint64_t cap = hb_bench_params(b)->batch > 0 ?
+	    hb_bench_params(b)->batch : 1;	/* as hb_measure */
 
 	if (m->src >= ncpu || m->k == 0 || m->k >= ncpu ||
 	    m->nslots < ncpu) {
@@ -94,8 +229,17 @@ mc_body(struct hb_bench *b, void *arg)
 	kcpuset_zero(&m->set);
 	for (unsigned i = 0; i < m->k; i++)
 		kcpuset_set(&m->set, m->targets[i]);
+	if (cap > SIZE_MAX / sizeof(struct mc_ent) - CACHE_LINE_SIZE ||
+	    !mc_arrays_alloc(m, cap)) {
+		hb_bench_error(b, "multicast: out of memory for %ju arrivals "
+		    "per target", (uintmax_t)cap);
+		return;
+	}
 	m->msg.func = mc_func;
 	m->msg.arg = m;
+	m->rawtsc = hb_timer()->tsc;	/* hb_now() reads the TSC too */
+	m->seq = 0;
+	m->missing = 0;
 	hb_samples_reset(&m->arrivals);
 	m->arrival_max = 0;
 
@@ -103,13 +247,23 @@ mc_body(struct hb_bench *b, void *arg)
 		.sender = cpu_lookup(m->src),
 		.op = mc_op,
 		.arg = m,
+		.batch_begin = mc_batch_begin,
+		.batch_end = mc_batch_end,
 		.perf_cpus = m->targets,
 		.nperf_cpus = m->k,
 		.wait_asleep = true,
 	};
 	hb_measure(b, &op);
-	if (hb_bench_wedged() || m->arrivals.n == 0)
-		return;		/* a stuck job may still push */
+	if (hb_bench_wedged())
+		return;		/* a stuck job may still use the arrays */
+	mc_arrays_free(m);
+	if (m->missing > 0) {
+		hb_bench_error(b, "multicast: %ju arrivals not recorded "
+		    "(harness bug)", (uintmax_t)m->missing);
+		return;
+	}
+	if (m->arrivals.n == 0)
+		return;
 	hb_summarize(m->arrivals.v, m->arrivals.n, &sum);
 	hb_bench_counter(b, "arrival_p50_ns", sum.p50 / hb_timer()->ghz);
 	hb_bench_counter(b, "arrival_max_ns",
@@ -123,7 +277,8 @@ mc_free(void *arg)
 
 	hb_samples_free(&m->arrivals);
 	free(m->targets);
-	free(m->slots);
+	if (!hb_bench_wedged())
+		mc_arrays_free(m);
 	free(m);
 }
 
@@ -286,12 +441,9 @@ mc_add(const struct hb_run *run, const char *backend, const char *placement)
 			*m = (struct multicast){ .src = src, .k = ks[i],
 			    .nslots = nv };
 			m->targets = malloc(ks[i] * sizeof(*m->targets));
-			m->slots = aligned_alloc(CACHE_LINE_SIZE,
-			    nv * sizeof(*m->slots));
-			if (m->targets == NULL || m->slots == NULL)
+			if (m->targets == NULL)
 				goto nomem;
 			memcpy(m->targets, order, ks[i] * sizeof(*order));
-			memset(m->slots, 0, nv * sizeof(*m->slots));
 			hb_samples_init(&m->arrivals, 0);
 			hb_bench_add(backend, placement, mc_body, m, mc_free,
 			    "multicast/backend:%s/placement:%s/src:%u/k:%u/"
