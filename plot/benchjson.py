@@ -16,6 +16,7 @@ nothing else, as with --benchmark_report_aggregates_only).
 """
 import json
 import os
+import re
 import statistics
 
 # Segments Google Benchmark appends to names; never ours.
@@ -39,19 +40,32 @@ CLASS_ORDER = ["core", "l1", "l1i", "l2", "l3", "group", "die", "package",
 TIME_SCALE = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
+# One key:value segment of the grammar (results/README.md).
+SEGMENT = re.compile(r"^[a-z_]+:[A-Za-z0-9_.+-]+$")
+
+
+def segments(name):
+    """The key:value segments of a benchmark name, Google Benchmark's
+    included (segments without ':', such as manual_time, dropped)."""
+    return [seg for seg in name.split("/")[1:] if ":" in seg]
+
+
+def canonical_name(name):
+    """name as the grammar writes it: workload/key:value/..., without
+    Google Benchmark's segments."""
+    return "/".join([name.split("/")[0]] +
+                    [seg for seg in segments(name)
+                     if seg.split(":", 1)[0] not in GB_KEYS])
+
+
 def parse_name(name):
     """(workload, {key: value}) of a benchmark name; Google Benchmark's
     segments and segments without ':' dropped.  Values stay strings."""
-    parts = name.split("/")
     keys = {}
-    for seg in parts[1:]:
-        if ":" not in seg:
-            continue
+    for seg in canonical_name(name).split("/")[1:]:
         k, v = seg.split(":", 1)
-        if k in GB_KEYS:
-            continue
         keys[k] = v
-    return parts[0], keys
+    return name.split("/")[0], keys
 
 
 def num(v):

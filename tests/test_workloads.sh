@@ -31,11 +31,12 @@ fi
 
 "$PYTHON" - "$tmp/out.json" <<'PY'
 import json, re, sys
+sys.path.insert(0, "plot")  # run from the top of the tree (make test)
+from benchjson import SEGMENT, canonical_name, segments
 
 doc = json.load(open(sys.argv[1]))
 ncpu = int(doc["context"].get("num_cpus", 0))
 runs = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"]
-seg = re.compile(r"^[a-z_]+:[A-Za-z0-9_.+-]+$")
 bp = "/backend:(?P<backend>[a-z]+)/placement:[a-z]+"
 want = {
     "multicast": "^multicast" + bp +
@@ -61,12 +62,10 @@ bad = []
 seen = set()		# (workload, backend, variant)
 for b in runs:
     name = b["run_name"]
-    parts = [p for p in name.split("/") if ":" in p]
     w = name.split("/")[0]
-    clean = "/".join([w] + [p for p in parts if p.split(":")[0] not in
-                            ("iterations", "repeats", "min_time", "threads")])
-    for p in parts:
-        if not seg.match(p):
+    clean = canonical_name(name)
+    for p in segments(name):
+        if not SEGMENT.match(p):
             bad.append("%s: segment %r breaks the grammar" % (name, p))
     if w not in want:
         bad.append("%s: not asked for" % name)
