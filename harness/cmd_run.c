@@ -13,6 +13,7 @@
  * 2 bad usage or input; 128 + the signal on SIGINT/SIGTERM (130 for
  * Ctrl-C), with valid JSON written for what ran.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,10 +121,10 @@ split(char *s, char **names, unsigned max)
 
 	for (char *tok = strtok(s, ","); tok != NULL && n < max;
 	    tok = strtok(NULL, ",")) {
-		while (*tok == ' ')
+		while (isspace((unsigned char)*tok))	/* as check_list trims */
 			tok++;
 		size_t l = strlen(tok);
-		while (l > 0 && tok[l - 1] == ' ')
+		while (l > 0 && isspace((unsigned char)tok[l - 1]))
 			tok[--l] = '\0';
 		if (*tok == '\0')
 			continue;
@@ -466,55 +467,21 @@ cmd_run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	/* Every name was checked by the params table (hb_param_set,
+	 * hb_params_load: check_list) before it got here. */
 	nb = split(blist, backends, MAXNAMES);
 	if (nb == 0)
 		for (unsigned i = 0; ipi_backends[i] != NULL && nb < MAXNAMES;
 		    i++)
 			backends[nb++] = (char *)ipi_backends[i]->name;
-	for (unsigned i = 0; i < nb; i++) {
-		if (ipi_backend_lookup(backends[i]) != NULL)
-			continue;
-		fprintf(stderr, "ipibench run: unknown backend '%s' "
-		    "(expected:", backends[i]);
-		for (unsigned k = 0; ipi_backends[k] != NULL; k++)
-			fprintf(stderr, "%s %s", k ? "," : "",
-			    ipi_backends[k]->name);
-		fprintf(stderr, ")\n");
-		goto out;
-	}
 	np = split(plist, placements, MAXNAMES);
 	if (np == 0)
 		placements[np++] = (char *)"local";
-	for (unsigned i = 0; i < np; i++) {
-		enum hb_policy pol;
-
-		if (hb_policy_parse(placements[i], &pol) == 0)
-			continue;
-		fprintf(stderr, "ipibench run: unknown placement '%s' "
-		    "(expected:", placements[i]);
-		for (int k = 0; k < HB_PLACE_NPOLICIES; k++)
-			fprintf(stderr, "%s %s", k ? "," : "",
-			    hb_policy_name((enum hb_policy)k));
-		fprintf(stderr, ")\n");
-		goto out;
-	}
 	nw = split(wlist, wnames, 256);
 	bool names_yardstick = false;
-	for (unsigned i = 0; i < nw; i++) {
-		const struct hb_workload *w = hb_workload_lookup(wnames[i]);
-
-		if (w != NULL) {
-			names_yardstick = names_yardstick || w->yardstick;
-			continue;
-		}
-		fprintf(stderr, "ipibench run: unknown workload '%s' "
-		    "(expected:", wnames[i]);
-		for (unsigned k = 0; hb_workloads[k] != NULL; k++)
-			fprintf(stderr, "%s %s", k ? "," : "",
-			    hb_workloads[k]->name);
-		fprintf(stderr, ")\n");
-		goto out;
-	}
+	for (unsigned i = 0; i < nw; i++)
+		names_yardstick = names_yardstick ||
+		    hb_workload_lookup(wnames[i])->yardstick;
 
 	/* Google Benchmark's flags: ours first, so that the user's win. */
 	char mt[64], reps[64], outj[4200];
