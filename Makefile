@@ -122,6 +122,10 @@ help: ## list the targets
 
 FORCE:
 
+# Further targets, one concern a file (verify: the models; aarch64: the
+# cross-built port self-test).
+include $(wildcard mk/*.mk)
+
 # Keep objects that only feed test binaries: no rebuild, no "rm" noise.
 .SECONDARY:
 

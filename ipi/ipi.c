@@ -116,6 +116,7 @@
 #include <strings.h>
 
 #include "backoff.h"
+#include "fault.h"
 #include "ipi.h"
 #include "kassert.h"
 #include "vcpu.h"
@@ -224,6 +225,9 @@ ipi_sysinit(void)
 	 * for other registers (as it is potentially less error-prone).
 	 */
 	ipi_intrs[IPI_SYNCH_ID].func = ipi_msg_cpu_handler;
+
+	/* The port's delay points (fault.h): all disarmed. */
+	ipi_fault_reset();
 
 	/*
 	 * evcnt_attach_dynamic(&ipi_mboxfull_ev) -> the counters are per
@@ -493,6 +497,7 @@ ipi_cpu_handler(void)
 			pending &= ~(1U << bit);
 			KASSERT(ipi_hdl->func != NULL);
 			ipi_hdl->func(ipi_hdl->arg);
+			ipi_fault_point(IPI_FP_BIT);
 		}
 	}
 }
@@ -523,10 +528,12 @@ ipi_msg_cpu_handler(void *arg)
 		/* Execute the handler. */
 		KASSERT(msg->func);
 		msg->func(msg->arg);
+		ipi_fault_point(IPI_FP_ACK);
 
 		/* Ack the request. */
 		atomic_thread_fence(memory_order_release);
 		atomic_fetch_sub_explicit(&msg->_pending, 1, MO_RELEASED);
+		ipi_fault_point(IPI_FP_SLOT);
 	}
 }
 
@@ -549,6 +556,7 @@ ipi_unicast(ipi_msg_t *msg, struct cpu_info *ci)
 
 	/* ipi_mboxes[cpu_index(ci)] -> the mailbox in ci's placed state. */
 	put_msg(&cpu_ipi_state(ci)->mbox, msg);
+	ipi_fault_point(IPI_FP_PUT);
 	ipi_trigger(IPI_SYNCH_ID, ci);
 }
 
@@ -586,6 +594,7 @@ ipi_multicast(ipi_msg_t *msg, const kcpuset_t *target)
 		}
 		/* ipi_mboxes[id] -> the mailbox in ci's placed state. */
 		put_msg(&cpu_ipi_state(ci)->mbox, msg);
+		ipi_fault_point(IPI_FP_PUT);
 		ipi_trigger(IPI_SYNCH_ID, ci);
 	}
 	if (local) {
@@ -619,6 +628,7 @@ ipi_broadcast(ipi_msg_t *msg, bool skip_self)
 		}
 		/* ipi_mboxes[id] -> the mailbox in ci's placed state. */
 		put_msg(&cpu_ipi_state(ci)->mbox, msg);
+		ipi_fault_point(IPI_FP_PUT);
 		ipi_trigger(IPI_SYNCH_ID, ci);
 	}
 	if (!skip_self) {
@@ -641,6 +651,7 @@ ipi_wait(ipi_msg_t *msg)
 		SPINLOCK_BACKOFF(count);
 		/* A CPU spinning with interrupts enabled takes IPIs. */
 		cpu_intr_poll();
+		ipi_fault_point(IPI_FP_WAIT);
 	}
 }
 

@@ -435,6 +435,11 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 		atomic_init(&ci->ci_job_posted, false);
 		atomic_init(&ci->ci_stop, false);
 		atomic_init(&ci->ci_backend_word, 0);
+		atomic_init(&ci->ci_ipi_pass, 0);
+		for (unsigned pt = 0; pt < IPI_FP_COUNT; pt++) {
+			atomic_init(&ci->ci_fault_hook[pt], NULL);
+			atomic_init(&ci->ci_fault_arg[pt], NULL);
+		}
 		ci->ci_backend_fd = -1;
 		pthread_mutex_init(&ci->ci_job_lock, NULL);
 		if ((rc = cond_init_monotonic(&ci->ci_job_cv)) != 0) {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fault.h"
 #include "vcpu.h"
 
 #define	IPL_NONE	0		/* interrupts taken */
@@ -45,6 +46,14 @@ struct cpu_info {
 	_Alignas(CACHE_LINE_SIZE) _Atomic int ci_ipl;	/* (o) splhigh/splx level */
 	_Atomic bool	ci_intr_blocked; /* (a) vcpu_intr_block/unblock */
 
+	/*
+	 * The pass counter of ipi_cpu_handler (ipi.c): odd while an
+	 * outermost pass runs; ipi_unregister waits on it.  Beside ci_ipl:
+	 * the vCPU writes both around every pass, nobody else writes them.
+	 */
+	_Atomic unsigned ci_ipi_pass;		/* (o) */
+	unsigned	ci_ipi_depth;		/* (o) passes nested now */
+
 	/* The seed's ipi_mboxfull_ev, per CPU: only this vCPU adds to it. */
 	_Atomic uint64_t ci_mboxfull_ev;	/* (o) */
 
@@ -60,6 +69,11 @@ struct cpu_info {
 	/* Start-up report (under the start lock of vcpu.c). */
 	int		ci_start;	/* 0 pending, 1 ready, -1 failed */
 	char		ci_err[256];	/* why it failed */
+
+	/* Armed delay points (fault.c): read by this vCPU when armed. */
+	_Alignas(CACHE_LINE_SIZE)
+	_Atomic(ipi_fault_hook_t) ci_fault_hook[IPI_FP_COUNT];	/* (a) */
+	void * _Atomic	ci_fault_arg[IPI_FP_COUNT];		/* (a) */
 
 	/* The backend's, on a line of its own: kickers write it. */
 	_Alignas(CACHE_LINE_SIZE) _Atomic unsigned ci_backend_word;

@@ -4,11 +4,17 @@
 # As root, missing packages are installed with apt-get.  Otherwise the
 # exact command to run is printed and the script fails, so that `make`
 # stops before a confusing compiler or linker error.
+#
+#   sh scripts/deps.sh            the packages of build, test and bench
+#   sh scripts/deps.sh PKG...     just these (the checking tools: spin for
+#                                 make verify, gcc-aarch64-linux-gnu and
+#                                 qemu-user-static for make ARCH=aarch64)
 set -eu
 
 PKGS="make gcc g++ pkg-config libhwloc-dev hwloc-nox libnuma-dev
 libbenchmark-dev libbenchmark-tools libinih-dev libcriterion-dev
 linux-perf python3 python3-matplotlib python3-scipy"
+[ $# -gt 0 ] && PKGS="$*"
 
 missing=""
 for p in $PKGS; do
