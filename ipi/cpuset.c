@@ -126,6 +126,20 @@ kcpuset_iszero(const kcpuset_t *kcp)
 }
 
 /*
+ * kcpuset_issubset: whether every index of a is also in b.
+ */
+bool
+kcpuset_issubset(const kcpuset_t *a, const kcpuset_t *b)
+{
+	KASSERT(a != NULL && b != NULL);
+	for (unsigned w = 0; w < KCPUSET_WORDS; w++) {
+		if ((a->bits[w] & ~b->bits[w]) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
  * kcpuset_countset: the number of indexes set.
  */
 cpuid_t

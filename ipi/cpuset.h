@@ -48,6 +48,12 @@ bool	kcpuset_isset(const kcpuset_t *kcp, cpuid_t i);
 /* kcpuset_iszero: true when no index is set. */
 bool	kcpuset_iszero(const kcpuset_t *kcp);
 
+/*
+ * kcpuset_issubset: whether every index of a is in b.  (Not in NetBSD's
+ * kcpuset(9); ipi_multicast asserts its target with it.)
+ */
+bool	kcpuset_issubset(const kcpuset_t *a, const kcpuset_t *b);
+
 /* kcpuset_countset: the number of indexes set. */
 cpuid_t	kcpuset_countset(const kcpuset_t *kcp);
 

@@ -68,42 +68,85 @@
  *	  atomic_load_relaxed,       *_explicit(relaxed)
  *	  atomic_store_relaxed
  *	  membar_release; atomic_or_32   release fence; fetch_or (relaxed)
- *	  atomic_swap_32; membar_acquire exchange (relaxed); acquire fence
+ *	  atomic_swap_32; membar_acquire exchange (seq_cst, see below);
+ *	                             acquire fence
  *	  membar_release; atomic_dec_uint release fence; fetch_sub (relaxed)
- *	  atomic_cas_ptr             compare_exchange_strong (relaxed): NetBSD's
- *	                             atomic_cas_ptr implies no barrier, and the
- *	                             caller of put_msg issued the release fence
- *	                             that publishes the message.
+ *	  atomic_cas_ptr             compare_exchange_strong (seq_cst, see
+ *	                             below; NetBSD's atomic_cas_ptr implies no
+ *	                             barrier: the caller of put_msg issues the
+ *	                             release fence that publishes the message)
  *	ThreadSanitizer does not model fences: with the fence alone it would
  *	not see the edge a fence + relaxed atomic makes, and would report
  *	races on every message.  So under -fsanitize=thread the fences stay
  *	and the atomic each fence guards also carries the order (MO_RELEASED
- *	is release, MO_ACQUIRED acquire, instead of relaxed).  Through that
+ *	is release instead of relaxed).  Through that
  *	atomic this is the edge the fence gives, so TSan checks exactly the
  *	edges the protocol relies on; on x86 the instructions are the same
  *	(a locked RMW either way).
  *
- *	One window the seed's orderings leave, noted and kept: when
- *	ipi_mark_pending() finds slot 0's bit already set it does not
- *	interrupt, trusting that the target has yet to swap the word and will
- *	then see the message just put.  Sender (CAS mailbox; load pending) and
- *	target (swap pending; load mailbox) form a store-buffering pattern
- *	that C11 acquire/release alone does not forbid.  On x86 both the CAS
- *	(lock cmpxchg) and the swap (xchg) are full barriers, which closes it;
- *	on a weakly ordered machine it would need seq_cst on both sides.
+ *	Where the seed relies on more than acquire/release: seq_cst on
+ *	the CAS of put_msg, the load of ipi_mark_pending, the swap of
+ *	ipi_cpu_handler and the slot load of ipi_msg_cpu_handler (see "The
+ *	store-buffering window" below).  The atomics they guard carry
+ *	seq_cst, which TSan sees as well.
  *
- * One change to the seed's logic
+ * The store-buffering window (closed here; the seed leaves it to x86)
  *
- *	ipi_unregister() drains in-flight IPIs before it clears the slot,
- *	not after: the seed's order lets a pending IPI of that ID find a NULL
- *	function, and ipi.h promises that IPIs in flight run (see there).
+ *	When ipi_mark_pending() finds slot 0's bit already set it does not
+ *	interrupt, trusting that the target has yet to swap the word and
+ *	will then see the message just put.  Sender and target form the
+ *	store-buffering (Dekker) pattern:
+ *
+ *	    sender                        target
+ *	    CAS mailbox slot NULL -> msg  swap pending word -> 0
+ *	    load pending word: bit set?   load mailbox slot
+ *
+ *	With acquire/release alone both loads may miss the other side's
+ *	store: the sender sees the bit still set and does not interrupt, the
+ *	target's pass sees the slot still empty, and the message sits there
+ *	while ipi_wait() spins for ever.  x86 forbids it (lock cmpxchg and
+ *	xchg are full barriers); aarch64 and POWER do not.  All four
+ *	accesses are seq_cst: they then follow one total order S, in which
+ *	the sender's CAS precedes its load, and the target's swap precedes
+ *	its slot load.  If the sender's load saw the bit set, the swap that
+ *	clears it comes after that load in S, so the target's slot load
+ *	comes after the CAS in S and sees the message (or NULL stored back
+ *	by the target itself after taking it).  On x86 this costs nothing:
+ *	seq_cst loads are plain moves and the RMWs were locked already; on
+ *	aarch64 the loads become ldar and the RMWs acquire-release.
+ *
+ *	The same holds for an asynchronous trigger that coalesces (bit
+ *	found set): the handler then runs in a pass whose swap follows the
+ *	trigger's check in S.  What the sender wrote before such a trigger
+ *	is seen by the handler when the sender wrote it with a seq_cst
+ *	atomic, or before a seq_cst fence (ipi.h, ipi_trigger).  A trigger
+ *	that sets the bit publishes everything before it (release).
+ *
+ * One change to the seed's logic: ipi_unregister()
+ *
+ *	ipi.h promises that ipi_unregister() returns only after every IPI
+ *	of that ID in flight has run.  The seed clears the slot first and
+ *	drains after, so a pending IPI of the ID finds func == NULL.
+ *	Draining first is not enough either: an ack says that the pass
+ *	which ran the message got as far as the mailbox, not that the
+ *	pass's other bits have run, nor that the pass swapped the word
+ *	after the IPI in flight was triggered (a message put while a pass
+ *	runs is taken by that same pass, if its slot is still ahead).  So
+ *	each CPU counts its passes: ci_ipi_pass is odd while an outermost
+ *	ipi_cpu_handler() pass runs (a pass nested in a handler, through
+ *	ipi_trigger_multi() to curcpu(), does not count), and it is stored
+ *	with release when the pass ends.  ipi_unregister() drains twice,
+ *	each time waiting, after the acks, for the passes that acked to
+ *	end.  The argument is written beside the code.  make verify checks
+ *	both the seed's order and a double drain without the pass wait
+ *	(both fail) and this one (models/).
  *
  * Concurrency
  *
  *	ipi_intrs[] is written under ipi_mngmt_lock and read by handlers
  *	without it: a handler reads slot N only after taking bit N, which was
  *	set (release) after the registration, and ipi_unregister clears slot
- *	N only after every CPU acked a message sent after its last pass.
+ *	N only after every pass that could take bit N has ended.
  *	Each mailbox slot is owned by whoever CASes it from NULL until its
  *	target loads the message and stores NULL back.  A message belongs to
  *	its sender again once ipi_wait() returned.
@@ -133,10 +176,8 @@
 /* The order of an atomic guarded by a fence (see "Memory orderings"). */
 #ifdef IPI_TSAN
 #define	MO_RELEASED	memory_order_release	/* after a release fence */
-#define	MO_ACQUIRED	memory_order_acquire	/* before an acquire fence */
 #else
 #define	MO_RELEASED	memory_order_relaxed
-#define	MO_ACQUIRED	memory_order_relaxed
 #endif
 
 #define	__predict_false(e)	__builtin_expect((e) != 0, 0)
@@ -293,6 +334,37 @@ ipi_register(ipi_func_t func, void *arg)
 }
 
 /*
+ * ipi_pass_wait: wait until every other CPU has ended the handler pass it
+ * was running, if any, when this was called (its ci_ipi_pass, odd while
+ * an outermost pass runs, has moved on).
+ * => On a vCPU, not inside a pass; takes interrupts while it spins.
+ */
+static void
+ipi_pass_wait(void)
+{
+	const struct cpu_info * const self = curcpu();
+	CPU_INFO_ITERATOR cii;
+	struct cpu_info *ci;
+
+	for (CPU_INFO_FOREACH(cii, ci)) {
+		int count = SPINLOCK_BACKOFF_MIN;
+		unsigned pass;
+
+		if (ci == self)
+			continue;
+		pass = atomic_load_explicit(&ci->ci_ipi_pass,
+		    memory_order_acquire);
+		if ((pass & 1) == 0)
+			continue;
+		while (atomic_load_explicit(&ci->ci_ipi_pass,
+		    memory_order_acquire) == pass) {
+			SPINLOCK_BACKOFF(count);
+			cpu_intr_poll();
+		}
+	}
+}
+
+/*
  * ipi_unregister: release the IPI handler given the ID.
  *
  * => Returns only after every IPI of that ID in flight has run (ipi.h).
@@ -304,30 +376,47 @@ ipi_unregister(unsigned ipi_id)
 
 	KASSERT(ipi_id != IPI_SYNCH_ID);
 	KASSERT(ipi_id < IPI_MAXREG);
+	/* Not from a handler: it would wait for its own pass to end. */
+	KASSERT(curcpu() != NULL && curcpu()->ci_ipi_depth == 0);
 
 	mutex_enter(&ipi_mngmt_lock);
 	KASSERT(ipi_intrs[ipi_id].func != NULL);
 
 	/*
 	 * Ensure that there are no IPIs in flight.
-	 * kpreempt_disable/enable -> the caller must be a vCPU, pinned for
-	 * life: nothing to disable.
+	 * kpreempt_disable/enable -> the caller is a vCPU, pinned for life:
+	 * nothing to disable.
 	 *
-	 * The one change to the seed's logic: it clears the slot first and
-	 * then drains, so an IPI of this ID still pending on some CPU finds
-	 * func == NULL (KASSERT; a NULL call without DIAGNOSTIC), and a
-	 * handler that already read func races with the store.  ipi.h
-	 * promises that IPIs in flight run.  So drain first, twice: the
-	 * first ack comes from slot 0's handler, which runs *before* the
-	 * higher bits taken in the same pass; the second ack proves that
-	 * pass is over.  Pending on this CPU is taken by cpu_intr_poll().
-	 * Then no handler reads the slot, and it is cleared.
+	 * The seed clears the slot here and then drains; the port drains
+	 * first (see "One change to the seed's logic" at the top).  Let T
+	 * be a trigger of this ID on CPU X that happened before this call.
+	 *
+	 * Round 1.  X acks message 1 inside some pass P1; ipi_pass_wait()
+	 * returns once P1 has ended.  Message 1 was put after T set its
+	 * bit, and P1 took it from the mailbox: T's bit is set before
+	 * anything X does after P1.
+	 *
+	 * Round 2.  Message 2 is put after P1 ended, so a pass P2 that
+	 * starts after P1 acks it.  P2's swap comes after T set the bit:
+	 * it takes the bit, unless a swap of X before it (in P2 or an
+	 * earlier pass, all over by now) took it.  ipi_pass_wait() returns
+	 * once P2 has ended, with all its handler runs (release/acquire
+	 * on ci_ipi_pass).  No pass of X that reads this slot is left.
+	 *
+	 * One round is not enough: P1 may have swapped the word before T
+	 * set the bit (message 1 put while P1 ran, its slot still ahead).
+	 * Acks alone are not enough: message 2 may land in a slot that P1
+	 * has yet to reach, and a pass nested in a handler acks messages
+	 * while the outer pass holds bits it has not run yet.
+	 *
+	 * On this CPU the broadcast runs the message here, and T's bit (set
+	 * before this call) is taken by cpu_intr_poll().
 	 */
-	KASSERT(curcpu() != NULL);
-	ipi_broadcast(&ipimsg, false);
-	ipi_wait(&ipimsg);
-	ipi_broadcast(&ipimsg, false);
-	ipi_wait(&ipimsg);
+	for (int round = 0; round < 2; round++) {
+		ipi_broadcast(&ipimsg, false);
+		ipi_wait(&ipimsg);
+		ipi_pass_wait();
+	}
 	cpu_intr_poll();
 
 	/* Release the slot. */
@@ -351,8 +440,13 @@ ipi_mark_pending(unsigned ipi_id, struct cpu_info *ci)
 	/* kpreempt_disabled() -> running on a vCPU. */
 	KASSERT(curcpu() != NULL);
 
-	/* Mark as pending and return true if not previously marked. */
-	if ((atomic_load_explicit(&ipipend[i], memory_order_acquire) &
+	/*
+	 * Mark as pending and return true if not previously marked.
+	 * atomic_load_acquire -> seq_cst: when the bit is set, the pass that
+	 * clears it must see what the caller did before (the store-buffering
+	 * window, at the top).
+	 */
+	if ((atomic_load_explicit(&ipipend[i], memory_order_seq_cst) &
 	    bitm) == 0) {
 		atomic_thread_fence(memory_order_release);
 		atomic_fetch_or_explicit(&ipipend[i], bitm, MO_RELEASED);
@@ -445,8 +539,10 @@ again:
 	for (unsigned i = 0; i < IPI_MSG_MAX; i++) {
 		ipi_msg_t *expected = NULL;
 
+		/* seq_cst: the store-buffering window (at the top). */
 		if (atomic_compare_exchange_strong_explicit(&mbox->msg[i],
-		    &expected, msg, MO_RELEASED, memory_order_relaxed)) {
+		    &expected, msg, memory_order_seq_cst,
+		    memory_order_relaxed)) {
 			return;
 		}
 	}
@@ -475,6 +571,16 @@ ipi_cpu_handler(void)
 	struct cpu_info * const ci = curcpu();
 	/* ci->ci_ipipend -> the pending words in ci's placed state. */
 	_Atomic uint32_t *ipipend = cpu_ipi_state(ci)->ipipend;
+	/* The port's pass counter (ipi_unregister): outermost passes only. */
+	const bool outermost = ci->ci_ipi_depth++ == 0;
+	const unsigned pass = atomic_load_explicit(&ci->ci_ipi_pass,
+	    memory_order_relaxed);
+
+	if (outermost) {
+		/* Odd: a pass runs.  The acks below publish it. */
+		atomic_store_explicit(&ci->ci_ipi_pass, pass + 1,
+		    memory_order_relaxed);
+	}
 
 	/*
 	 * Handle asynchronous IPIs: inspect per-CPU bit field, extract
@@ -487,8 +593,9 @@ ipi_cpu_handler(void)
 		    == 0) {
 			continue;
 		}
+		/* seq_cst: the store-buffering window (at the top). */
 		pending = atomic_exchange_explicit(&ipipend[i], 0,
-		    MO_ACQUIRED);
+		    memory_order_seq_cst);
 		atomic_thread_fence(memory_order_acquire);
 		while ((bit = (uint32_t)ffs((int)pending)) != 0) {
 			const unsigned ipi_id = (i << IPI_BITW_SHIFT) | --bit;
@@ -500,6 +607,13 @@ ipi_cpu_handler(void)
 			ipi_fault_point(IPI_FP_BIT);
 		}
 	}
+
+	if (outermost) {
+		/* Even: over, every handler run above published (release). */
+		atomic_store_explicit(&ci->ci_ipi_pass, pass + 2,
+		    memory_order_release);
+	}
+	ci->ci_ipi_depth--;
 }
 
 /*
@@ -517,9 +631,12 @@ ipi_msg_cpu_handler(void *arg)
 	for (unsigned i = 0; i < IPI_MSG_MAX; i++) {
 		ipi_msg_t *msg;
 
-		/* Get the message. */
+		/*
+		 * Get the message.  atomic_load_acquire -> seq_cst: the
+		 * store-buffering window (at the top).
+		 */
 		if ((msg = atomic_load_explicit(&mbox->msg[i],
-		    memory_order_acquire)) == NULL) {
+		    memory_order_seq_cst)) == NULL) {
 			continue;
 		}
 		atomic_store_explicit(&mbox->msg[i], NULL,
@@ -577,6 +694,14 @@ ipi_multicast(ipi_msg_t *msg, const kcpuset_t *target)
 	/* kpreempt_disabled() -> running on a vCPU. */
 	KASSERT(self != NULL);
 
+	/*
+	 * kcpuset_countset(target) is the ack count: a set with CPUs that
+	 * do not exist (a kcpuset_fill()ed one) would wait for ever.
+	 */
+	KASSERTMSG(kcpuset_issubset(target, kcpuset_attached),
+	    "ipi_multicast: the target set holds CPUs beyond the %u attached "
+	    "(%u set); build it from kcpuset_attached", ncpu,
+	    kcpuset_countset(target));
 	local = !!kcpuset_isset(target, cpu_index(self));
 	atomic_store_explicit(&msg->_pending,
 	    kcpuset_countset(target) - local, memory_order_relaxed);

@@ -50,14 +50,23 @@ unsigned ipi_register(ipi_func_t func, void *arg);
 
 /*
  * ipi_unregister: release the IPI handler given the ID.
- * => Returns only after every IPI of that ID in flight has run.
+ * => Returns only after every IPI of that ID in flight (triggered before
+ *    the call) has run, on every CPU.
+ * => On a vCPU taking interrupts, not from a handler.
  */
 void	ipi_unregister(unsigned ipi_id);
 
 /*
  * ipi_trigger: asynchronously send an IPI to the specified CPU.
  * => ci must not be curcpu().
- * => Triggers of one ID coalesce until the target handles them.
+ * => Triggers of one ID coalesce until the target handles them: the
+ *    handler runs at least once after the trigger.
+ * => The handler sees what the caller wrote before the trigger when the
+ *    trigger set the bit (release).  A trigger that finds the bit set
+ *    stores nothing (the seed's coalescing); the handler then sees the
+ *    caller's writes made with seq_cst atomics or followed by a seq_cst
+ *    fence, when it reads them likewise (ipi.c, the store-buffering
+ *    window).
  */
 void	ipi_trigger(unsigned ipi_id, struct cpu_info *ci);
 
@@ -92,6 +101,8 @@ void	ipi_unicast(ipi_msg_t *msg, struct cpu_info *ci);
 
 /*
  * ipi_multicast: send an IPI to each CPU in the specified set.
+ * => The set holds attached CPUs only (not a kcpuset_fill()ed one: the
+ *    ack count is the number of CPUs in it).
  * => If the set has curcpu(), msg->func runs here before returning.
  * => The caller must ipi_wait() on the message for completion.
  */

@@ -15,6 +15,7 @@
 
 #ifdef DIAGNOSTIC
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,9 +36,35 @@ kassert_fail(const char *expr, const char *file, int line, const char *func)
 	(__builtin_expect(!!(e), 1) ? (void)0 :				\
 	    kassert_fail(#e, __FILE__, __LINE__, __func__))
 
+/*
+ * kassert_failmsg: as kassert_fail, with the caller's message after it.
+ * => Never returns.
+ */
+__attribute__((noreturn, cold, format(printf, 5, 6))) static inline void
+kassert_failmsg(const char *expr, const char *file, int line,
+    const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: %s: diagnostic assertion \"%s\" failed: ",
+	    file, line, func, expr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	abort();
+}
+
+/* KASSERTMSG(e, fmt, ...): KASSERT that also says why (NetBSD's). */
+#define	KASSERTMSG(e, ...)						\
+	(__builtin_expect(!!(e), 1) ? (void)0 :				\
+	    kassert_failmsg(#e, __FILE__, __LINE__, __func__, __VA_ARGS__))
+
 #else /* !DIAGNOSTIC */
 
 #define	KASSERT(e)	((void)sizeof(!(e)))
+#define	KASSERTMSG(e, ...)	((void)sizeof(!(e)))
 
 #endif /* DIAGNOSTIC */
 

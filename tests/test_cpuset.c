@@ -119,6 +119,27 @@ Test(cpuset, fill_zero_copy, .timeout = 10)
 	cr_expect(kcpuset_iszero(&b));
 }
 
+/* issubset: across words, equal sets, the empty set, one extra bit. */
+Test(cpuset, issubset, .timeout = 10)
+{
+	kcpuset_t a, b;
+
+	kcpuset_zero(&a);
+	kcpuset_zero(&b);
+	cr_expect(kcpuset_issubset(&a, &b), "empty in empty");
+	kcpuset_set(&b, 3);
+	kcpuset_set(&b, 130);
+	cr_expect(kcpuset_issubset(&a, &b), "empty in {3, 130}");
+	kcpuset_set(&a, 130);
+	cr_expect(kcpuset_issubset(&a, &b), "{130} in {3, 130}");
+	cr_expect(!kcpuset_issubset(&b, &a), "{3, 130} in {130}");
+	kcpuset_set(&a, IPI_MAXCPUS - 1);
+	cr_expect(!kcpuset_issubset(&a, &b), "a bit of the last word only "
+	    "in a");
+	kcpuset_fill(&b);
+	cr_expect(kcpuset_issubset(&a, &b), "anything in the full set");
+}
+
 #ifdef DIAGNOSTIC
 /* Index IPI_MAXCPUS is out of range: asserted (abort) with DIAGNOSTIC. */
 Test(cpuset, out_of_range_asserts, .timeout = 10, .signal = SIGABRT)

@@ -59,6 +59,17 @@ gate_hook(void *arg, enum ipi_fault_point pt)
 	}
 }
 
+/* wait_flag: wait, bounded, until *flag is true; returns whether. */
+static bool
+wait_flag(_Atomic bool *flag, uint64_t max_ns)
+{
+	const uint64_t deadline = itl_now_ns() + max_ns;
+
+	while (!atomic_load(flag) && itl_now_ns() < deadline)
+		itl_sleep_us(50);
+	return atomic_load(flag);
+}
+
 /* wait_arrived: wait, bounded, until n vCPUs reached g; returns whether. */
 static bool
 wait_arrived(struct gate *g, unsigned n, uint64_t max_ns)
@@ -103,6 +114,7 @@ static struct {
 	unsigned	a_id, c_id;	/* the nested test's other IDs */
 	_Atomic unsigned c_runs;
 	_Atomic unsigned nested;	/* nested passes the A handler ran */
+	_Atomic bool	a_entered;	/* A's handler is running */
 } ur;
 
 static void
@@ -253,6 +265,7 @@ a_handler(void *arg)
 	kcpuset_t self;
 
 	(void)arg;
+	atomic_store(&ur.a_entered, true);
 	kcpuset_zero(&self);
 	kcpuset_set(&self, cpu_index(curcpu()));
 	for (int round = 0; round < 2; round++) {
@@ -333,6 +346,8 @@ unregister_nested_pass(const char *backend)
 	itl_block(1);
 	itl_call(0, nested_trigger_job, NULL, "trigger A and N");
 	itl_unblock(1);		/* X: one swap takes {A, N}; A waits */
+	cr_assert(wait_flag(&ur.a_entered, GATE_MAX_NS), "%s: A's handler "
+	    "did not run on vCPU 1", backend);
 	itl_call(0, nested_unregister_job, NULL, "ipi_unregister(N)");
 	itl_flush(1);
 
