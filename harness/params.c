@@ -99,6 +99,13 @@ const struct hb_param hb_param_table[] = {
 	    NULL },
 	{ "mboxfull", "handler_ns", HB_PT_ULIST, OFF(handler_ns), 0, 1000000,
 	    "0,100,1000", "cost of the target's handler H, nanoseconds", NULL },
+	{ "mboxfull", "ack_delay_ns", HB_PT_UINT, OFF(ack_delay_ns), 0,
+	    1000000, "0", "the target waits this long after each handler, "
+	    "before its ack (a slow handler: what it costs every sender)",
+	    NULL },
+	{ "mboxfull", "put_delay_ns", HB_PT_UINT, OFF(put_delay_ns), 0,
+	    1000000, "0", "each sender waits this long between put_msg and "
+	    "its trigger (a sender stalled mid-send, its slot taken)", NULL },
 
 	{ NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };

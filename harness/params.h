@@ -57,6 +57,8 @@ struct hb_params {
 	struct hb_ulist	senders;
 	struct hb_ulist	burst;		/* messages outstanding per sender */
 	struct hb_ulist	handler_ns;	/* cost of the target's handler */
+	unsigned	ack_delay_ns;	/* target: delay before each ack */
+	unsigned	put_delay_ns;	/* senders: put_msg -> trigger delay */
 };
 
 enum hb_param_type {

@@ -16,6 +16,13 @@
  * atomic decrement per message.  The batch's time is the last sender's
  * end minus the first one's start.
  *
+ * Slow parties, on purpose ([mboxfull] ack_delay_ns, put_delay_ns): the
+ * port's delay points (ipi/fault.h) hold the target before each ack, or
+ * each sender between put_msg() and its trigger, for that long; armed
+ * for the body only.  The wait samples end at the end of the function,
+ * before the ack delay: the delay shows in throughput, in mailbox-full
+ * events and in how the senders share the target.
+ *
  * Counters: msgs_per_s; full_per_msg (ipi_mboxfull_count() delta per
  * message); the wait of each message, from just before ipi_unicast()
  * (so mailbox-full spinning counts) to the end of its function on the
@@ -30,6 +37,7 @@
 #include "harness/bench.h"
 #include "harness/timer.h"
 #include "harness/workload.h"
+#include "ipi/fault.h"
 #include "ipi/ipi.h"
 #include "ipi/vcpu.h"
 
@@ -60,7 +68,7 @@ struct mboxfull {
 	_Alignas(CACHE_LINE_SIZE) _Atomic unsigned ready;
 	_Atomic int	abort;
 	_Alignas(CACHE_LINE_SIZE) unsigned nv, dst, senders, burst,
-	    handler_ns;
+	    handler_ns, ack_delay_ns, put_delay_ns;
 	unsigned *	perf_cpus;	/* senders and dst */
 	struct cpu_info *target;
 	struct mb_sender *snd;		/* senders of them */
@@ -151,10 +159,27 @@ mb_full(struct hb_bench *b, struct mboxfull *mb, uint64_t *out)
 	return true;
 }
 
+/*
+ * mb_delays: arm (on) or disarm the delay points of the run: the
+ * target's ack, each sender's put.  The machine outlives the body.
+ */
 static void
-mb_body(struct hb_bench *b, void *arg)
+mb_delays(struct mboxfull *mb, bool on)
 {
-	struct mboxfull *mb = arg;
+
+	if (mb->ack_delay_ns != 0)
+		ipi_fault_delay(cpu_lookup(mb->dst), IPI_FP_ACK,
+		    on ? mb->ack_delay_ns : 0);
+	if (mb->put_delay_ns != 0)
+		for (unsigned s = 0; s < mb->senders; s++)
+			ipi_fault_delay(cpu_lookup(mb->snd[s].idx),
+			    IPI_FP_PUT, on ? mb->put_delay_ns : 0);
+}
+
+/* mb_run: the measured part of mb_body. */
+static void
+mb_run(struct hb_bench *b, struct mboxfull *mb)
+{
 	const struct hb_params *p = hb_bench_params(b);
 	uint64_t per = p->batch > 0 ? p->batch : 1;
 	uint64_t total = per * mb->senders, msgs = 0, full0, full1;
@@ -162,11 +187,6 @@ mb_body(struct hb_bench *b, void *arg)
 	double secs = 0;
 	int rc;
 
-	if (ncpu != mb->nv || mb->senders == 0 || mb->senders >= ncpu) {
-		hb_bench_error(b, "mboxfull: %u senders to vCPU %u on %u "
-		    "vCPUs", mb->senders, mb->dst, ncpu);
-		return;
-	}
 	mb->target = cpu_lookup(mb->dst);
 	for (unsigned s = 0; s < mb->senders; s++) {
 		struct mb_sender *sd = &mb->snd[s];
@@ -250,6 +270,22 @@ mb_body(struct hb_bench *b, void *arg)
 	hb_samples_free(&all);
 }
 
+/* mb_body: the benchmark: the delays armed around mb_run. */
+static void
+mb_body(struct hb_bench *b, void *arg)
+{
+	struct mboxfull *mb = arg;
+
+	if (ncpu != mb->nv || mb->senders == 0 || mb->senders >= ncpu) {
+		hb_bench_error(b, "mboxfull: %u senders to vCPU %u on %u "
+		    "vCPUs", mb->senders, mb->dst, ncpu);
+		return;
+	}
+	mb_delays(mb, true);
+	mb_run(b, mb);
+	mb_delays(mb, false);
+}
+
 static void
 mb_free(void *arg)
 {
@@ -266,14 +302,17 @@ mb_free(void *arg)
 
 /* mb_new: one benchmark's state.  => Exits when out of memory. */
 static struct mboxfull *
-mb_new(unsigned nv, unsigned senders, unsigned burst, unsigned handler_ns)
+mb_new(const struct hb_params *p, unsigned nv, unsigned senders,
+    unsigned burst, unsigned handler_ns)
 {
 	struct mboxfull *mb = aligned_alloc(CACHE_LINE_SIZE, sizeof(*mb));
 
 	if (mb == NULL)
 		goto nomem;
 	*mb = (struct mboxfull){ .nv = nv, .dst = nv - 1,
-	    .senders = senders, .burst = burst, .handler_ns = handler_ns };
+	    .senders = senders, .burst = burst, .handler_ns = handler_ns,
+	    .ack_delay_ns = p->ack_delay_ns,
+	    .put_delay_ns = p->put_delay_ns };
 	mb->snd = aligned_alloc(CACHE_LINE_SIZE,
 	    senders * sizeof(*mb->snd));
 	mb->perf_cpus = malloc((senders + 1) * sizeof(*mb->perf_cpus));
@@ -310,18 +349,27 @@ mb_add(const struct hb_run *run, const char *backend, const char *placement)
 	ns = hb_ulist_resolve(&p->senders, nv - 1, ss, HB_ULIST_MAX);
 	nb = hb_ulist_resolve(&p->burst, 4096, bs, HB_ULIST_MAX);
 	nh = hb_ulist_resolve(&p->handler_ns, 1000000, hs, HB_ULIST_MAX);
+	/* The delays, when set, end the name (the defaults keep it). */
+	char delays[64] = "";
+	int len = 0;
+	if (p->ack_delay_ns != 0)
+		len = snprintf(delays, sizeof(delays), "/ack_delay_ns:%u",
+		    p->ack_delay_ns);
+	if (p->put_delay_ns != 0)
+		snprintf(delays + len, sizeof(delays) - (size_t)len,
+		    "/put_delay_ns:%u", p->put_delay_ns);
 	for (unsigned i = 0; i < ns; i++)
 		for (unsigned j = 0; j < nb; j++)
 			for (unsigned k = 0; k < nh; k++) {
-				struct mboxfull *mb = mb_new(nv, ss[i], bs[j],
-				    hs[k]);
+				struct mboxfull *mb = mb_new(p, nv, ss[i],
+				    bs[j], hs[k]);
 
 				hb_bench_add(backend, placement, mb_body, mb,
 				    mb_free, "mboxfull/backend:%s/"
 				    "placement:%s/dst:%u/senders:%u/burst:%u/"
-				    "handler_ns:%u", backend,
+				    "handler_ns:%u%s", backend,
 				    placement != NULL ? placement : "local",
-				    nv - 1, ss[i], bs[j], hs[k]);
+				    nv - 1, ss[i], bs[j], hs[k], delays);
 			}
 }
 
