@@ -11,7 +11,7 @@
  *
  * User space: a CPU spinning in the kernel with interrupts enabled takes
  * interrupts between two spins; a vCPU thread does not unless it looks.
- * So the two backoff loops of ipi.c (put_msg, ipi_wait) call
+ * So the backoff loops of ipi.c (put_msg, ipi_wait, ipi_pass_wait) call
  * cpu_intr_poll() (vcpu.h) once per SPINLOCK_BACKOFF step: the point where
  * the hardware would have delivered a pending IPI.  Without it two vCPUs
  * each waiting for the other to ack (each in ipi_wait, each with a message

@@ -36,7 +36,7 @@
 #include "ipi/ipi.h"
 #include "ipi/vcpu.h"
 
-#define	ITL_MAXV	16		/* most vCPUs a test starts */
+#define	ITL_MAXV	256		/* most vCPUs a test starts */
 #define	ITL_NS		1000000000ull
 #define	ITL_TIMEOUT_NS	(20 * ITL_NS)	/* a job or a wait this long hung */
 #define	ITL_TEST_TIMEOUT 90		/* .timeout of an ordinary Test, s */
@@ -146,12 +146,15 @@ itl_nvcpus(const char *backend, unsigned want, unsigned least)
 static inline void
 itl_start(const char *backend, unsigned n)
 {
-	struct vcpu_spec specs[ITL_MAXV];
+	struct vcpu_spec *specs;	/* n of them: on the heap, not the stack */
 	int pus[CPU_SETSIZE];
 	unsigned npus = itl_allowed_pus(pus, CPU_SETSIZE);
 	char err[512] = "";
 
-	cr_assert(n >= 1 && n <= ITL_MAXV, "itl_start: n = %u", n);
+	cr_assert(n >= 1 && n <= ITL_MAXV, "itl_start: n = %u, want 1..%u",
+	    n, ITL_MAXV);
+	specs = calloc(n, sizeof(*specs));
+	cr_assert_not_null(specs, "itl_start: calloc(%u vcpu_spec)", n);
 	for (unsigned i = 0; i < n; i++) {
 		specs[i].pu = pus[i % npus];
 		specs[i].node = -1;
@@ -159,6 +162,7 @@ itl_start(const char *backend, unsigned n)
 	}
 	struct vcpu_config cfg = { .specs = specs, .n = n, .backend = backend };
 	int rc = ipi_machine_start(&cfg, err, sizeof(err));
+	free(specs);
 	cr_assert_eq(rc, 0, "ipi_machine_start(%s, %u vCPUs) = %d: %s",
 	    backend, n, rc, err);
 	cr_assert_eq(ncpu, n, "ncpu = %u after starting %u vCPUs", ncpu, n);
