@@ -18,6 +18,10 @@ failures=""
 # Under ThreadSanitizer Criterion's runner cannot place its arena (see
 # tests/criterion_tsan_shim.c, Criterion issue #274): preload the shim.
 preload=""
+# A sanitizer report fails the test: TSan only prints by default (the
+# process would pass); halt on the first one.  ASan halts already, and
+# UBSan does with -fno-sanitize-recover (the Makefile's SANFLAGS).
+export TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}"
 case "${SAN:-}" in *thread*)
 	preload="$BUILD/criterion_tsan_shim.so"
 	${CC:-gcc} -O2 -shared -fPIC -o "$preload" tests/criterion_tsan_shim.c ||
