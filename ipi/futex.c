@@ -35,6 +35,9 @@
  * (EINTR, a stale wake) costs a loop, never a missed interrupt.
  *
  * eventfd.c reuses this handshake with read()/write() for wait/wake.
+ * make verify checks both (models/wakeup.pml): no lost wake-up under
+ * interleaving and under store buffers, where dropping either fence
+ * loses one.
  */
 #include <errno.h>
 #include <linux/futex.h>
