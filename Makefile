@@ -21,6 +21,9 @@ override DEPS_OK := build/.deps-aarch64-ok
 DEPS_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 BUILD     ?= build/aarch64$(if $(SAN),-san-$(subst $(comma),-,$(SAN)))
 .DEFAULT_GOAL := aarch64
+ifneq ($(filter-out aarch64 aarch64-run selftest selftest-aarch64 clean help,$(MAKECMDGOALS)),)
+$(error make ARCH=aarch64 builds the port and its self-test only (targets: aarch64, selftest-aarch64); run $(filter-out aarch64 aarch64-run selftest selftest-aarch64 clean help,$(MAKECMDGOALS)) natively)
+endif
 endif
 
 SAN        ?=

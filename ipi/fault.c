@@ -3,9 +3,12 @@
  *
  * Each vCPU has one (hook, arg) pair per point, in its struct cpu_info.
  * ipi_fault_armed counts the armed pairs of the running machine: while it
- * is 0 every point is one load and one branch (ipi_fault_point()).  The
- * pair is published hook last (release) and read hook first (acquire),
- * so a vCPU never runs a hook with the arg of another.
+ * is 0 every point is one load and one branch (ipi_fault_point()); while
+ * any point is armed, every vCPU calls ipi_fault_hit() at every point.
+ * The pair is published arg first, hook last (release), and read hook
+ * first (acquire): a point armed from disarmed runs its hook with its
+ * arg.  A vCPU at a point while it is disarmed and re-armed may run the
+ * old hook once with the new arg; arming an armed point is refused.
  */
 #include <stdint.h>
 #include <time.h>
@@ -42,7 +45,8 @@ ipi_fault_name(enum ipi_fault_point pt)
 
 /*
  * ipi_fault_arm: make ci run hook(arg, pt) at point pt; NULL disarms.
- * => pt < IPI_FP_COUNT; ci a vCPU of the running machine.
+ * => pt < IPI_FP_COUNT; ci a vCPU of the running machine; a hook only
+ *    on a disarmed point.
  */
 void
 ipi_fault_arm(struct cpu_info *ci, enum ipi_fault_point pt,
@@ -52,6 +56,8 @@ ipi_fault_arm(struct cpu_info *ci, enum ipi_fault_point pt,
 
 	KASSERT(ci != NULL);
 	KASSERT((unsigned)pt < IPI_FP_COUNT);
+	KASSERT(hook == NULL || atomic_load_explicit(&ci->ci_fault_hook[pt],
+	    memory_order_relaxed) == NULL);
 	if (hook != NULL)
 		atomic_store_explicit(&ci->ci_fault_arg[pt], arg,
 		    memory_order_relaxed);

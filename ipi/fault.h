@@ -42,8 +42,9 @@ typedef void (*ipi_fault_hook_t)(void *arg, enum ipi_fault_point pt);
 /*
  * ipi_fault_arm: make vCPU ci run hook(arg, pt) each time it reaches
  * point pt; hook NULL disarms that point.
- * => From any thread, while the machine runs; a vCPU that is at the
- *    point now may run the old hook once more.
+ * => From any thread, while the machine runs; a hook only on a disarmed
+ *    point (disarm first).  A vCPU that is at the point now may run the
+ *    old hook once more.
  * => Every point of every vCPU is disarmed when a machine starts.
  */
 void	ipi_fault_arm(struct cpu_info *ci, enum ipi_fault_point pt,

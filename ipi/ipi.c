@@ -67,7 +67,8 @@
  *	  atomic_load_acquire        atomic_load_explicit(acquire)
  *	  atomic_load_relaxed,       *_explicit(relaxed)
  *	  atomic_store_relaxed
- *	  membar_release; atomic_or_32   release fence; fetch_or (relaxed)
+ *	  membar_release; atomic_or_32   release fence; fetch_or (seq_cst,
+ *	                             see below)
  *	  atomic_swap_32; membar_acquire exchange (seq_cst, see below);
  *	                             acquire fence
  *	  membar_release; atomic_dec_uint release fence; fetch_sub (relaxed)
@@ -85,10 +86,9 @@
  *	(a locked RMW either way).
  *
  *	Where the seed relies on more than acquire/release: seq_cst on
- *	the CAS of put_msg, the load of ipi_mark_pending, the swap of
- *	ipi_cpu_handler and the slot load of ipi_msg_cpu_handler (see "The
- *	store-buffering window" below).  The atomics they guard carry
- *	seq_cst, which TSan sees as well.
+ *	the CAS of put_msg, the load and the OR of ipi_mark_pending, the swap
+ *	of ipi_cpu_handler and the slot load of ipi_msg_cpu_handler (see "The
+ *	store-buffering window" below).  TSan sees those orders too.
  *
  * The store-buffering window (closed here; the seed leaves it to x86)
  *
@@ -105,22 +105,33 @@
  *	store: the sender sees the bit still set and does not interrupt, the
  *	target's pass sees the slot still empty, and the message sits there
  *	while ipi_wait() spins for ever.  x86 forbids it (lock cmpxchg and
- *	xchg are full barriers); aarch64 and POWER do not.  All four
- *	accesses are seq_cst: they then follow one total order S, in which
- *	the sender's CAS precedes its load, and the target's swap precedes
- *	its slot load.  If the sender's load saw the bit set, the swap that
- *	clears it comes after that load in S, so the target's slot load
- *	comes after the CAS in S and sees the message (or NULL stored back
- *	by the target itself after taking it).  On x86 this costs nothing:
- *	seq_cst loads are plain moves and the RMWs were locked already; on
- *	aarch64 the loads become ldar and the RMWs acquire-release.
+ *	xchg are full barriers); aarch64 and POWER do not.  So the accesses
+ *	are seq_cst: the CAS and the sender's load, the target's swap and
+ *	slot load, and every write of the pending word (the OR that sets a
+ *	bit, the swap that clears it).  They then follow one total order S,
+ *	consistent with program order and with the pending word's
+ *	modification order.  If the sender's load saw the bit set, the swap
+ *	that clears that bit cannot precede the load in S (the load would
+ *	then read the swap or a later write), so the CAS, before the load,
+ *	precedes the swap and the target's slot load after it: that load
+ *	sees the message (or NULL stored back by the target itself after
+ *	taking it).  On x86 this costs nothing: seq_cst loads are plain
+ *	moves and the RMWs were locked already; on aarch64 the loads become
+ *	ldar and the RMWs acquire-release.
  *
  *	The same holds for an asynchronous trigger that coalesces (bit
  *	found set): the handler then runs in a pass whose swap follows the
- *	trigger's check in S.  What the sender wrote before such a trigger
- *	is seen by the handler when the sender wrote it with a seq_cst
- *	atomic, or before a seq_cst fence (ipi.h, ipi_trigger).  A trigger
- *	that sets the bit publishes everything before it (release).
+ *	trigger's check in S.  Such a trigger stores nothing, so it
+ *	publishes nothing: the handler sees the sender's earlier seq_cst
+ *	atomic writes when it reads them with seq_cst loads, not plain data
+ *	(ipi.h, ipi_trigger).  A trigger that sets the bit publishes
+ *	everything before it (release).
+ *
+ *	What the port adds to the seed's fast path, for the record: the
+ *	pass counter (two stores per pass to a line only that vCPU writes),
+ *	the delay points (one load and a predicted branch each, fault.h),
+ *	and with DIAGNOSTIC the KASSERTs, ipi_multicast's subset check
+ *	among them.
  *
  * One change to the seed's logic: ipi_unregister()
  *
@@ -214,6 +225,8 @@ mutex_enter(pthread_mutex_t *mtx)
 		pthread_mutex_lock(mtx);
 		return;
 	}
+	/* A vCPU that takes no interrupts could wait for ever (above). */
+	KASSERT(cpu_intr_enabled());
 	while (pthread_mutex_trylock(mtx) != 0) {
 		SPINLOCK_BACKOFF(count);
 		cpu_intr_poll();
@@ -376,8 +389,13 @@ ipi_unregister(unsigned ipi_id)
 
 	KASSERT(ipi_id != IPI_SYNCH_ID);
 	KASSERT(ipi_id < IPI_MAXREG);
-	/* Not from a handler: it would wait for its own pass to end. */
+	/*
+	 * Not from a handler (it would wait for its own pass to end), and
+	 * taking interrupts: this CPU's own pending IPIs of the ID must run
+	 * here, and a pass elsewhere may wait for this CPU's ack.
+	 */
 	KASSERT(curcpu() != NULL && curcpu()->ci_ipi_depth == 0);
+	KASSERT(cpu_intr_enabled());
 
 	mutex_enter(&ipi_mngmt_lock);
 	KASSERT(ipi_intrs[ipi_id].func != NULL);
@@ -449,7 +467,9 @@ ipi_mark_pending(unsigned ipi_id, struct cpu_info *ci)
 	if ((atomic_load_explicit(&ipipend[i], memory_order_seq_cst) &
 	    bitm) == 0) {
 		atomic_thread_fence(memory_order_release);
-		atomic_fetch_or_explicit(&ipipend[i], bitm, MO_RELEASED);
+		/* seq_cst: the store-buffering window (at the top). */
+		atomic_fetch_or_explicit(&ipipend[i], bitm,
+		    memory_order_seq_cst);
 		return true;
 	}
 	return false;
@@ -577,9 +597,14 @@ ipi_cpu_handler(void)
 	    memory_order_relaxed);
 
 	if (outermost) {
-		/* Odd: a pass runs.  The acks below publish it. */
+		/*
+		 * Odd: a pass runs.  Release as well: ipi_pass_wait() leaves
+		 * on any change, and the start of this pass then stands for
+		 * the end of the one before (no reliance on C11's release
+		 * sequences of a thread's own stores, gone in C++20).
+		 */
 		atomic_store_explicit(&ci->ci_ipi_pass, pass + 1,
-		    memory_order_relaxed);
+		    memory_order_release);
 	}
 
 	/*

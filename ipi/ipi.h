@@ -63,10 +63,10 @@ void	ipi_unregister(unsigned ipi_id);
  *    handler runs at least once after the trigger.
  * => The handler sees what the caller wrote before the trigger when the
  *    trigger set the bit (release).  A trigger that finds the bit set
- *    stores nothing (the seed's coalescing); the handler then sees the
- *    caller's writes made with seq_cst atomics or followed by a seq_cst
- *    fence, when it reads them likewise (ipi.c, the store-buffering
- *    window).
+ *    stores nothing (the seed's coalescing) and publishes nothing: the
+ *    handler then sees the caller's earlier seq_cst atomic writes when
+ *    it reads them with seq_cst loads, but not plain data (ipi.c, the
+ *    store-buffering window).
  */
 void	ipi_trigger(unsigned ipi_id, struct cpu_info *ci);
 

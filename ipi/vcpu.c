@@ -872,6 +872,19 @@ cpu_intr_poll(void)
 }
 
 /*
+ * cpu_intr_enabled: whether the calling vCPU takes interrupts now.
+ * => On a vCPU.
+ */
+bool
+cpu_intr_enabled(void)
+{
+	struct cpu_info *ci = curcpu();
+
+	KASSERT(ci != NULL);
+	return intr_enabled(ci);
+}
+
+/*
  * cpu_ipi: make ci notice its pending words: the backend's kick.
  * => After the store that set the pending bit.
  */

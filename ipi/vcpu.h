@@ -156,6 +156,12 @@ void	splx(int s);
 void	cpu_intr_poll(void);
 
 /*
+ * cpu_intr_enabled: whether the calling vCPU takes interrupts now (not
+ * at splhigh, not blocked by vcpu_intr_block).  => On a vCPU.
+ */
+bool	cpu_intr_enabled(void);
+
+/*
  * cpu_ipi: the seed's cpu_ipi(ci): make ci notice its pending words,
  * through the machine's backend.
  */

@@ -82,6 +82,29 @@ unregister_from_handler(const char *backend)
 }
 
 ABORT_TESTS(contracts, unregister_from_handler, unregister_from_handler)
+
+static void
+unregister_at_splhigh_job(void *arg)
+{
+	unsigned *id = arg;
+
+	*id = ipi_register(unregister_in_handler, NULL);
+	(void)splhigh();
+	ipi_unregister(*id);	/* its own pending IPIs could not run */
+}
+
+/* ipi_unregister at splhigh could leave this CPU's IPIs of the ID. */
+static void
+unregister_at_splhigh(const char *backend)
+{
+	static unsigned id;
+
+	itl_start(backend, itl_nvcpus(backend, 2, 2));
+	itl_call(0, unregister_at_splhigh_job, &id, "unregister at splhigh");
+	cr_assert_fail("ipi_unregister at splhigh returned");
+}
+
+ABORT_TESTS(contracts, unregister_at_splhigh, unregister_at_splhigh)
 #else
 Test(contracts, need_diagnostic)
 {

@@ -21,7 +21,9 @@
  * each sender between put_msg() and its trigger, for that long; armed
  * for the body only.  The wait samples end at the end of the function,
  * before the ack delay: the delay shows in throughput, in mailbox-full
- * events and in how the senders share the target.
+ * events and in how the senders share the target.  While a point is
+ * armed every vCPU pays a call at every point (fault.h), so a run with
+ * a delay is compared with runs with delays, not with the default.
  *
  * Counters: msgs_per_s; full_per_msg (ipi_mboxfull_count() delta per
  * message); the wait of each message, from just before ipi_unicast()
