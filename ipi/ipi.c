@@ -80,10 +80,10 @@
  *	not see the edge a fence + relaxed atomic makes, and would report
  *	races on every message.  So under -fsanitize=thread the fences stay
  *	and the atomic each fence guards also carries the order (MO_RELEASED
- *	is release instead of relaxed).  Through that
- *	atomic this is the edge the fence gives, so TSan checks exactly the
- *	edges the protocol relies on; on x86 the instructions are the same
- *	(a locked RMW either way).
+ *	is release instead of relaxed).  Through that atomic this is the
+ *	edge the fence gives, so TSan checks exactly the edges the protocol
+ *	relies on; on x86 the instructions are the same (a locked RMW
+ *	either way).
  *
  *	Where the seed relies on more than acquire/release: seq_cst on
  *	the CAS of put_msg, the load and the OR of ipi_mark_pending, the swap
@@ -461,7 +461,7 @@ ipi_mark_pending(unsigned ipi_id, struct cpu_info *ci)
 	/*
 	 * Mark as pending and return true if not previously marked.
 	 * atomic_load_acquire -> seq_cst: when the bit is set, the pass that
-	 * clears it must see what the caller did before (the store-buffering
+	 * clears it must see the message the caller put (the store-buffering
 	 * window, at the top).
 	 */
 	if ((atomic_load_explicit(&ipipend[i], memory_order_seq_cst) &
