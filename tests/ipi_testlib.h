@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -307,6 +308,22 @@ itl_expect_counts(struct itl_counts *k, const unsigned *want,
 	}
 	cr_expect_eq(atomic_load(&k->off), 0, "%s: %u runs off any vCPU",
 	    what, atomic_load(&k->off));
+}
+
+/*
+ * itl_note_first: keep the first of several error messages: format into
+ * buf (len bytes) only while buf is still empty.
+ */
+static inline void __attribute__((format(printf, 3, 4)))
+itl_note_first(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
 }
 
 /* itl_ntasks: the threads of this process (/proc/self/task). */

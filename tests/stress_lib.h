@@ -182,17 +182,9 @@ st_handler(void *arg)
 	atomic_store(&st.seen[i], atomic_load(&st.seq[i]));
 }
 
-static void __attribute__((format(printf, 2, 3)))
-st_note_err(struct st_sender *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->first_err[0] != '\0')
-		return;
-	va_start(ap, fmt);
-	vsnprintf(s->first_err, sizeof(s->first_err), fmt, ap);
-	va_end(ap);
-}
+/* st_note_err(s, fmt, ...): keep sender s's first error. */
+#define	st_note_err(s, ...)						\
+	itl_note_first((s)->first_err, sizeof((s)->first_err), __VA_ARGS__)
 
 /*
  * st_check_rec: right after ipi_wait, compare a record's counts with its

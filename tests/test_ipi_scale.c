@@ -261,17 +261,9 @@ ur_msg_func(void *arg)
 	}
 }
 
-static void __attribute__((format(printf, 2, 3)))
-ur_note_err(struct ur_sender *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->first_err[0] != '\0')
-		return;
-	va_start(ap, fmt);
-	vsnprintf(s->first_err, sizeof(s->first_err), fmt, ap);
-	va_end(ap);
-}
+/* ur_note_err(s, fmt, ...): keep sender s's first error. */
+#define	ur_note_err(s, ...)						\
+	itl_note_first((s)->first_err, sizeof((s)->first_err), __VA_ARGS__)
 
 /* The other vCPUs: unicast to a random other vCPU, wait, check. */
 static void
