@@ -311,6 +311,24 @@ itl_expect_counts(struct itl_counts *k, const unsigned *want,
 }
 
 /*
+ * itl_wait_mboxfull: wait, bounded, until ipi_mboxfull_count() reaches
+ * want; fails the test naming what otherwise.  => Returns the count.
+ */
+static inline uint64_t
+itl_wait_mboxfull(uint64_t want, const char *what)
+{
+	const uint64_t deadline = itl_now_ns() + ITL_TIMEOUT_NS;
+	uint64_t c;
+
+	while ((c = ipi_mboxfull_count()) < want && itl_now_ns() < deadline)
+		itl_sleep_us(200);
+	cr_assert_geq(c, want, "%s: ipi_mboxfull_count() = %llu, want at "
+	    "least %llu after %llu s", what, (unsigned long long)c,
+	    (unsigned long long)want, ITL_TIMEOUT_NS / ITL_NS);
+	return c;
+}
+
+/*
  * itl_note_first: keep the first of several error messages: format into
  * buf (len bytes) only while buf is still empty.
  */

@@ -716,21 +716,6 @@ mb_sender_job(void *arg)
 	}
 }
 
-/* Wait, bounded, for ipi_mboxfull_count() >= want; returns it. */
-static uint64_t
-mb_wait_count(uint64_t want, const char *what)
-{
-	const uint64_t deadline = itl_now_ns() + ITL_TIMEOUT_NS;
-	uint64_t c;
-
-	while ((c = ipi_mboxfull_count()) < want && itl_now_ns() < deadline)
-		itl_sleep_us(200);
-	cr_assert_geq(c, want, "%s: ipi_mboxfull_count() = %llu, want at "
-	    "least %llu after %llu s", what, (unsigned long long)c,
-	    (unsigned long long)want, ITL_TIMEOUT_NS / ITL_NS);
-	return c;
-}
-
 /* Whether every sender is inside ipi_unicast with its message sent+1. */
 static bool
 mb_all_stuck(unsigned n)
@@ -780,8 +765,9 @@ mbox_many_senders(const char *backend)
 	    "senders is inside ipi_unicast with the mailbox of vCPU %u full "
 	    "(%u sends returned)", backend, ITL_TIMEOUT_NS / ITL_NS, nsend,
 	    mb.target, atomic_load(&mb.sent_total));
-	uint64_t c1 = mb_wait_count(base + nsend, "senders at a full mailbox");
-	mb_wait_count(c1 + 1, "senders still spinning at a full mailbox");
+	uint64_t c1 = itl_wait_mboxfull(base + nsend,
+	    "senders at a full mailbox");
+	itl_wait_mboxfull(c1 + 1, "senders still spinning at a full mailbox");
 
 	/* Still blocked: the mailbox holds exactly its slots, all ours. */
 	const unsigned sent = atomic_load(&mb.sent_total);

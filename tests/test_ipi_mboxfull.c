@@ -61,20 +61,6 @@ box_job(void *arg)
 	atomic_store(&j->done, 1);
 }
 
-/* Wait, bounded, for ipi_mboxfull_count() to exceed `than`. */
-static uint64_t
-wait_mboxfull_above(uint64_t than, const char *what)
-{
-	const uint64_t deadline = itl_now_ns() + ITL_TIMEOUT_NS;
-	uint64_t c;
-
-	while ((c = ipi_mboxfull_count()) <= than && itl_now_ns() < deadline)
-		itl_sleep_us(200);
-	cr_assert_gt(c, than, "%s: ipi_mboxfull_count() stayed at %llu for "
-	    "%llu s", what, (unsigned long long)c, ITL_TIMEOUT_NS / ITL_NS);
-	return c;
-}
-
 static void
 mboxfull(const char *backend)
 {
@@ -113,8 +99,9 @@ mboxfull(const char *backend)
 	struct box_job lastj = { .from = IPI_MSG_MAX, .to = NMSG,
 	    .wait = true };
 	itl_post(0, box_job, &lastj, "message IPI_MSG_MAX+1 then ipi_wait");
-	uint64_t c1 = wait_mboxfull_above(base, "sender with a full mailbox");
-	uint64_t c2 = wait_mboxfull_above(c1, "sender still spinning");
+	uint64_t c1 = itl_wait_mboxfull(base + 1,
+	    "sender with a full mailbox");
+	uint64_t c2 = itl_wait_mboxfull(c1 + 1, "sender still spinning");
 	cr_expect_eq(atomic_load(&lastj.sent), 0, "ipi_unicast of message %u "
 	    "returned while the mailbox was full (count %llu -> %llu)",
 	    (unsigned)IPI_MSG_MAX, (unsigned long long)c1,
