@@ -2,8 +2,12 @@
  * cmd_topo.c: `ipibench topo`: the machine, the vCPUs chosen on it,
  * where their IPI state goes, and how many pairs of each class there are.
  *
- * Everything comes from topology.c and placement.c; this file only
- * prints, as text for a person or as one JSON object for a program.
+ * topology.c opens the topology and chooses the vCPUs; placement.c plans
+ * where each vCPU's IPI state goes and, on this machine, allocates it,
+ * touches it and looks up where it landed.  This file reads what both
+ * outputs need from hwloc once, into a small model (struct topo_model),
+ * and prints that model as text for a person or as one JSON object for
+ * a program.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -119,16 +123,6 @@ fmt_size(unsigned long long b, char *buf, size_t len)
 	return buf;
 }
 
-static const char *
-fmt_set(hwloc_const_bitmap_t s, char *buf, size_t len)
-{
-	int n = hwloc_bitmap_list_snprintf(buf, len, s);
-
-	if (n >= (int)len && len > 4)
-		strcpy(buf + len - 4, "...");
-	return buf;
-}
-
 static void
 json_str(FILE *f, const char *s)
 {
@@ -148,6 +142,7 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A set in full (hb_setstr would cut a long one short). */
 static void
 json_set(FILE *f, hwloc_const_bitmap_t s)
 {
@@ -161,10 +156,74 @@ json_set(FILE *f, hwloc_const_bitmap_t s)
 	free(str);
 }
 
+/*
+ * The model: every fact either output prints, read from hwloc once
+ * (model_build).  The printers below only format it.
+ */
+
+/*
+ * A cache depth, with its distinct (size, PUs each) variants (hybrid
+ * parts have two kinds of L2).
+ */
+#define	MAX_VARIANTS		4
+#define	MAX_CACHE_LEVELS	16
+struct cache_level {
+	char		name[16];	/* "L2", "L1i" */
+	int		count;
+	unsigned	nvar;
+	struct {
+		unsigned long long size;
+		int	pus;
+		int	count;
+	} var[MAX_VARIANTS];
+};
+
+struct topo_node {
+	unsigned	os_index;
+	unsigned	logical_index;
+	hwloc_const_bitmap_t cpuset;	/* hwloc's */
+	int		package;	/* L# of the package holding its PUs,
+					 * -1 none */
+	unsigned long long memory;	/* local memory in bytes, 0 unknown */
+};
+
+struct topo_kind {
+	const char *	name;		/* t->kinds[k] */
+	int		efficiency;	/* -1 unknown */
+	hwloc_bitmap_t	cpuset;
+	unsigned	ninfos;
+	struct hwloc_info_s *infos;	/* hwloc's */
+};
+
+struct topo_model {
+	const char *	source;
+	bool		thissystem;
+	char		summary[160];	/* hb_topology_summary */
+	int		packages, cores, pus;
+	int		pus_online, pus_complete, pus_usable;
+	hwloc_const_bitmap_t usable;	/* t's */
+	hwloc_bitmap_t	offline;	/* complete, not online; NULL: none */
+	struct cache_level caches[MAX_CACHE_LEVELS];
+	unsigned	ncaches;
+	struct topo_node *nodes;
+	int		nnodes;
+	struct hwloc_distances_s *dist;	/* NUMA latencies, or NULL */
+	bool		hybrid;		/* 2 CPU kinds or more */
+	struct topo_kind *kinds;	/* [nkinds], hybrid parts only */
+	unsigned	nkinds;
+	const struct hb_vcpu *vcpus;	/* t's */
+	unsigned	nvcpus;
+	int *		l3;		/* per vCPU: L# of its L3, -1 none */
+	unsigned long	npairs, same_numa;
+	unsigned long	classes[HB_PAIR_NCLASSES];
+	const struct hb_placement *pl;
+	hwloc_topology_t topo;		/* that dist came from */
+};
+
 static int
-nobjs(const struct hb_topology *t, hwloc_obj_type_t type)
+nobjs(hwloc_topology_t topo, hwloc_obj_type_t type)
 {
-	return hwloc_get_nbobjs_by_type(t->topo, type);
+	return hwloc_get_nbobjs_by_type(topo, type);
 }
 
 static int
@@ -177,54 +236,31 @@ l3_of(const struct hb_topology *t, int pu)
 	return a != NULL ? (int)a->logical_index : -1;
 }
 
-static const char *
-cache_name(hwloc_obj_t o, char *buf, size_t len)
-{
-	hwloc_obj_type_snprintf(buf, len, o, 0);
-	return buf;
-}
-
-/*
- * Caches: one entry per cache depth, with its distinct (size, PUs each)
- * variants (hybrid parts have two kinds of L2).
- */
-#define	MAX_VARIANTS	4
-struct cache_level {
-	char		name[16];
-	int		count;
-	unsigned	nvar;
-	struct {
-		unsigned long long size;
-		int	pus;
-		int	count;
-	} var[MAX_VARIANTS];
-};
-
 static unsigned
-collect_caches(const struct hb_topology *t, struct cache_level *cl,
-    unsigned max)
+collect_caches(hwloc_topology_t topo, struct cache_level *cl, unsigned max)
 {
-	int depth = hwloc_topology_get_depth(t->topo);
+	int depth = hwloc_topology_get_depth(topo);
 	unsigned n = 0;
 
 	for (int d = 0; d < depth && n < max; d++) {
-		hwloc_obj_type_t type = hwloc_get_depth_type(t->topo, d);
+		hwloc_obj_type_t type = hwloc_get_depth_type(topo, d);
 		struct cache_level *c;
 
 		if (!hwloc_obj_type_is_cache(type))
 			continue;
 		c = &cl[n++];
 		memset(c, 0, sizeof(*c));
-		c->count = hwloc_get_nbobjs_by_depth(t->topo, d);
+		c->count = hwloc_get_nbobjs_by_depth(topo, d);
 		for (int i = 0; i < c->count; i++) {
-			hwloc_obj_t o = hwloc_get_obj_by_depth(t->topo, d,
+			hwloc_obj_t o = hwloc_get_obj_by_depth(topo, d,
 			    (unsigned)i);
 			unsigned long long sz = o->attr->cache.size;
 			int pus = hwloc_bitmap_weight(o->cpuset);
 			unsigned v;
 
 			if (i == 0)
-				cache_name(o, c->name, sizeof(c->name));
+				hwloc_obj_type_snprintf(c->name,
+				    sizeof(c->name), o, 0);
 			for (v = 0; v < c->nvar; v++)
 				if (c->var[v].size == sz && c->var[v].pus == pus)
 					break;
@@ -241,17 +277,134 @@ collect_caches(const struct hb_topology *t, struct cache_level *cl,
 	return n;
 }
 
+static int
+collect_nodes(hwloc_topology_t topo, struct topo_model *m)
+{
+	int nn = nobjs(topo, HWLOC_OBJ_NUMANODE);
+
+	m->nodes = calloc(nn > 0 ? (size_t)nn : 1, sizeof(*m->nodes));
+	if (m->nodes == NULL)
+		return -1;
+	m->nnodes = nn;
+	for (int i = 0; i < nn; i++) {
+		hwloc_obj_t o = hwloc_get_obj_by_type(topo,
+		    HWLOC_OBJ_NUMANODE, (unsigned)i);
+		hwloc_obj_t pk = o->cpuset != NULL && !hwloc_bitmap_iszero(
+		    o->cpuset) ? hwloc_get_obj_covering_cpuset(topo,
+		    o->cpuset) : NULL;
+		struct topo_node *n = &m->nodes[i];
+
+		while (pk != NULL && pk->type != HWLOC_OBJ_PACKAGE)
+			pk = pk->parent;
+		n->os_index = o->os_index;
+		n->logical_index = o->logical_index;
+		n->cpuset = o->cpuset;
+		n->package = pk != NULL ? (int)pk->logical_index : -1;
+		n->memory = o->attr->numanode.local_memory;
+	}
+	return 0;
+}
+
 /* The latency distance matrix between NUMA nodes, or NULL. */
 static struct hwloc_distances_s *
-get_distances(const struct hb_topology *t)
+get_distances(hwloc_topology_t topo)
 {
 	struct hwloc_distances_s *d = NULL;
 	unsigned nr = 1;
 
-	if (hwloc_distances_get_by_type(t->topo, HWLOC_OBJ_NUMANODE, &nr, &d,
+	if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &nr, &d,
 	    HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) != 0 || nr == 0)
 		return NULL;
 	return d;
+}
+
+static int
+collect_kinds(const struct hb_topology *t, struct topo_model *m)
+{
+	m->hybrid = t->nkinds >= 2;
+	if (!m->hybrid)
+		return 0;
+	m->kinds = calloc(t->nkinds, sizeof(*m->kinds));
+	if (m->kinds == NULL)
+		return -1;
+	for (unsigned k = 0; k < t->nkinds; k++) {
+		struct topo_kind *kd = &m->kinds[m->nkinds];
+
+		kd->cpuset = hwloc_bitmap_alloc();
+		if (kd->cpuset == NULL)
+			return -1;
+		kd->efficiency = -1;
+		if (hwloc_cpukinds_get_info(t->topo, k, kd->cpuset,
+		    &kd->efficiency, &kd->ninfos, &kd->infos, 0) != 0) {
+			hwloc_bitmap_free(kd->cpuset);
+			kd->cpuset = NULL;
+			continue;
+		}
+		kd->name = t->kinds[k];
+		m->nkinds++;
+	}
+	return 0;
+}
+
+static void
+model_free(struct topo_model *m)
+{
+	hwloc_bitmap_free(m->offline);
+	free(m->nodes);
+	if (m->dist != NULL)
+		hwloc_distances_release(m->topo, m->dist);
+	for (unsigned k = 0; k < m->nkinds; k++)
+		hwloc_bitmap_free(m->kinds[k].cpuset);
+	free(m->kinds);
+	free(m->l3);
+}
+
+/*
+ * model_build: read t (and pl) into m.
+ * => t and pl must outlive m (m points into them and into t's hwloc
+ *    topology); free m with model_free.
+ * => Returns 0; or -1 when out of memory.
+ */
+static int
+model_build(struct topo_model *m, const struct hb_topology *t,
+    const struct hb_placement *pl)
+{
+	hwloc_obj_t root = hwloc_get_root_obj(t->topo);
+
+	memset(m, 0, sizeof(*m));
+	m->topo = t->topo;
+	m->source = t->source;
+	m->thissystem = t->thissystem;
+	hb_topology_summary(t, m->summary, sizeof(m->summary));
+	m->packages = nobjs(t->topo, HWLOC_OBJ_PACKAGE);
+	m->cores = nobjs(t->topo, HWLOC_OBJ_CORE);
+	m->pus = nobjs(t->topo, HWLOC_OBJ_PU);
+	m->pus_online = hwloc_bitmap_weight(root->cpuset);
+	m->pus_complete = hwloc_bitmap_weight(root->complete_cpuset);
+	m->usable = t->usable;
+	m->pus_usable = hwloc_bitmap_weight(t->usable);
+	if (m->pus_complete != m->pus_online) {
+		m->offline = hwloc_bitmap_alloc();
+		if (m->offline == NULL)
+			return -1;
+		hwloc_bitmap_andnot(m->offline, root->complete_cpuset,
+		    root->cpuset);
+	}
+	m->ncaches = collect_caches(t->topo, m->caches, MAX_CACHE_LEVELS);
+	if (collect_nodes(t->topo, m) != 0 || collect_kinds(t, m) != 0)
+		return -1;
+	m->dist = get_distances(t->topo);
+
+	m->vcpus = t->vcpus;
+	m->nvcpus = t->nvcpus;
+	m->l3 = calloc(t->nvcpus > 0 ? t->nvcpus : 1, sizeof(*m->l3));
+	if (m->l3 == NULL)
+		return -1;
+	for (unsigned i = 0; i < t->nvcpus; i++)
+		m->l3[i] = l3_of(t, t->vcpus[i].pu);
+	m->npairs = hb_topology_pair_counts(t, m->classes, &m->same_numa);
+	m->pl = pl;
+	return 0;
 }
 
 /*
@@ -259,74 +412,53 @@ get_distances(const struct hb_topology *t)
  */
 
 static void
-print_machine(const struct hb_topology *t)
+print_machine(const struct topo_model *m)
 {
-	hwloc_obj_t root = hwloc_get_root_obj(t->topo);
-	struct cache_level cl[16];
-	unsigned ncl = collect_caches(t, cl, 16);
-	int nn = nobjs(t, HWLOC_OBJ_NUMANODE);
-	struct hwloc_distances_s *d;
-	char sum[160], b1[256], b2[64];
-	int complete = hwloc_bitmap_weight(root->complete_cpuset);
-	int online = hwloc_bitmap_weight(root->cpuset);
+	struct hwloc_distances_s *d = m->dist;
+	char b1[256], b2[64];
 
-	hb_topology_summary(t, sum, sizeof(sum));
-	if (t->thissystem)
+	if (m->thissystem)
 		printf("topology    this machine\n");
 	else
 		printf("topology    %s (planning only: not this machine, "
-		    "nothing is bound or allocated)\n", t->source);
-	printf("machine     %s", sum);
-	if (complete != online) {
-		hwloc_bitmap_t off = hwloc_bitmap_alloc();
-
-		if (off != NULL) {
-			hwloc_bitmap_andnot(off, root->complete_cpuset,
-			    root->cpuset);
-			printf("; %d PUs offline (%s)", complete - online,
-			    fmt_set(off, b1, sizeof(b1)));
-			hwloc_bitmap_free(off);
-		}
-	}
-	if (hwloc_bitmap_weight(t->usable) != online)
-		printf("; %d allowed (%s)", hwloc_bitmap_weight(t->usable),
-		    fmt_set(t->usable, b1, sizeof(b1)));
+		    "nothing is bound or allocated)\n", m->source);
+	printf("machine     %s", m->summary);
+	if (m->offline != NULL)
+		printf("; %d PUs offline (%s)", m->pus_complete - m->pus_online,
+		    hb_setstr(m->offline, b1, sizeof(b1)));
+	if (m->pus_usable != m->pus_online)
+		printf("; %d allowed (%s)", m->pus_usable,
+		    hb_setstr(m->usable, b1, sizeof(b1)));
 	printf("\n");
 
-	for (unsigned i = 0; i < ncl; i++) {
+	for (unsigned i = 0; i < m->ncaches; i++) {
+		const struct cache_level *c = &m->caches[i];
+
 		printf("%s%-4s", i == 0 ? "caches      " : "            ",
-		    cl[i].name);
-		if (cl[i].nvar > 1)
-			printf(" %d:", cl[i].count);
-		for (unsigned v = 0; v < cl[i].nvar; v++)
+		    c->name);
+		if (c->nvar > 1)
+			printf(" %d:", c->count);
+		for (unsigned v = 0; v < c->nvar; v++)
 			printf("%s%3d x %s, %d PU%s each",
-			    v == 0 ? " " : "; ", cl[i].var[v].count,
-			    fmt_size(cl[i].var[v].size, b2, sizeof(b2)),
-			    cl[i].var[v].pus, cl[i].var[v].pus == 1 ? "" : "s");
+			    v == 0 ? " " : "; ", c->var[v].count,
+			    fmt_size(c->var[v].size, b2, sizeof(b2)),
+			    c->var[v].pus, c->var[v].pus == 1 ? "" : "s");
 		printf("\n");
 	}
 
-	for (int i = 0; i < nn; i++) {
-		hwloc_obj_t o = hwloc_get_obj_by_type(t->topo,
-		    HWLOC_OBJ_NUMANODE, (unsigned)i);
-		hwloc_obj_t pk = o->cpuset != NULL && !hwloc_bitmap_iszero(
-		    o->cpuset) ? hwloc_get_obj_covering_cpuset(t->topo,
-		    o->cpuset) : NULL;
+	for (int i = 0; i < m->nnodes; i++) {
+		const struct topo_node *n = &m->nodes[i];
 
-		while (pk != NULL && pk->type != HWLOC_OBJ_PACKAGE)
-			pk = pk->parent;
 		printf("%s P#%-3u PUs %s", i == 0 ? "NUMA nodes  node" :
-		    "            node", o->os_index,
-		    fmt_set(o->cpuset, b1, sizeof(b1)));
-		if (pk != NULL)
-			printf(", package %u", pk->logical_index);
-		if (o->attr->numanode.local_memory > 0)
-			printf(", %s", fmt_size(o->attr->numanode.local_memory,
-			    b2, sizeof(b2)));
+		    "            node", n->os_index,
+		    hb_setstr(n->cpuset, b1, sizeof(b1)));
+		if (n->package >= 0)
+			printf(", package %d", n->package);
+		if (n->memory > 0)
+			printf(", %s", fmt_size(n->memory, b2, sizeof(b2)));
 		printf("\n");
 	}
 
-	d = get_distances(t);
 	if (d != NULL && d->nbobjs > 1 && d->nbobjs <= 16) {
 		printf("distances   NUMA latency (relative, by node P#):\n"
 		    "            %5s", "");
@@ -344,28 +476,17 @@ print_machine(const struct hb_topology *t)
 		printf("distances   NUMA latency matrix %ux%u (see --json or "
 		    "lstopo --distances)\n", d->nbobjs, d->nbobjs);
 	}
-	if (d != NULL)
-		hwloc_distances_release(t->topo, d);
 
-	if (t->nkinds >= 2) {
-		hwloc_bitmap_t s = hwloc_bitmap_alloc();
+	for (unsigned k = 0; k < m->nkinds; k++) {
+		const struct topo_kind *kd = &m->kinds[k];
 
-		for (unsigned k = 0; k < t->nkinds && s != NULL; k++) {
-			int eff = -1;
-			unsigned ni = 0;
-			struct hwloc_info_s *inf = NULL;
-
-			if (hwloc_cpukinds_get_info(t->topo, k, s, &eff, &ni,
-			    &inf, 0) != 0)
-				continue;
-			printf("%s%-9s PUs %s, efficiency %d",
-			    k == 0 ? "CPU kinds   " : "            ",
-			    t->kinds[k], fmt_set(s, b1, sizeof(b1)), eff);
-			for (unsigned j = 0; j < ni; j++)
-				printf(", %s %s", inf[j].name, inf[j].value);
-			printf("\n");
-		}
-		hwloc_bitmap_free(s);
+		printf("%s%-9s PUs %s, efficiency %d",
+		    k == 0 ? "CPU kinds   " : "            ", kd->name,
+		    hb_setstr(kd->cpuset, b1, sizeof(b1)), kd->efficiency);
+		for (unsigned j = 0; j < kd->ninfos; j++)
+			printf(", %s %s", kd->infos[j].name,
+			    kd->infos[j].value);
+		printf("\n");
 	}
 }
 
@@ -379,14 +500,13 @@ node_str(int n, char *buf, size_t len)
 }
 
 static void
-print_vcpus(const struct hb_topology *t, const struct hb_placement *pl,
-    const struct topo_opts *o)
+print_vcpus(const struct topo_model *m, const struct topo_opts *o)
 {
-	bool kinds = t->nkinds >= 2;
+	const struct hb_placement *pl = m->pl;
 	char pb[16], ab[16];
 
 	printf("\nvCPUs       %u selected (%s%s), in hwloc tree order\n",
-	    t->nvcpus, o->cpus != NULL ? "--cpus " : "every allowed PU",
+	    m->nvcpus, o->cpus != NULL ? "--cpus " : "every allowed PU",
 	    o->cpus != NULL ? o->cpus : "");
 	if (o->no_smt)
 		printf("            --no-smt: one PU per core\n");
@@ -394,43 +514,42 @@ print_vcpus(const struct hb_topology *t, const struct hb_placement *pl,
 	    "node: P#;\n            planned/measured: node (P#) of the vCPU's "
 	    "IPI state\n");
 
-	if (o->verbose || t->nvcpus <= 32) {
+	if (o->verbose || m->nvcpus <= 32) {
 		printf("  %5s %5s %5s %5s %4s %4s %s%7s %8s\n", "vCPU", "PU",
-		    "core", "pack", "L3", "node", kinds ? "kind       " : "",
-		    "planned", "measured");
-		for (unsigned i = 0; i < t->nvcpus; i++) {
-			const struct hb_vcpu *v = &t->vcpus[i];
+		    "core", "pack", "L3", "node",
+		    m->hybrid ? "kind       " : "", "planned", "measured");
+		for (unsigned i = 0; i < m->nvcpus; i++) {
+			const struct hb_vcpu *v = &m->vcpus[i];
 
 			node_str(pl->planned_node[i], pb, sizeof(pb));
 			node_str(pl->actual_node[i], ab, sizeof(ab));
 			printf("  %5u %5d %5d %5d %4d %4d ", v->index, v->pu,
-			    v->core, v->package, l3_of(t, v->pu), v->node);
-			if (kinds)
+			    v->core, v->package, m->l3[i], v->node);
+			if (m->hybrid)
 				printf("%-10s ", v->kind ? v->kind : "-");
-			printf("%7s %8s\n", pb, t->thissystem ? ab : "n/a");
+			printf("%7s %8s\n", pb, m->thissystem ? ab : "n/a");
 		}
 		return;
 	}
 
 	/* Runs of vCPUs that share package, L3, node, kind and placement. */
 	printf("  %-9s %-21s %-11s %4s %4s %4s %s%7s %8s\n", "vCPUs", "PUs",
-	    "cores", "pack", "L3", "node", kinds ? "kind       " : "",
+	    "cores", "pack", "L3", "node", m->hybrid ? "kind       " : "",
 	    "planned", "measured");
 	hwloc_bitmap_t pus = hwloc_bitmap_alloc();
 	hwloc_bitmap_t cores = hwloc_bitmap_alloc();
-	for (unsigned i = 0; i < t->nvcpus && pus != NULL && cores != NULL;) {
-		const struct hb_vcpu *v = &t->vcpus[i];
-		int l3 = l3_of(t, v->pu);
+	for (unsigned i = 0; i < m->nvcpus && pus != NULL && cores != NULL;) {
+		const struct hb_vcpu *v = &m->vcpus[i];
 		unsigned j = i;
 		char r[24], b1[64], b2[64];
 
 		hwloc_bitmap_zero(pus);
 		hwloc_bitmap_zero(cores);
-		for (; j < t->nvcpus; j++) {
-			const struct hb_vcpu *w = &t->vcpus[j];
+		for (; j < m->nvcpus; j++) {
+			const struct hb_vcpu *w = &m->vcpus[j];
 
 			if (w->package != v->package || w->node != v->node ||
-			    l3_of(t, w->pu) != l3 || w->kind != v->kind ||
+			    m->l3[j] != m->l3[i] || w->kind != v->kind ||
 			    pl->planned_node[j] != pl->planned_node[i] ||
 			    pl->actual_node[j] != pl->actual_node[i])
 				break;
@@ -445,12 +564,13 @@ print_vcpus(const struct hb_topology *t, const struct hb_placement *pl,
 		node_str(pl->planned_node[i], pb, sizeof(pb));
 		node_str(pl->actual_node[i], ab, sizeof(ab));
 		printf("  %-9s %-21s %-11s %4d %4d %4d ", r,
-		    fmt_set(pus, b1, sizeof(b1)),
+		    hb_setstr(pus, b1, sizeof(b1)),
 		    hwloc_bitmap_iszero(cores) ? "-" :
-		    fmt_set(cores, b2, sizeof(b2)), v->package, l3, v->node);
-		if (kinds)
+		    hb_setstr(cores, b2, sizeof(b2)), v->package, m->l3[i],
+		    v->node);
+		if (m->hybrid)
 			printf("%-10s ", v->kind ? v->kind : "-");
-		printf("%7s %8s\n", pb, t->thissystem ? ab : "n/a");
+		printf("%7s %8s\n", pb, m->thissystem ? ab : "n/a");
 		i = j;
 	}
 	hwloc_bitmap_free(pus);
@@ -458,29 +578,29 @@ print_vcpus(const struct hb_topology *t, const struct hb_placement *pl,
 }
 
 static void
-print_pairs(unsigned long npairs, const unsigned long *counts,
-    unsigned long same)
+print_pairs(const struct topo_model *m)
 {
 	bool first = true;
 
 	printf("\npairs       %lu unordered vCPU pairs by deepest shared level:",
-	    npairs);
+	    m->npairs);
 	for (unsigned c = 0; c < HB_PAIR_NCLASSES; c++) {
-		if (counts[c] == 0)
+		if (m->classes[c] == 0)
 			continue;
 		printf("%s %s %lu", first ? "" : ",",
-		    hb_pair_class_name((enum hb_pair_class)c), counts[c]);
+		    hb_pair_class_name((enum hb_pair_class)c), m->classes[c]);
 		first = false;
 	}
 	if (first)
 		printf(" none (one vCPU)");
-	printf("\n            same NUMA node: %lu, different: %lu\n", same,
-	    npairs - same);
+	printf("\n            same NUMA node: %lu, different: %lu\n",
+	    m->same_numa, m->npairs - m->same_numa);
 }
 
 static void
-print_placement(const struct hb_topology *t, const struct hb_placement *pl)
+print_placement(const struct topo_model *m)
 {
+	const struct hb_placement *pl = m->pl;
 	unsigned bad = hb_placement_mismatches(pl), unknown = 0;
 
 	for (unsigned i = 0; i < pl->n; i++)
@@ -506,7 +626,7 @@ print_placement(const struct hb_topology *t, const struct hb_placement *pl)
 	printf("\n");
 	if (pl->note != NULL)
 		printf("            note: %s\n", pl->note);
-	if (!t->thissystem) {
+	if (!m->thissystem) {
 		printf("            planned only (planning topology): nothing "
 		    "allocated\n");
 		return;
@@ -534,56 +654,47 @@ print_placement(const struct hb_topology *t, const struct hb_placement *pl)
  */
 
 static void
-print_json(const struct hb_topology *t, const struct hb_placement *pl,
-    const struct topo_opts *o, unsigned long npairs,
-    const unsigned long *counts, unsigned long same)
+print_json(const struct topo_model *m, const struct topo_opts *o)
 {
-	hwloc_obj_t root = hwloc_get_root_obj(t->topo);
-	struct cache_level cl[16];
-	unsigned ncl = collect_caches(t, cl, 16);
-	int nn = nobjs(t, HWLOC_OBJ_NUMANODE);
-	struct hwloc_distances_s *d;
+	const struct hb_placement *pl = m->pl;
+	struct hwloc_distances_s *d = m->dist;
 	FILE *f = stdout;
 
 	fprintf(f, "{\n  \"source\": ");
-	json_str(f, t->source);
-	fprintf(f, ",\n  \"thissystem\": %s,\n", t->thissystem ? "true" :
+	json_str(f, m->source);
+	fprintf(f, ",\n  \"thissystem\": %s,\n", m->thissystem ? "true" :
 	    "false");
 	fprintf(f, "  \"packages\": %d,\n  \"cores\": %d,\n  \"pus\": %d,\n",
-	    nobjs(t, HWLOC_OBJ_PACKAGE), nobjs(t, HWLOC_OBJ_CORE),
-	    nobjs(t, HWLOC_OBJ_PU));
+	    m->packages, m->cores, m->pus);
 	fprintf(f, "  \"pus_online\": %d,\n  \"pus_complete\": %d,\n"
-	    "  \"pus_usable\": %d,\n", hwloc_bitmap_weight(root->cpuset),
-	    hwloc_bitmap_weight(root->complete_cpuset),
-	    hwloc_bitmap_weight(t->usable));
+	    "  \"pus_usable\": %d,\n", m->pus_online, m->pus_complete,
+	    m->pus_usable);
 	fprintf(f, "  \"usable_cpuset\": ");
-	json_set(f, t->usable);
-	fprintf(f, ",\n  \"numa_nodes\": %d,\n  \"nodes\": [", nn);
-	for (int i = 0; i < nn; i++) {
-		hwloc_obj_t n = hwloc_get_obj_by_type(t->topo,
-		    HWLOC_OBJ_NUMANODE, (unsigned)i);
+	json_set(f, m->usable);
+	fprintf(f, ",\n  \"numa_nodes\": %d,\n  \"nodes\": [", m->nnodes);
+	for (int i = 0; i < m->nnodes; i++) {
+		const struct topo_node *n = &m->nodes[i];
 
 		fprintf(f, "%s\n    {\"os_index\": %u, \"logical_index\": %u, "
 		    "\"cpuset\": ", i ? "," : "", n->os_index,
 		    n->logical_index);
 		json_set(f, n->cpuset);
-		fprintf(f, ", \"local_memory\": %llu}", (unsigned long long)
-		    n->attr->numanode.local_memory);
+		fprintf(f, ", \"local_memory\": %llu}", n->memory);
 	}
 	fprintf(f, "\n  ],\n  \"caches\": [");
-	for (unsigned i = 0; i < ncl; i++) {
+	for (unsigned i = 0; i < m->ncaches; i++) {
+		const struct cache_level *c = &m->caches[i];
+
 		fprintf(f, "%s\n    {\"type\": ", i ? "," : "");
-		json_str(f, cl[i].name);
-		fprintf(f, ", \"count\": %d, \"variants\": [", cl[i].count);
-		for (unsigned v = 0; v < cl[i].nvar; v++)
+		json_str(f, c->name);
+		fprintf(f, ", \"count\": %d, \"variants\": [", c->count);
+		for (unsigned v = 0; v < c->nvar; v++)
 			fprintf(f, "%s{\"count\": %d, \"size\": %llu, "
 			    "\"pus_each\": %d}", v ? ", " : "",
-			    cl[i].var[v].count, cl[i].var[v].size,
-			    cl[i].var[v].pus);
+			    c->var[v].count, c->var[v].size, c->var[v].pus);
 		fprintf(f, "]}");
 	}
 	fprintf(f, "\n  ],\n  \"distances\": ");
-	d = get_distances(t);
 	if (d == NULL) {
 		fprintf(f, "null");
 	} else {
@@ -600,48 +711,38 @@ print_json(const struct hb_topology *t, const struct hb_placement *pl,
 			fprintf(f, "]");
 		}
 		fprintf(f, "]}");
-		hwloc_distances_release(t->topo, d);
 	}
 	fprintf(f, ",\n  \"cpu_kinds\": [");
-	if (t->nkinds >= 2) {
-		hwloc_bitmap_t s = hwloc_bitmap_alloc();
+	for (unsigned k = 0; k < m->nkinds; k++) {
+		const struct topo_kind *kd = &m->kinds[k];
 
-		for (unsigned k = 0; k < t->nkinds && s != NULL; k++) {
-			int eff = -1;
-			unsigned ni = 0;
-			struct hwloc_info_s *inf = NULL;
-
-			if (hwloc_cpukinds_get_info(t->topo, k, s, &eff, &ni,
-			    &inf, 0) != 0)
-				continue;
-			fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
-			json_str(f, t->kinds[k]);
-			fprintf(f, ", \"efficiency\": %d, \"cpuset\": ", eff);
-			json_set(f, s);
-			fprintf(f, ", \"infos\": {");
-			for (unsigned j = 0; j < ni; j++) {
-				fprintf(f, "%s", j ? ", " : "");
-				json_str(f, inf[j].name);
-				fprintf(f, ": ");
-				json_str(f, inf[j].value);
-			}
-			fprintf(f, "}}");
+		fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
+		json_str(f, kd->name);
+		fprintf(f, ", \"efficiency\": %d, \"cpuset\": ", kd->efficiency);
+		json_set(f, kd->cpuset);
+		fprintf(f, ", \"infos\": {");
+		for (unsigned j = 0; j < kd->ninfos; j++) {
+			fprintf(f, "%s", j ? ", " : "");
+			json_str(f, kd->infos[j].name);
+			fprintf(f, ": ");
+			json_str(f, kd->infos[j].value);
 		}
-		hwloc_bitmap_free(s);
-		fprintf(f, "\n  ");
+		fprintf(f, "}}");
 	}
+	if (m->hybrid)
+		fprintf(f, "\n  ");
 	fprintf(f, "],\n  \"selection\": {\"cpus\": ");
 	json_str(f, o->cpus);
 	fprintf(f, ", \"no_smt\": %s},\n", o->no_smt ? "true" : "false");
 	fprintf(f, "  \"vcpus\": [");
-	for (unsigned i = 0; i < t->nvcpus; i++) {
-		const struct hb_vcpu *v = &t->vcpus[i];
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		const struct hb_vcpu *v = &m->vcpus[i];
 
 		fprintf(f, "%s\n    {\"index\": %u, \"pu\": %d, "
 		    "\"pu_logical\": %d, \"core\": %d, \"package\": %d, "
 		    "\"l3\": %d, \"node\": %d, \"kind\": ", i ? "," : "",
 		    v->index, v->pu, v->pu_logical, v->core, v->package,
-		    l3_of(t, v->pu), v->node);
+		    m->l3[i], v->node);
 		json_str(f, v->kind);
 		fprintf(f, ", \"state_node_planned\": %d, "
 		    "\"state_node_measured\": ", pl->planned_node[i]);
@@ -651,10 +752,10 @@ print_json(const struct hb_topology *t, const struct hb_placement *pl,
 			fprintf(f, "null}");
 	}
 	fprintf(f, "\n  ],\n  \"pairs\": %lu,\n  \"same_numa_pairs\": %lu,\n"
-	    "  \"pair_classes\": {", npairs, same);
+	    "  \"pair_classes\": {", m->npairs, m->same_numa);
 	for (unsigned c = 0; c < HB_PAIR_NCLASSES; c++)
 		fprintf(f, "%s\"%s\": %lu", c ? ", " : "",
-		    hb_pair_class_name((enum hb_pair_class)c), counts[c]);
+		    hb_pair_class_name((enum hb_pair_class)c), m->classes[c]);
 	fprintf(f, "},\n  \"placement\": {\"policy\": ");
 	json_str(f, hb_policy_name(pl->policy));
 	fprintf(f, ", \"note\": ");
@@ -662,7 +763,7 @@ print_json(const struct hb_topology *t, const struct hb_placement *pl,
 	fprintf(f, ", \"allocated\": %s, \"bound\": %s, "
 	    "\"membind_denied\": %s, \"arenas\": %u, \"slot_size\": %zu, "
 	    "\"mismatches\": %u}\n}\n",
-	    t->thissystem ? "true" : "false", pl->bound ? "true" : "false",
+	    m->thissystem ? "true" : "false", pl->bound ? "true" : "false",
 	    pl->membind_denied ? "true" : "false", pl->narenas,
 	    (size_t)IPI_PERCPU_SIZE, hb_placement_mismatches(pl));
 }
@@ -683,7 +784,7 @@ cmd_topo(int argc, char **argv)
 	struct topo_opts o = { .policy = HB_PLACE_LOCAL };
 	struct hb_topology *t = NULL;
 	struct hb_placement *pl = NULL;
-	unsigned long counts[HB_PAIR_NCLASSES], same, npairs;
+	struct topo_model m;
 	char err[512];
 	int c;
 
@@ -747,21 +848,28 @@ cmd_topo(int argc, char **argv)
 		hb_topology_close(t);
 		return 1;
 	}
-	npairs = hb_topology_pair_counts(t, counts, &same);
+	if (model_build(&m, t, pl) != 0) {
+		fprintf(stderr, "ipibench topo: out of memory\n");
+		model_free(&m);
+		hb_placement_destroy(pl);
+		hb_topology_close(t);
+		return 1;
+	}
 
 	if (o.json) {
-		print_json(t, pl, &o, npairs, counts, same);
+		print_json(&m, &o);
 		if (hb_placement_mismatches(pl) > 0)
 			fprintf(stderr, "ipibench topo: WARNING: %u of %u vCPU "
 			    "states are NOT on the node that placement %s "
 			    "planned\n", hb_placement_mismatches(pl), pl->n,
 			    hb_policy_name(pl->policy));
 	} else {
-		print_machine(t);
-		print_vcpus(t, pl, &o);
-		print_pairs(npairs, counts, same);
-		print_placement(t, pl);
+		print_machine(&m);
+		print_vcpus(&m, &o);
+		print_pairs(&m);
+		print_placement(&m);
 	}
+	model_free(&m);
 	hb_placement_destroy(pl);
 	hb_topology_close(t);
 	return 0;

@@ -26,10 +26,6 @@
 struct hbg_bench {
 	benchmark::internal::Benchmark *gb;
 	std::string	name;		/* as registered */
-	std::string	args;		/* "/a:1/b:2" */
-	std::string	min_time;	/* "/min_time:0.500" */
-	std::string	iterations;	/* "/iterations:N" */
-	std::string	repeats;	/* "/repeats:N" */
 	bool		manual = false;
 	size_t		index;		/* registration order */
 	hbg_fn		fn;
@@ -37,8 +33,7 @@ struct hbg_bench {
 
 	/* full_name: the instance name Google Benchmark gives it */
 	std::string full_name() const {
-		return name + args + min_time + iterations + repeats +
-		    (manual ? "/manual_time" : "");
+		return name + (manual ? "/manual_time" : "");
 	}
 };
 
@@ -174,50 +169,6 @@ hbg_use_manual_time(hbg_bench *b)
 	b->manual = true;
 }
 
-void
-hbg_iterations(hbg_bench *b, uint64_t n)
-{
-	b->gb->Iterations((benchmark::IterationCount)n);
-	b->iterations = "/iterations:" + std::to_string(n);
-}
-
-void
-hbg_repetitions(hbg_bench *b, unsigned n)
-{
-	b->gb->Repetitions((int)n);
-	b->repeats = "/repeats:" + std::to_string(n);
-}
-
-void
-hbg_min_time(hbg_bench *b, double seconds)
-{
-	char buf[64];
-
-	b->gb->MinTime(seconds);
-	snprintf(buf, sizeof(buf), "/min_time:%0.3f", seconds);
-	b->min_time = buf;
-}
-
-void
-hbg_args(hbg_bench *b, const int64_t *args, unsigned n,
-    const char *const *names)
-{
-	std::vector<int64_t> v(args, args + n);
-
-	b->gb->Args(v);
-	b->args.clear();
-	if (names != NULL) {
-		std::vector<std::string> nv(names, names + n);
-		b->gb->ArgNames(nv);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		b->args += "/";
-		if (names != NULL && names[i] != NULL && names[i][0] != '\0')
-			b->args += std::string(names[i]) + ":";
-		b->args += std::to_string(args[i]);
-	}
-}
-
 bool
 hbg_keep_running_batch(hbg_state *st, uint64_t n)
 {
@@ -242,27 +193,9 @@ hbg_counter(hbg_state *st, const char *name, double value, unsigned flags)
 }
 
 void
-hbg_label(hbg_state *st, const char *label)
-{
-	S(st).SetLabel(label);
-}
-
-void
 hbg_skip_with_error(hbg_state *st, const char *msg)
 {
 	S(st).SkipWithError(msg);
-}
-
-int64_t
-hbg_range(hbg_state *st, unsigned i)
-{
-	return S(st).range(i);
-}
-
-uint64_t
-hbg_iterations_done(hbg_state *st)
-{
-	return (uint64_t)S(st).iterations();
 }
 
 bool

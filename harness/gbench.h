@@ -49,19 +49,11 @@ enum hbg_counter_flags {
 hbg_bench *hbg_register(const char *name, hbg_fn fn, void *arg);
 
 /*
- * Per-benchmark settings (each is Google Benchmark's method of the same
- * name; Iterations, Repetitions and MinTime append "/iterations:N",
- * "/repeats:N", "/min_time:S" to the name: prefer the global flags).
- * hbg_use_manual_time: time is hbg_set_iteration_time's, not wall clock.
- * hbg_args: one instance with these integer arguments; names may be NULL
- *    (then the name gets "/V" segments, else "/NAME:V").
+ * hbg_use_manual_time: UseManualTime(): the time is
+ * hbg_set_iteration_time's, not the wall clock's; Google Benchmark
+ * appends "/manual_time" to the name.
  */
 void	hbg_use_manual_time(hbg_bench *b);
-void	hbg_iterations(hbg_bench *b, uint64_t n);
-void	hbg_repetitions(hbg_bench *b, unsigned n);
-void	hbg_min_time(hbg_bench *b, double seconds);
-void	hbg_args(hbg_bench *b, const int64_t *args, unsigned n,
-	    const char *const *names);
 
 /*
  * In a body:
@@ -69,21 +61,15 @@ void	hbg_args(hbg_bench *b, const int64_t *args, unsigned n,
  *    of n iterations are wanted.  => n > 0.
  * hbg_set_iteration_time: SetIterationTime(seconds) of the batch just run.
  * hbg_counter: state.counters[name] = Counter(value, flags).
- * hbg_label: SetLabel(label).
  * hbg_skip_with_error: SkipWithError(msg); the body then returns without
  *    calling hbg_keep_running_batch again.
- * hbg_range: the i-th integer argument (hbg_args).
- * hbg_iterations_done: iterations run so far.
  * hbg_error_occurred: whether the benchmark was skipped with an error.
  */
 bool	hbg_keep_running_batch(hbg_state *st, uint64_t n);
 void	hbg_set_iteration_time(hbg_state *st, double seconds);
 void	hbg_counter(hbg_state *st, const char *name, double value,
 	    unsigned flags);
-void	hbg_label(hbg_state *st, const char *label);
 void	hbg_skip_with_error(hbg_state *st, const char *msg);
-int64_t	hbg_range(hbg_state *st, unsigned i);
-uint64_t hbg_iterations_done(hbg_state *st);
 bool	hbg_error_occurred(hbg_state *st);
 
 /*

@@ -22,8 +22,6 @@
  * ancestors: same_numa compares the PUs' nodesets instead.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,21 +49,8 @@ hb_pair_class_name(enum hb_pair_class c)
 	return class_names[c];
 }
 
-int
-hb_pair_class_parse(const char *name, enum hb_pair_class *out)
-{
-	for (unsigned i = 0; i < HB_PAIR_NCLASSES; i++) {
-		if (name != NULL && strcmp(name, class_names[i]) == 0) {
-			*out = (enum hb_pair_class)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* A bitmap as "0-3,8" in buf (truncated with "..." when too long). */
-static const char *
-setstr(hwloc_const_bitmap_t set, char *buf, size_t len)
+const char *
+hb_setstr(hwloc_const_bitmap_t set, char *buf, size_t len)
 {
 	int n = hwloc_bitmap_list_snprintf(buf, len, set);
 
@@ -639,8 +624,8 @@ check_subset(const char *cpus, hwloc_const_bitmap_t req,
 	if (!hwloc_bitmap_iszero(bad)) {
 		hb_seterr(err, errlen, "--cpus '%s': PU%s %s %s (%s: %s)", cpus,
 		    hwloc_bitmap_weight(bad) > 1 ? "s" : "",
-		    setstr(bad, b1, sizeof(b1)), why, hintname,
-		    setstr(hint, b2, sizeof(b2)));
+		    hb_setstr(bad, b1, sizeof(b1)), why, hintname,
+		    hb_setstr(hint, b2, sizeof(b2)));
 		rc = -1;
 	}
 	hwloc_bitmap_free(bad);
@@ -772,8 +757,12 @@ class_of_type(hwloc_obj_type_t type)
 	}
 }
 
-enum hb_pair_class
-hb_pair_classify_obj(hwloc_obj_t a, hwloc_obj_t b, bool *same_numa)
+/*
+ * classify_obj: as hb_pair_classify, on two PU objects.
+ * => a == b: core.  A NULL object: machine, same_numa false.
+ */
+static enum hb_pair_class
+classify_obj(hwloc_obj_t a, hwloc_obj_t b, bool *same_numa)
 {
 	hwloc_obj_t anc;
 
@@ -795,7 +784,7 @@ hb_pair_classify_obj(hwloc_obj_t a, hwloc_obj_t b, bool *same_numa)
 enum hb_pair_class
 hb_pair_classify(const struct hb_topology *t, int a, int b, bool *same_numa)
 {
-	return hb_pair_classify_obj(hb_topology_pu(t, a), hb_topology_pu(t, b),
+	return classify_obj(hb_topology_pu(t, a), hb_topology_pu(t, b),
 	    same_numa);
 }
 
@@ -819,7 +808,7 @@ hb_topology_pair_counts(const struct hb_topology *t, unsigned long *counts,
 		for (unsigned j = i + 1; j < t->nvcpus; j++) {
 			bool same;
 
-			counts[hb_pair_classify_obj(pus[i], pus[j], &same)]++;
+			counts[classify_obj(pus[i], pus[j], &same)]++;
 			nsame += same;
 			npairs++;
 		}
@@ -852,7 +841,7 @@ hb_topology_bind_thread(void *ctx, unsigned idx, int pu, char *err,
 	if (pu < 0 || !hwloc_bitmap_isset(t->usable, (unsigned)pu)) {
 		hb_seterr(err, errlen, "vCPU %u: PU %d is not an online PU "
 		    "allowed to this process (allowed: %s)", idx, pu,
-		    setstr(t->usable, b1, sizeof(b1)));
+		    hb_setstr(t->usable, b1, sizeof(b1)));
 		return -1;
 	}
 	want = hwloc_bitmap_alloc();
@@ -877,7 +866,7 @@ hb_topology_bind_thread(void *ctx, unsigned idx, int pu, char *err,
 	if (!hwloc_bitmap_isequal(want, got)) {
 		hb_seterr(err, errlen, "vCPU %u: bound to PU %d but the thread's "
 		    "binding reads back as %s", idx, pu,
-		    setstr(got, b1, sizeof(b1)));
+		    hb_setstr(got, b1, sizeof(b1)));
 		goto out;
 	}
 	rc = 0;

@@ -33,12 +33,6 @@ enum hb_pair_class {
 /* hb_pair_class_name: "core", "l1", ... "machine". */
 const char *hb_pair_class_name(enum hb_pair_class c);
 
-/*
- * hb_pair_class_parse: the class called name.
- * => Returns 0, or -1 when name is no class.
- */
-int	hb_pair_class_parse(const char *name, enum hb_pair_class *out);
-
 /* One selected vCPU: where it runs. */
 struct hb_vcpu {
 	unsigned	index;		/* cpu_index() it will have */
@@ -98,6 +92,10 @@ int	hb_topology_select(struct hb_topology *t, const char *cpus,
 /*
  * hb_pair_classify: the class of PUs a and b (OS indexes, a != b) and
  * whether their nodesets are equal.
+ * => An instruction cache as common ancestor counts as the data or
+ *    unified cache above it; L4/L5 as group (topology.c says why).
+ * => A PU the topology lacks (offline, not in it): machine, same_numa
+ *    false.
  */
 enum hb_pair_class hb_pair_classify(const struct hb_topology *t, int a,
 	    int b, bool *same_numa);
@@ -109,15 +107,6 @@ enum hb_pair_class hb_pair_classify(const struct hb_topology *t, int a,
  */
 int	hb_topology_bind_thread(void *ctx, unsigned idx, int pu, char *err,
 	    size_t errlen);
-
-/*
- * hb_pair_classify_obj: as hb_pair_classify, on two PU objects.
- * => An instruction cache as common ancestor counts as the data or
- *    unified cache above it; L4/L5 as group (topology.c says why).
- * => a == b: core.  A NULL object: machine, same_numa false.
- */
-enum hb_pair_class hb_pair_classify_obj(hwloc_obj_t a, hwloc_obj_t b,
-	    bool *same_numa);
 
 /*
  * hb_topology_pu: the PU object with OS index pu.
@@ -140,6 +129,15 @@ int	hb_topology_node_of(const struct hb_topology *t, int pu);
  */
 unsigned long hb_topology_pair_counts(const struct hb_topology *t,
 	    unsigned long *counts, unsigned long *same_numa);
+
+/*
+ * hb_setstr: set in hwloc's list syntax ("0-3,8") in buf, for messages
+ * and text output.
+ * => A list longer than len - 1 characters is cut and ends in "..."
+ *    (when len > 4).
+ * => Returns buf.
+ */
+const char *hb_setstr(hwloc_const_bitmap_t set, char *buf, size_t len);
 
 /* hb_topology_summary: one line: "2 packages, 8 NUMA nodes, 64 cores, 64 PUs". */
 void	hb_topology_summary(const struct hb_topology *t, char *buf,

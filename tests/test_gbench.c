@@ -1,7 +1,7 @@
 /*
  * test_gbench.c: the C wrapper over Google Benchmark (harness/gbench.h):
- * a benchmark registered from C runs; its manual time, counters, label
- * and the custom context reach the JSON file; errors and early returns
+ * a benchmark registered from C runs; its manual time, counters and
+ * the custom context reach the JSON file; errors and early returns
  * become error entries rather than an abort; bad flags are refused; the
  * filter count follows Google Benchmark's selection.
  *
@@ -63,10 +63,9 @@ body_ok(hbg_state *st, void *arg)
 		hbg_set_iteration_time(st, 10e-6);
 	hbg_counter(st, "p50_ns", 42.5, HBG_COUNTER_DEFAULT);
 	hbg_counter(st, "samples", 7, HBG_COUNTER_DEFAULT);
-	hbg_label(st, "a-label");
 }
 
-Test(gbench, counters_label_context_reach_json, .timeout = 60)
+Test(gbench, counters_context_reach_json, .timeout = 60)
 {
 	static int calls;
 	size_t ran;
@@ -81,7 +80,6 @@ Test(gbench, counters_label_context_reach_json, .timeout = 60)
 	    "name missing:\n%s", json);
 	cr_expect_eq(json_number(json, "p50_ns"), 42.5, "counter:\n%s", json);
 	cr_expect_eq(json_number(json, "samples"), 7, "counter:\n%s", json);
-	cr_expect_not_null(strstr(json, "\"label\": \"a-label\""), "label");
 	cr_expect_not_null(strstr(json,
 	    "\"ipibench_test_key\": \"the-value\""), "context:\n%s", json);
 	/* manual time: 1 us per iteration, in ns */
@@ -189,33 +187,5 @@ Test(gbench, count_follows_filter, .timeout = 30)
 	argc = 2;
 	cr_assert_eq(hbg_initialize(&argc, argv3), 0);
 	cr_expect_eq(hbg_count_selected(), 3);
-	hbg_clear();
-}
-
-static void
-body_args(hbg_state *st, void *arg)
-{
-	int64_t *seen = arg;
-
-	*seen = hbg_range(st, 1);
-	while (hbg_keep_running_batch(st, 1))
-		hbg_set_iteration_time(st, 1e-6);
-}
-
-Test(gbench, args_and_names, .timeout = 30)
-{
-	static int64_t seen;
-	const int64_t args[] = { 3, 5 };
-	const char *const an[] = { "k", "n" };
-	size_t ran;
-	hbg_bench *b = hbg_register("withargs", body_args, &seen);
-
-	hbg_args(b, args, 2, an);
-	hbg_use_manual_time(b);
-	char *json = run_to_json(NULL, 0, &ran);
-	cr_expect_eq(seen, 5);
-	cr_expect_not_null(strstr(json, "\"withargs/k:3/n:5/manual_time\""),
-	    "%s", json);
-	free(json);
 	hbg_clear();
 }
