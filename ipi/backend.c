@@ -2,7 +2,8 @@
  * backend.c: the table of delivery backends (backend.h).
  *
  * Adding a backend: one file defining `const struct ipi_backend_ops
- * ipi_backend_NAME`, one extern line and one table line here.
+ * ipi_backend_NAME`, one extern line and one table line here.  The tests
+ * take every entry from this table (tests/ipi_testlib.h).
  */
 #include <string.h>
 

@@ -5,30 +5,13 @@
  * IS the interrupt; the target sees it as soon as the cache line moves.
  * There is no sleep, so no handshake and nothing to lose: kick does
  * nothing.  Every idle vCPU burns its PU (spins = true): never run more
- * busy-poll vCPUs than cores.
+ * busy-poll vCPUs than cores.  No state, nothing to set up: no init,
+ * fini, start or stop.
  */
 #include <stddef.h>
 
 #include "backend.h"
 #include "backoff.h"
-
-/* busypoll_init, busypoll_fini: no state. */
-static int
-busypoll_init(struct cpu_info *ci, char *err, size_t errlen)
-{
-
-	(void)ci;
-	(void)err;
-	(void)errlen;
-	return 0;
-}
-
-static void
-busypoll_fini(struct cpu_info *ci)
-{
-
-	(void)ci;
-}
 
 /*
  * busypoll_idle: spin until ci has work.
@@ -54,9 +37,8 @@ const struct ipi_backend_ops ipi_backend_busypoll = {
 	.name = "busypoll",
 	.summary = "idle vCPUs spin on their pending words; the store is "
 	    "the interrupt",
+	.reference = "pingpong",
 	.spins = true,
-	.init = busypoll_init,
-	.fini = busypoll_fini,
 	.idle = busypoll_idle,
 	.kick = busypoll_kick,
 };

@@ -3,7 +3,7 @@
  * own eventfd; a sender write()s 1 to it only if it announced sleeping.
  *
  * The handshake is futex.c's, with its proof: announce SLEEPING in the
- * backend word, seq_cst fence, re-check vcpu_has_work(), then block; the
+ * state's word, seq_cst fence, re-check vcpu_has_work(), then block; the
  * kicker, after the store that made has_work true, fences seq_cst, and
  * writes only if it swaps the word from SLEEPING to AWAKE.  A write that
  * comes before the read is not lost: the eventfd counter keeps it and the
@@ -22,8 +22,18 @@
 
 #include "backend.h"
 
-#define	EVFD_AWAKE	0u
+#define	EVFD_AWAKE	0u	/* the zeroed state */
 #define	EVFD_SLEEPING	1u
+
+/*
+ * eventfd_state: a vCPU's sleeping word (as futex.c's word: ci's thread
+ * stores it in idle, kickers swap it) and its eventfd (set by init, -1
+ * if that failed; read by idle and kick; closed by fini).
+ */
+struct eventfd_state {
+	_Atomic unsigned word;
+	int		fd;
+};
 
 /*
  * eventfd_init: create ci's eventfd (blocking, close-on-exec).
@@ -32,15 +42,12 @@
 static int
 eventfd_init(struct cpu_info *ci, char *err, size_t errlen)
 {
-	int fd = eventfd(0, EFD_CLOEXEC);
+	struct eventfd_state *es = vcpu_backend_state(ci);
 
-	if (fd == -1) {
+	if ((es->fd = eventfd(0, EFD_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		return -1;
 	}
-	*vcpu_backend_fd(ci) = fd;
-	atomic_store_explicit(vcpu_backend_word(ci), EVFD_AWAKE,
-	    memory_order_relaxed);
 	return 0;
 }
 
@@ -48,11 +55,11 @@ eventfd_init(struct cpu_info *ci, char *err, size_t errlen)
 static void
 eventfd_fini(struct cpu_info *ci)
 {
-	int *fd = vcpu_backend_fd(ci);
+	struct eventfd_state *es = vcpu_backend_state(ci);
 
-	if (*fd != -1) {
-		close(*fd);
-		*fd = -1;
+	if (es->fd != -1) {
+		close(es->fd);
+		es->fd = -1;
 	}
 }
 
@@ -63,13 +70,14 @@ eventfd_fini(struct cpu_info *ci)
 static void
 eventfd_idle(struct cpu_info *ci)
 {
-	_Atomic unsigned *word = vcpu_backend_word(ci);
+	struct eventfd_state *es = vcpu_backend_state(ci);
+	_Atomic unsigned *word = &es->word;
 	uint64_t v;
 
 	atomic_store_explicit(word, EVFD_SLEEPING, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!vcpu_has_work(ci) &&
-	    read(*vcpu_backend_fd(ci), &v, sizeof(v)) == -1 &&
+	    read(es->fd, &v, sizeof(v)) == -1 &&
 	    errno != EINTR && errno != EAGAIN) {
 		fprintf(stderr, "ipibench: eventfd backend: read on the "
 		    "eventfd of a vCPU: %s\n", strerror(errno));
@@ -85,7 +93,8 @@ eventfd_idle(struct cpu_info *ci)
 static void
 eventfd_kick(struct cpu_info *ci)
 {
-	_Atomic unsigned *word = vcpu_backend_word(ci);
+	struct eventfd_state *es = vcpu_backend_state(ci);
+	_Atomic unsigned *word = &es->word;
 	const uint64_t one = 1;
 
 	atomic_thread_fence(memory_order_seq_cst);
@@ -94,7 +103,7 @@ eventfd_kick(struct cpu_info *ci)
 	    atomic_exchange_explicit(word, EVFD_AWAKE,
 	    memory_order_relaxed) != EVFD_SLEEPING)
 		return;
-	while (write(*vcpu_backend_fd(ci), &one, sizeof(one)) == -1) {
+	while (write(es->fd, &one, sizeof(one)) == -1) {
 		if (errno == EINTR)
 			continue;
 		fprintf(stderr, "ipibench: eventfd backend: write to the "
@@ -107,7 +116,9 @@ const struct ipi_backend_ops ipi_backend_eventfd = {
 	.name = "eventfd",
 	.summary = "idle vCPUs block in read() on an eventfd; write() only "
 	    "if the target sleeps",
+	.reference = "eventfd_wake",
 	.spins = false,
+	.state_size = sizeof(struct eventfd_state),
 	.init = eventfd_init,
 	.fini = eventfd_fini,
 	.idle = eventfd_idle,

@@ -2,7 +2,8 @@
  * futex.c: the futex backend: an idle vCPU sleeps in FUTEX_WAIT on its
  * backend word; a sender wakes it with FUTEX_WAKE only if it sleeps.
  *
- * The word (vcpu_backend_word) is FUTEX_AWAKE (0) or FUTEX_SLEEPING (1).
+ * The word (struct futex_state, the vCPU's backend state) is FUTEX_AWAKE
+ * (0, as the runtime zeroes it) or FUTEX_SLEEPING (1).
  *
  *	target, idle(ci)                   kicker, kick(ci)
  *	----------------                   ----------------
@@ -51,8 +52,25 @@
 
 #include "backend.h"
 
-#define	FUTEX_AWAKE	0u
+#define	FUTEX_AWAKE	0u	/* the zeroed state: no init needed */
 #define	FUTEX_SLEEPING	1u
+
+/*
+ * futex_state: a vCPU's futex word.  ci's thread stores it in idle;
+ * kickers swap it.  On cache lines of its own (backend.h, state_size).
+ */
+struct futex_state {
+	_Atomic unsigned word;
+};
+
+/* futex_word: ci's futex word. */
+static inline _Atomic unsigned *
+futex_word(struct cpu_info *ci)
+{
+	struct futex_state *fs = vcpu_backend_state(ci);
+
+	return &fs->word;
+}
 
 /* futex_op: the futex(2) system call on a backend word. */
 static long
@@ -64,25 +82,6 @@ futex_op(_Atomic unsigned *uaddr, int op, unsigned val)
 	return syscall(SYS_futex, (uint32_t *)uaddr, op, val, NULL, NULL, 0);
 }
 
-/* futex_init, futex_fini: the word is the runtime's; nothing to set up. */
-static int
-futex_init(struct cpu_info *ci, char *err, size_t errlen)
-{
-
-	(void)err;
-	(void)errlen;
-	atomic_store_explicit(vcpu_backend_word(ci), FUTEX_AWAKE,
-	    memory_order_relaxed);
-	return 0;
-}
-
-static void
-futex_fini(struct cpu_info *ci)
-{
-
-	(void)ci;
-}
-
 /*
  * futex_idle: announce sleeping, re-check, sleep in FUTEX_WAIT.
  * => Returns when woken, when work was found, or early (EINTR, EAGAIN).
@@ -90,7 +89,7 @@ futex_fini(struct cpu_info *ci)
 static void
 futex_idle(struct cpu_info *ci)
 {
-	_Atomic unsigned *word = vcpu_backend_word(ci);
+	_Atomic unsigned *word = futex_word(ci);
 
 	atomic_store_explicit(word, FUTEX_SLEEPING, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -112,7 +111,7 @@ futex_idle(struct cpu_info *ci)
 static void
 futex_kick(struct cpu_info *ci)
 {
-	_Atomic unsigned *word = vcpu_backend_word(ci);
+	_Atomic unsigned *word = futex_word(ci);
 
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(word, memory_order_relaxed) ==
@@ -130,9 +129,9 @@ const struct ipi_backend_ops ipi_backend_futex = {
 	.name = "futex",
 	.summary = "idle vCPUs sleep in FUTEX_WAIT; FUTEX_WAKE only if "
 	    "the target sleeps",
+	.reference = "futex_wake",
 	.spins = false,
-	.init = futex_init,
-	.fini = futex_fini,
+	.state_size = sizeof(struct futex_state),
 	.idle = futex_idle,
 	.kick = futex_kick,
 };

@@ -569,13 +569,13 @@ again:
 
 	/*
 	 * All slots are full: we have to spin-wait.
-	 * ipi_mboxfull_ev.ev_count++ -> this vCPU's own counter: only this
-	 * thread writes it, so a relaxed load and store make no lost update.
+	 * ipi_mboxfull_ev.ev_count++ -> this vCPU's own counter.  Only this
+	 * thread writes it, but a handler run by vcpu_intr (a signal) may
+	 * interrupt this and count too: a relaxed RMW, on the slow path.
 	 */
 	struct cpu_info * const self = curcpu();
-	atomic_store_explicit(&self->ci_mboxfull_ev,
-	    atomic_load_explicit(&self->ci_mboxfull_ev, memory_order_relaxed)
-	    + 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&self->ci_mboxfull_ev, 1,
+	    memory_order_relaxed);
 	SPINLOCK_BACKOFF(count);
 	/* A CPU spinning with interrupts enabled takes IPIs (backoff.h). */
 	cpu_intr_poll();

@@ -27,7 +27,9 @@
  *	its idle.  A vCPU that runs code (a job spinning in ipi_wait or
  *	put_msg) is not idle: it takes interrupts at cpu_intr_poll(), where a
  *	real CPU with interrupts enabled would have taken them between two
- *	spins.
+ *	spins.  A backend that can interrupt a running vCPU (a signal) has
+ *	its handler call vcpu_intr(), which takes them at once unless the
+ *	vCPU masks them.
  *
  *	Masking: ci_ipl is the vCPU's own spl level (splhigh/splx, only its
  *	own thread changes it); ci_intr_blocked is vcpu_intr_block's, set by
@@ -36,6 +38,17 @@
  *	them apart means an unblock from outside never races with a
  *	splhigh/splx pair inside.  While masked, triggers still set pending
  *	bits and fill mailboxes; nothing is handled until unmasked.
+ *
+ *	Asynchronous delivery (vcpu_intr): a signal handler may run on a
+ *	vCPU between any two instructions of its own code.  It takes the
+ *	pending IPIs only at IPL_NONE and unblocked, and the runtime's own
+ *	non-reentrant code runs at IPL_HIGH: every ipi_cpu_handler() pass
+ *	(intr_take, ipi_trigger_multi) and every section holding a job slot
+ *	lock (job_lock).  What it leaves pending is taken where the level
+ *	drops: intr_take, and so splx(), loops until no word is pending, as
+ *	the kernel's spllower() does, so an IPI left pending by a handler
+ *	that came in just before the drop is not stranded.  splhigh/splx
+ *	carry signal fences: the compiler keeps the masked code inside.
  *
  *	Jobs are how the outside world (the harness, the tests) makes a
  *	vCPU do something: one slot per vCPU, a mutex and a condition
@@ -79,6 +92,7 @@ const kcpuset_t *	kcpuset_attached = &attached_set;
 
 static struct cpu_info *cpu_infos;	/* ncpu of them */
 static const struct ipi_backend_ops *machine_ops;
+static void		*machine_states; /* the backend's states, or NULL */
 static bool		machine_running;
 
 /* curcpu(): the vCPU this thread is, NULL on any other thread. */
@@ -149,20 +163,57 @@ intr_pending(struct cpu_info *ci)
 }
 
 /*
- * intr_take: the interrupt: if ci (the calling vCPU) takes interrupts and
- * one is pending, block, run ipi_cpu_handler(), unblock.
+ * intr_take: the interrupt: while ci (the calling vCPU) takes interrupts
+ * and one is pending, block, run ipi_cpu_handler(), unblock.
+ * => ci's thread, at IPL_NONE or not (then it does nothing); also from
+ *    vcpu_intr, in a signal handler.
+ * => Loops: a vcpu_intr that came while the pass ran (IPL_HIGH) left its
+ *    IPIs pending; they are taken here, after the level dropped.
  * => Returns whether it ran the handler.
  */
 static bool
 intr_take(struct cpu_info *ci)
 {
+	bool took = false;
 
-	if (!intr_enabled(ci) || !intr_pending(ci))
-		return false;
-	atomic_store_explicit(&ci->ci_ipl, IPL_HIGH, memory_order_relaxed);
-	ipi_cpu_handler();
-	atomic_store_explicit(&ci->ci_ipl, IPL_NONE, memory_order_relaxed);
-	return true;
+	while (intr_enabled(ci) && intr_pending(ci)) {
+		atomic_store_explicit(&ci->ci_ipl, IPL_HIGH,
+		    memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+		ipi_cpu_handler();
+		atomic_signal_fence(memory_order_seq_cst);
+		atomic_store_explicit(&ci->ci_ipl, IPL_NONE,
+		    memory_order_relaxed);
+		took = true;
+	}
+	return took;
+}
+
+/*
+ * job_lock, job_unlock: take and drop ci's job slot lock.  On a vCPU
+ * (any vCPU, not only ci) the section runs at IPL_HIGH, so that no
+ * vcpu_intr runs a handler while this thread holds a job slot lock: a
+ * handler that posts a job would deadlock on it, and pthread mutexes
+ * are not async-signal-safe.  Dropping the level takes what came
+ * meanwhile (splx).
+ * => job_lock returns what job_unlock needs.
+ */
+static int
+job_lock(struct cpu_info *ci)
+{
+	const int s = curcpu() != NULL ? splhigh() : -1;
+
+	pthread_mutex_lock(&ci->ci_job_lock);
+	return s;
+}
+
+static void
+job_unlock(struct cpu_info *ci, int s)
+{
+
+	pthread_mutex_unlock(&ci->ci_job_lock);
+	if (s != -1)
+		splx(s);
 }
 
 /*
@@ -267,29 +318,34 @@ vcpu_run_job(struct cpu_info *ci)
 {
 	void (*fn)(void *);
 	void *arg;
+	int s;
 
-	pthread_mutex_lock(&ci->ci_job_lock);
+	s = job_lock(ci);
 	fn = ci->ci_job_fn;
 	arg = ci->ci_job_arg;
-	pthread_mutex_unlock(&ci->ci_job_lock);
+	job_unlock(ci, s);
 
 	fn(arg);
 
-	pthread_mutex_lock(&ci->ci_job_lock);
+	s = job_lock(ci);
 	ci->ci_job_fn = NULL;
 	ci->ci_job_arg = NULL;
 	atomic_store(&ci->ci_job_posted, false);
 	pthread_cond_broadcast(&ci->ci_job_cv);
-	pthread_mutex_unlock(&ci->ci_job_lock);
+	job_unlock(ci, s);
 }
 
-/* vcpu_main: a vCPU's thread: bind, report, then the idle loop. */
+/*
+ * vcpu_main: a vCPU's thread: bind, the backend's start, report, the idle
+ * loop, the backend's stop.
+ */
 static void *
 vcpu_main(void *arg)
 {
 	struct cpu_info *ci = arg;
 	const struct vcpu_config *cfg = start_cfg;
-	char name[16];
+	const struct ipi_backend_ops *ops = machine_ops;
+	char name[16], why[200];
 	int rc;
 
 	snprintf(name, sizeof(name), "vcpu%u", ci->ci_index);
@@ -311,6 +367,14 @@ vcpu_main(void *arg)
 	}
 	ci->ci_tid = (pid_t)syscall(SYS_gettid);
 	curcpu_ci = ci;
+	why[0] = '\0';
+	if (ops->start != NULL && ops->start(ci, why, sizeof(why)) != 0) {
+		snprintf(ci->ci_err, sizeof(ci->ci_err), "backend %s: %s",
+		    ops->name, why[0] != '\0' ? why : "start failed");
+		curcpu_ci = NULL;
+		start_report(ci, -1);
+		return NULL;
+	}
 	start_report(ci, 1);
 
 	for (;;) {
@@ -328,8 +392,10 @@ vcpu_main(void *arg)
 		}
 		if (atomic_load(&ci->ci_stop))
 			break;
-		machine_ops->idle(ci);
+		ops->idle(ci);
 	}
+	if (ops->stop != NULL)
+		ops->stop(ci);
 	curcpu_ci = NULL;
 	return NULL;
 }
@@ -339,8 +405,10 @@ vcpu_main(void *arg)
  * ipi_percpu_init(), start every vCPU in its idle loop.
  * => No machine may be running.
  * => Everything is checked before a thread starts: n in 1..IPI_MAXCPUS,
- *    specs given, the backend known, each state IPI_PERCPU_ALIGN aligned
- *    and used by one vCPU only.
+ *    specs given, a backend given with its name, idle and kick, each state
+ *    IPI_PERCPU_ALIGN aligned and used by one vCPU only.
+ * => The backend's state (zeroed), then its init for each vCPU; each
+ *    thread runs its start before it reports (backend.h).
  * => Waits at most VCPU_START_TIMEOUT_S for every vCPU to report bound.
  * => Returns 0; or -1 with a message in err naming the input at fault,
  *    having stopped and joined what it started and freed what it took.
@@ -350,6 +418,8 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 {
 	const struct ipi_backend_ops *ops;
 	struct cpu_info *cis;
+	void *states = NULL;
+	size_t stride = 0;
 	unsigned n, ninit = 0, nthreads = 0;
 	int rc;
 
@@ -372,18 +442,17 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%u vCPUs but no vCPU specs", n);
 		return -1;
 	}
-	ops = cfg->backend != NULL ? ipi_backend_lookup(cfg->backend) : NULL;
-	if (ops == NULL) {
-		int len = snprintf(err, errlen, "backend '%s': unknown "
-		    "(expected one of:", cfg->backend != NULL ? cfg->backend :
-		    "(none)");
-		for (unsigned b = 0; ipi_backends[b] != NULL; b++) {
-			if (len >= 0 && (size_t)len < errlen)
-				len += snprintf(err + len, errlen - (size_t)len,
-				    " %s", ipi_backends[b]->name);
-		}
-		if (len >= 0 && (size_t)len < errlen)
-			snprintf(err + len, errlen - (size_t)len, ")");
+	if ((ops = cfg->backend) == NULL) {
+		snprintf(err, errlen, "no backend given (the configuration's "
+		    "backend is NULL: ipi_backend_lookup() turns a name into "
+		    "one)");
+		return -1;
+	}
+	if (ops->name == NULL || ops->idle == NULL || ops->kick == NULL) {
+		snprintf(err, errlen, "backend %s: no %s",
+		    ops->name != NULL ? ops->name : "(unnamed)",
+		    ops->name == NULL ? "name" : ops->idle == NULL ? "idle" :
+		    "kick");
 		return -1;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -426,7 +495,6 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 
 		ci->ci_index = i;
 		ci->ci_pu = cfg->specs[i].pu;
-		ci->ci_node = cfg->specs[i].node;
 		ci->ci_ipi = cfg->specs[i].state;
 		ci->ci_tid = -1;
 		atomic_init(&ci->ci_ipl, IPL_NONE);
@@ -434,13 +502,11 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 		atomic_init(&ci->ci_mboxfull_ev, 0);
 		atomic_init(&ci->ci_job_posted, false);
 		atomic_init(&ci->ci_stop, false);
-		atomic_init(&ci->ci_backend_word, 0);
 		atomic_init(&ci->ci_ipi_pass, 0);
 		for (unsigned pt = 0; pt < IPI_FP_COUNT; pt++) {
 			atomic_init(&ci->ci_fault_hook[pt], NULL);
 			atomic_init(&ci->ci_fault_arg[pt], NULL);
 		}
-		ci->ci_backend_fd = -1;
 		pthread_mutex_init(&ci->ci_job_lock, NULL);
 		if ((rc = cond_init_monotonic(&ci->ci_job_cv)) != 0) {
 			pthread_mutex_destroy(&ci->ci_job_lock);
@@ -460,14 +526,29 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 			ci->ci_ipi_owned = true;
 		}
 	}
+	/* The backend's states: zeroed, each on cache lines of its own. */
+	if (ops->state_size != 0) {
+		stride = (ops->state_size + CACHE_LINE_SIZE - 1) /
+		    CACHE_LINE_SIZE * CACHE_LINE_SIZE;
+		if ((states = aligned_alloc(CACHE_LINE_SIZE, n * stride)) ==
+		    NULL) {
+			snprintf(err, errlen, "backend %s: %u states of %zu "
+			    "bytes: out of memory", ops->name, n,
+			    ops->state_size);
+			goto fail;
+		}
+		memset(states, 0, n * stride);
+		for (unsigned i = 0; i < n; i++)
+			cis[i].ci_backend = (char *)states + i * stride;
+	}
 	/* The backend, vCPU by vCPU: fini only those whose init worked. */
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n && ops->init != NULL; i++) {
 		char why[256] = "";
 
 		if (ops->init(&cis[i], why, sizeof(why)) != 0) {
 			snprintf(err, errlen, "vCPU %u: backend %s: %s", i,
-			    ops->name, why);
-			for (unsigned j = 0; j < i; j++)
+			    ops->name, why[0] != '\0' ? why : "init failed");
+			for (unsigned j = 0; j < i && ops->fini != NULL; j++)
 				ops->fini(&cis[j]);
 			goto fail;
 		}
@@ -477,6 +558,7 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 	cpu_infos = cis;
 	ncpu = n;
 	machine_ops = ops;
+	machine_states = states;
 	kcpuset_zero(&attached_set);
 	for (unsigned i = 0; i < n; i++)
 		kcpuset_set(&attached_set, i);
@@ -547,11 +629,12 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 	pthread_cond_destroy(&start_cv);
 	start_cfg = NULL;
 fail_backend:
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n && ops->fini != NULL; i++)
 		ops->fini(&cis[i]);
 	cpu_infos = NULL;
 	ncpu = 0;
 	machine_ops = NULL;
+	machine_states = NULL;
 	kcpuset_zero(&attached_set);
 fail:
 	for (unsigned i = 0; i < ninit; i++) {
@@ -560,6 +643,7 @@ fail:
 		pthread_cond_destroy(&cis[i].ci_job_cv);
 		pthread_mutex_destroy(&cis[i].ci_job_lock);
 	}
+	free(states);
 	free(cis);
 	return -1;
 }
@@ -586,7 +670,8 @@ ipi_machine_stop(void)
 	for (unsigned i = 0; i < n; i++) {
 		struct cpu_info *ci = &cpu_infos[i];
 
-		machine_ops->fini(ci);
+		if (machine_ops->fini != NULL)
+			machine_ops->fini(ci);
 		if (ci->ci_ipi_owned)
 			free(ci->ci_ipi);
 		pthread_cond_destroy(&ci->ci_job_cv);
@@ -596,8 +681,10 @@ ipi_machine_stop(void)
 	ncpu = 0;
 	kcpuset_zero(&attached_set);
 	free(cpu_infos);
+	free(machine_states);
 	cpu_infos = NULL;
 	machine_ops = NULL;
+	machine_states = NULL;
 	machine_running = false;
 }
 
@@ -654,14 +741,6 @@ cpu_pu(const struct cpu_info *ci)
 	return ci->ci_pu;
 }
 
-/* cpu_node: ci's NUMA node as given in its spec (-1 unknown). */
-int
-cpu_node(const struct cpu_info *ci)
-{
-
-	return ci->ci_node;
-}
-
 /*
  * cpu_tid: ci's thread id.
  * => Valid once ipi_machine_start returned 0.
@@ -681,18 +760,19 @@ cpu_tid(const struct cpu_info *ci)
 int
 vcpu_post(struct cpu_info *ci, void (*fn)(void *), void *arg)
 {
+	int s;
 
 	KASSERT(machine_running);
 	KASSERT(ci != NULL && fn != NULL);
-	pthread_mutex_lock(&ci->ci_job_lock);
+	s = job_lock(ci);
 	if (atomic_load(&ci->ci_job_posted)) {
-		pthread_mutex_unlock(&ci->ci_job_lock);
+		job_unlock(ci, s);
 		return -EBUSY;
 	}
 	ci->ci_job_fn = fn;
 	ci->ci_job_arg = arg;
 	atomic_store(&ci->ci_job_posted, true);
-	pthread_mutex_unlock(&ci->ci_job_lock);
+	job_unlock(ci, s);
 	machine_ops->kick(ci);
 	return 0;
 }
@@ -707,13 +787,13 @@ int
 vcpu_join(struct cpu_info *ci, uint64_t timeout_ns)
 {
 	struct timespec deadline;
-	int rc = 0;
+	int rc = 0, s;
 
 	KASSERT(ci != NULL);
 	KASSERT(curcpu() != ci);
 	if (timeout_ns != 0)
 		deadline = abstime_after(timeout_ns);
-	pthread_mutex_lock(&ci->ci_job_lock);
+	s = job_lock(ci);
 	while (atomic_load(&ci->ci_job_posted)) {
 		if (timeout_ns == 0) {
 			pthread_cond_wait(&ci->ci_job_cv, &ci->ci_job_lock);
@@ -724,7 +804,7 @@ vcpu_join(struct cpu_info *ci, uint64_t timeout_ns)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&ci->ci_job_lock);
+	job_unlock(ci, s);
 	return rc;
 }
 
@@ -765,6 +845,7 @@ vcpu_intr_block(struct cpu_info *ci, uint64_t timeout_ns)
 {
 	struct timespec deadline;
 	uint64_t t0 = 0;
+	int s;
 
 	KASSERT(machine_running);
 	KASSERT(ci != NULL);
@@ -779,21 +860,21 @@ vcpu_intr_block(struct cpu_info *ci, uint64_t timeout_ns)
 		t0 = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 		deadline = abstime_after(timeout_ns);
 	}
-	pthread_mutex_lock(&ci->ci_job_lock);
+	s = job_lock(ci);
 	while (atomic_load(&ci->ci_job_posted)) {
 		if (timeout_ns == 0) {
 			pthread_cond_wait(&ci->ci_job_cv, &ci->ci_job_lock);
 		} else if (pthread_cond_timedwait(&ci->ci_job_cv,
 		    &ci->ci_job_lock, &deadline) == ETIMEDOUT &&
 		    atomic_load(&ci->ci_job_posted)) {
-			pthread_mutex_unlock(&ci->ci_job_lock);
+			job_unlock(ci, s);
 			return -ETIMEDOUT;
 		}
 	}
 	ci->ci_job_fn = intr_block_job;
 	ci->ci_job_arg = ci;
 	atomic_store(&ci->ci_job_posted, true);
-	pthread_mutex_unlock(&ci->ci_job_lock);
+	job_unlock(ci, s);
 	machine_ops->kick(ci);
 
 	if (timeout_ns != 0) {
@@ -838,13 +919,16 @@ splhigh(void)
 	KASSERT(ci != NULL);
 	s = atomic_load_explicit(&ci->ci_ipl, memory_order_relaxed);
 	atomic_store_explicit(&ci->ci_ipl, IPL_HIGH, memory_order_relaxed);
+	/* What splhigh masks stays after the raise (vcpu_intr). */
+	atomic_signal_fence(memory_order_seq_cst);
 	return s;
 }
 
 /*
  * splx: restore the level splhigh() returned.
  * => On a vCPU.  Lowering to IPL_NONE takes the interrupts that were
- *    held pending, as the hardware delivers them on unmasking.
+ *    held pending, as the hardware delivers them on unmasking: every
+ *    one pending, also those that come while it takes them.
  */
 void
 splx(int s)
@@ -853,6 +937,8 @@ splx(int s)
 
 	KASSERT(ci != NULL);
 	KASSERT(s == IPL_NONE || s == IPL_HIGH);
+	/* What splhigh masked stays before the drop (vcpu_intr). */
+	atomic_signal_fence(memory_order_seq_cst);
 	atomic_store_explicit(&ci->ci_ipl, s, memory_order_relaxed);
 	if (s == IPL_NONE)
 		(void)intr_take(ci);
@@ -908,18 +994,42 @@ vcpu_has_work(struct cpu_info *ci)
 	    atomic_load(&ci->ci_job_posted) || atomic_load(&ci->ci_stop);
 }
 
-/* vcpu_backend_word: ci's word for the backend's handshake (0 at start). */
-_Atomic unsigned *
-vcpu_backend_word(struct cpu_info *ci)
+/*
+ * vcpu_backend_state: ci's state of the machine's backend (backend.h).
+ * => NULL when the backend's state_size is 0.
+ */
+void *
+vcpu_backend_state(struct cpu_info *ci)
 {
 
-	return &ci->ci_backend_word;
+	KASSERT(ci != NULL);
+	return ci->ci_backend;
 }
 
-/* vcpu_backend_fd: ci's int for the backend (-1 at start). */
-int *
-vcpu_backend_fd(struct cpu_info *ci)
+/*
+ * vcpu_intr: the interrupt entry of a backend that interrupts a running
+ * vCPU (backend.h has the contract): take ci's pending IPIs now unless
+ * ci masks them.
+ * => ci's own thread, typically in a signal handler; NULL does nothing.
+ * => Masked (IPL_HIGH: inside a pass or a job slot section, or the
+ *    code's own splhigh; or vcpu_intr_block): leaves them pending, to
+ *    the splx/unblock/idle loop that drops the mask.  Unmasked: no pass
+ *    runs on ci now (every pass runs at IPL_HIGH), so the pass here
+ *    nests in none; intr_take restores IPL_NONE when it is done.
+ * => Keeps errno: it may interrupt code between a system call and its
+ *    errno check (futex.c's idle).
+ */
+void
+vcpu_intr(struct cpu_info *ci)
 {
+	const int saved_errno = errno;
 
-	return &ci->ci_backend_fd;
+	if (ci == NULL)
+		return;
+	KASSERT(ci == curcpu());
+	if (intr_enabled(ci)) {
+		KASSERT(ci->ci_ipi_depth == 0);
+		(void)intr_take(ci);
+	}
+	errno = saved_errno;
 }

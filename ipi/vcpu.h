@@ -51,7 +51,8 @@ struct ipi_percpu {
 /* What the caller says about one vCPU. */
 struct vcpu_spec {
 	int	pu;		/* OS index of the PU to pin to */
-	int	node;		/* its NUMA node (OS index), -1 unknown; kept for reports */
+	int	node;		/* its NUMA node (OS index), -1 unknown: the
+				 * caller's, for its reports; unused here */
 	struct ipi_percpu *state; /* IPI_PERCPU_SIZE bytes, IPI_PERCPU_ALIGN
 				   * aligned, or NULL: the runtime allocates */
 };
@@ -67,7 +68,9 @@ typedef int (*vcpu_bind_fn)(void *ctx, unsigned idx, int pu,
 struct vcpu_config {
 	const struct vcpu_spec *specs;	/* n of them; PUs may repeat */
 	unsigned	n;		/* 1 .. IPI_MAXCPUS */
-	const char *	backend;	/* a name from ipi_backend_lookup() */
+	const struct ipi_backend_ops *backend; /* an entry of ipi_backends[]
+				 * (ipi_backend_lookup() turns a name into
+				 * one) or any other ops (backend.h) */
 	vcpu_bind_fn	bind;		/* NULL: sched_setaffinity, read back */
 	void *		bind_ctx;
 };
@@ -77,8 +80,9 @@ struct vcpu_config {
  * ipi_percpu_init(), start every vCPU in its idle loop.
  * => No machine may be running.
  * => Returns 0; or -1 with a message in err naming the input at fault
- *    (unknown backend, n out of range, a PU that cannot be bound,
- *    misaligned state), having started nothing and leaked nothing.
+ *    (no backend, n out of range, a PU that cannot be bound, misaligned
+ *    state, the backend's init or start failing), having started
+ *    nothing and leaked nothing.
  */
 int	ipi_machine_start(const struct vcpu_config *cfg, char *err,
 	    size_t errlen);
@@ -106,7 +110,6 @@ struct ipi_percpu *cpu_ipi_state(struct cpu_info *ci);
 
 /* Facts about a vCPU for reports and perf counters. */
 int	cpu_pu(const struct cpu_info *ci);	/* its PU (OS index) */
-int	cpu_node(const struct cpu_info *ci);	/* as given in its spec */
 pid_t	cpu_tid(const struct cpu_info *ci);	/* its thread id */
 
 /*
@@ -144,6 +147,10 @@ void	vcpu_intr_unblock(struct cpu_info *ci);
 /*
  * splhigh / splx for code running on a vCPU (curcpu() != NULL).
  * => splhigh returns the previous level for splx.
+ * => splx to IPL_NONE takes every interrupt pending (and unblocked),
+ *    including those vcpu_intr (backend.h) left pending meanwhile.
+ * => Compiler barriers (signal fences): the code between them stays
+ *    between them, as seen by vcpu_intr on the same thread.
  */
 int	splhigh(void);
 void	splx(int s);

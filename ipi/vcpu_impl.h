@@ -2,7 +2,7 @@
  * vcpu_impl.h: struct cpu_info, private to the port (vcpu.c, ipi.c).
  *
  * Backends do not include this: they reach what they need through
- * backend.h (vcpu_has_work, vcpu_backend_word, vcpu_backend_fd).  Nothing
+ * backend.h (vcpu_has_work, vcpu_backend_state, vcpu_intr).  Nothing
  * outside ipi/ may include it; harness and workloads see struct cpu_info
  * as opaque (vcpu.h).
  */
@@ -31,9 +31,10 @@
 struct cpu_info {
 	cpuid_t		ci_index;	/* (s) cpu_index() */
 	int		ci_pu;		/* (s) PU it is pinned to */
-	int		ci_node;	/* (s) NUMA node, as given */
 	struct ipi_percpu *ci_ipi;	/* (s) mailbox + pending words */
 	bool		ci_ipi_owned;	/* (s) ci_ipi allocated by the runtime */
+	void *		ci_backend;	/* (s) the backend's state (its own
+					 * lines), NULL if state_size is 0 */
 	pthread_t	ci_thread;	/* (s) */
 	pid_t		ci_tid;		/* (o) set before it reports ready */
 
@@ -41,7 +42,9 @@ struct cpu_info {
 	 * Interrupt masking: taken only when both are clear.  A line of
 	 * its own: the vCPU writes ci_ipl twice per interrupt, and senders
 	 * read ci_ipi above for every IPI -- sharing a line cost two more
-	 * line transfers per unicast round trip (busypoll p50 220 -> 180 ns).
+	 * line transfers per unicast round trip.  ci_ipl is also written
+	 * by vcpu_intr on the vCPU's own thread (a signal handler), which
+	 * restores the level it found.
 	 */
 	_Alignas(CACHE_LINE_SIZE) _Atomic int ci_ipl;	/* (o) splhigh/splx level */
 	_Atomic bool	ci_intr_blocked; /* (a) vcpu_intr_block/unblock */
@@ -74,10 +77,6 @@ struct cpu_info {
 	_Alignas(CACHE_LINE_SIZE)
 	_Atomic(ipi_fault_hook_t) ci_fault_hook[IPI_FP_COUNT];	/* (a) */
 	void * _Atomic	ci_fault_arg[IPI_FP_COUNT];		/* (a) */
-
-	/* The backend's, on a line of its own: kickers write it. */
-	_Alignas(CACHE_LINE_SIZE) _Atomic unsigned ci_backend_word;
-	int		ci_backend_fd;
 };
 
 #endif /* IPI_VCPU_IMPL_H */

@@ -69,7 +69,7 @@
 #define SLEEPING	1	/* FUTEX_SLEEPING, EVFD_SLEEPING */
 
 /* Memory. */
-byte word;			/* vcpu_backend_word(ci) */
+byte word;			/* the futex state's word (futex.c) */
 bit  pend;			/* ipipend[0], bit IPI_SYNCH_ID */
 bit  msg[NK];			/* sender k's message in the mailbox */
 /* The kernel. */

@@ -2,10 +2,16 @@
  * ipi_testlib.h: helpers shared by the Criterion tests of ipi/.
  *
  * Every test of the port runs once per delivery backend: ITL_BACKEND_TESTS
- * expands one body into one Test per backend (busypoll, futex, eventfd).
+ * makes one body a Criterion parameterized test over ipi_backends[], so a
+ * backend added to backend.c's table is tested with no test edit.  The
+ * body gets the backend's ops; what depends on the backend depends on its
+ * flags (ops->spins), never on its name.  While it runs, every failure
+ * message starts with "backend NAME: " (itl_send_assert), and the log
+ * says "backend NAME" at its start.
+ *
  * A machine of vCPUs is started over the PUs this process may run on,
- * round-robin; busypoll vCPUs spin, so a busypoll machine never has more
- * vCPUs than those PUs.
+ * round-robin; a spinning backend's machine never has more vCPUs than
+ * those PUs.
  *
  * Code that must run on a vCPU (every ipi_* call) runs as a job
  * (vcpu_call) bounded by ITL_TIMEOUT_NS; a job that does not finish fails
@@ -19,6 +25,7 @@
 #define TESTS_IPI_TESTLIB_H
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
@@ -42,14 +49,94 @@
 #define	ITL_TIMEOUT_NS	(20 * ITL_NS)	/* a job or a wait this long hung */
 #define	ITL_TEST_TIMEOUT 90		/* .timeout of an ordinary Test, s */
 
+/* The backend the running test is for (itl_backend_at), or NULL. */
+static const struct ipi_backend_ops *itl_ops;
+
 /*
- * ITL_BACKEND_TESTS(suite, name, timeout, fn): one Test per backend,
- * suite/name_BACKEND, each calling fn("BACKEND").
+ * itl_send_assert: Criterion's criterion_send_assert(), with "backend
+ * NAME: " before the message of a failure while a test runs for a
+ * backend.  Criterion 2.4's assert macros call criterion_send_assert by
+ * name where they are expanded, so the #define below routes every
+ * cr_assert and cr_expect of the test files through here.  A Criterion
+ * that stopped calling it would only lose the prefix (the log still
+ * names the backend at the start of each run).
+ */
+static inline void
+itl_send_assert(struct criterion_assert_stats *st)
+{
+	char *msg = NULL;
+
+	if (!st->passed && itl_ops != NULL && asprintf(&msg, "backend %s: "
+	    "%s", itl_ops->name, st->message != NULL ? st->message : "") >= 0)
+		st->message = msg;
+	else
+		msg = NULL;
+	criterion_send_assert(st);
+	free(msg);
+}
+#define	criterion_send_assert	itl_send_assert
+
+/* itl_free_params: the cleanup of itl_backend_params' array. */
+static inline void
+itl_free_params(struct criterion_test_params *crp)
+{
+	cr_free(crp->params);
+}
+
+/*
+ * itl_backend_params: the parameters of a test over the backends: the
+ * indexes in ipi_backends[] of every backend (sleeping_only: of those
+ * that do not spin), in Criterion's inheritable arena (cr_malloc: it
+ * hands them to the test's worker process).
+ */
+static inline struct criterion_test_params
+itl_backend_params(bool sleeping_only)
+{
+	size_t n = 0, k = 0;
+	unsigned *idx;
+
+	for (unsigned i = 0; ipi_backends[i] != NULL; i++)
+		n += !sleeping_only || !ipi_backends[i]->spins;
+	idx = cr_malloc(sizeof(*idx) * (n > 0 ? n : 1));
+	for (unsigned i = 0; ipi_backends[i] != NULL && idx != NULL; i++)
+		if (!sleeping_only || !ipi_backends[i]->spins)
+			idx[k++] = i;
+	return cr_make_param_array(unsigned, idx, idx != NULL ? n : 0,
+	    itl_free_params);
+}
+
+/*
+ * itl_backend_at: backend idx of ipi_backends[], now the running test's
+ * (itl_ops: failure messages name it).
+ */
+static inline const struct ipi_backend_ops *
+itl_backend_at(unsigned idx)
+{
+	unsigned nb = 0;
+
+	while (ipi_backends[nb] != NULL)
+		nb++;
+	cr_assert_lt(idx, nb, "backend index %u: ipi_backends[] has %u",
+	    idx, nb);
+	itl_ops = ipi_backends[idx];
+	cr_log_info("backend %s", itl_ops->name);
+	return itl_ops;
+}
+
+/*
+ * ITL_BACKEND_TESTS(suite, name, timeout, fn): a parameterized test
+ * suite::name, run once per backend of ipi_backends[], each run calling
+ * fn(ops) with that backend's ops.
  */
 #define	ITL_BACKEND_TESTS(suite, name, tmo, fn)				\
-	Test(suite, name##_busypoll, .timeout = (tmo)) { fn("busypoll"); } \
-	Test(suite, name##_futex, .timeout = (tmo)) { fn("futex"); }	\
-	Test(suite, name##_eventfd, .timeout = (tmo)) { fn("eventfd"); }
+	ParameterizedTestParameters(suite, name)			\
+	{								\
+		return itl_backend_params(false);			\
+	}								\
+	ParameterizedTest(unsigned *itl_idx, suite, name, .timeout = (tmo)) \
+	{								\
+		fn(itl_backend_at(*itl_idx));				\
+	}
 
 /* itl_now_ns: CLOCK_MONOTONIC in nanoseconds. */
 static inline uint64_t
@@ -109,43 +196,32 @@ itl_cores(void)
 	return n;
 }
 
-/* itl_backend: the backend called name; fails the test if unknown. */
-static inline const struct ipi_backend_ops *
-itl_backend(const char *name)
-{
-	const struct ipi_backend_ops *ops = ipi_backend_lookup(name);
-
-	cr_assert_not_null(ops, "backend %s: ipi_backend_lookup found none",
-	    name);
-	return ops;
-}
-
 /*
- * itl_nvcpus: how many vCPUs a test of backend should start when it
+ * itl_nvcpus: how many vCPUs a test of backend ops should start when it
  * wants `want`: never more than the cores for a spinning backend, never
  * more than ITL_MAXV.  Skips the test when it gets fewer than `least`.
  */
 static inline unsigned
-itl_nvcpus(const char *backend, unsigned want, unsigned least)
+itl_nvcpus(const struct ipi_backend_ops *ops, unsigned want, unsigned least)
 {
 	unsigned n = want, cores = itl_cores();
 
-	if (itl_backend(backend)->spins && n > cores)
+	if (ops->spins && n > cores)
 		n = cores;
 	if (n > ITL_MAXV)
 		n = ITL_MAXV;
 	if (n < least)
 		cr_skip_test("backend %s needs %u vCPUs, this machine allows %u",
-		    backend, least, n);
+		    ops->name, least, n);
 	return n;
 }
 
 /*
- * itl_start: start a machine of n vCPUs with backend, vCPU i on the
+ * itl_start: start a machine of n vCPUs with backend ops, vCPU i on the
  * i-th allowed PU modulo their number; the runtime allocates the state.
  */
 static inline void
-itl_start(const char *backend, unsigned n)
+itl_start(const struct ipi_backend_ops *ops, unsigned n)
 {
 	struct vcpu_spec *specs;	/* n of them: on the heap, not the stack */
 	int pus[CPU_SETSIZE];
@@ -161,11 +237,11 @@ itl_start(const char *backend, unsigned n)
 		specs[i].node = -1;
 		specs[i].state = NULL;
 	}
-	struct vcpu_config cfg = { .specs = specs, .n = n, .backend = backend };
+	struct vcpu_config cfg = { .specs = specs, .n = n, .backend = ops };
 	int rc = ipi_machine_start(&cfg, err, sizeof(err));
 	free(specs);
 	cr_assert_eq(rc, 0, "ipi_machine_start(%s, %u vCPUs) = %d: %s",
-	    backend, n, rc, err);
+	    ops->name, n, rc, err);
 	cr_assert_eq(ncpu, n, "ncpu = %u after starting %u vCPUs", ncpu, n);
 }
 

@@ -26,7 +26,7 @@
  *
  * The test thread drives and watches.  Senders run in bursts (jobs of
  * 1..20 ms) with idle gaps of 0..5 ms, so their vCPUs also go idle (and
- * sleep, on futex and eventfd) while the others send to them.  The
+ * sleep, on a sleeping backend) while the others send to them.  The
  * senders are spread evenly over the vCPUs; when there are fewer senders
  * than vCPUs the last vCPU is never one: it only receives, idle, so every
  * IPI to it needs the backend's kick (a lost wakeup hangs a sender).
@@ -67,7 +67,7 @@
 /* What to run. */
 struct stress_cfg {
 	const char *	label;		/* first words of the figure line */
-	const char *	backend;
+	const struct ipi_backend_ops *ops;	/* the backend */
 	unsigned	n;		/* vCPUs: 2 .. ITL_MAXV */
 	unsigned	nsend;		/* senders: 1 .. n, spread evenly */
 	double		secs;		/* time of sending, > 0 */
@@ -548,13 +548,14 @@ stress_drive(const struct stress_cfg *cfg, uint64_t start, uint64_t *drv)
 				st_silent_targets(s, who, sizeof(who));
 				cr_assert_fail("%s %s: vCPU %u waited more than "
 				    "%.1f s in ipi_wait; vCPUs that did not "
-				    "answer:%s", cfg->label, cfg->backend,
+				    "answer:%s", cfg->label, cfg->ops->name,
 				    s->idx, (double)wait_ns / ITL_NS, who);
 			}
 			if (now > s->end_ns + ITL_TIMEOUT_NS)
 				cr_assert_fail("%s %s: vCPU %u: burst not done "
 				    "%llu s after its end, stuck %s", cfg->label,
-				    cfg->backend, s->idx, ITL_TIMEOUT_NS / ITL_NS,
+				    cfg->ops->name, s->idx,
+				    ITL_TIMEOUT_NS / ITL_NS,
 				    st_phase_name[atomic_load(&s->phase)]);
 		}
 		if (now >= end && nposted == 0)
@@ -564,7 +565,7 @@ stress_drive(const struct stress_cfg *cfg, uint64_t start, uint64_t *drv)
 }
 
 /*
- * stress_run: start a machine of cfg->n vCPUs on cfg->backend, stress it
+ * stress_run: start a machine of cfg->n vCPUs on cfg->ops, stress it
  * for cfg->secs, check everything, print the figure line, stop it.
  * => Fails the test (Criterion) on anything lost, doubled or stuck.
  * => fig, when not NULL, gets the figures.
@@ -582,7 +583,7 @@ stress_run(const struct stress_cfg *cfg, struct stress_figures *fig)
 	st.n = n;
 	st.nsend = cfg->nsend;
 	stress_alloc(cfg);
-	itl_start(cfg->backend, n);
+	itl_start(cfg->ops, n);
 
 	itl_call(0, st_register_job, &st.id, "ipi_register");
 	cr_assert(st.id > 0 && st.id < IPI_MAXREG, "ipi_register = %u", st.id);
@@ -602,7 +603,7 @@ stress_run(const struct stress_cfg *cfg, struct stress_figures *fig)
 
 	/* Quiet: no trigger pending anywhere, no handler still running. */
 	char what[128];
-	snprintf(what, sizeof(what), "%s %s", cfg->label, cfg->backend);
+	snprintf(what, sizeof(what), "%s %s", cfg->label, cfg->ops->name);
 	stress_quiesce(what);
 
 	uint64_t sent[K_NKINDS] = { 0 }, total = 0, acks = 0, bursts = 0;

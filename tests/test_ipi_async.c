@@ -80,12 +80,12 @@ settle_and_check(const unsigned *want, const char *what)
 
 /* One trigger from vCPU s to each other vCPU t: one run, on t. */
 static void
-trigger_once(const char *backend)
+trigger_once(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2), want[ITL_MAXV] = { 0 };
+	unsigned n = itl_nvcpus(ops, 4, 2), want[ITL_MAXV] = { 0 };
 
 	itl_counts_zero(&counts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	unsigned id = reg();
 	for (unsigned s = 0; s < n; s++) {
 		for (unsigned t = 0; t < n; t++) {
@@ -110,13 +110,13 @@ ITL_BACKEND_TESTS(async, trigger_once, ITL_TEST_TIMEOUT, trigger_once)
  * pending, nothing runs; after unblocking, exactly one run.
  */
 static void
-coalesce(const char *backend)
+coalesce(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2), want[ITL_MAXV] = { 0 };
+	unsigned n = itl_nvcpus(ops, 4, 2), want[ITL_MAXV] = { 0 };
 	const unsigned t = n - 1;
 
 	itl_counts_zero(&counts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	unsigned id = reg();
 	struct ipi_percpu *st = cpu_ipi_state(itl_cpu(t));
 	const uint32_t bit = 1u << (id & IPI_BITW_MASK);
@@ -150,12 +150,12 @@ ITL_BACKEND_TESTS(async, coalesce, ITL_TEST_TIMEOUT, coalesce)
  * runs before the call returns), then to the others without self.
  */
 static void
-multi(const char *backend)
+multi(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2), want[ITL_MAXV] = { 0 };
+	unsigned n = itl_nvcpus(ops, 4, 2), want[ITL_MAXV] = { 0 };
 
 	itl_counts_zero(&counts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	unsigned id = reg();
 	for (unsigned s = 0; s < n; s++) {
 		struct async_job j = { .op = OP_MULTI, .id = id };
@@ -198,12 +198,12 @@ ITL_BACKEND_TESTS(async, multi, ITL_TEST_TIMEOUT, multi)
 
 /* ipi_trigger_broadcast from each sender, with and without self. */
 static void
-broadcast(const char *backend)
+broadcast(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2), want[ITL_MAXV] = { 0 };
+	unsigned n = itl_nvcpus(ops, 4, 2), want[ITL_MAXV] = { 0 };
 
 	itl_counts_zero(&counts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	unsigned id = reg();
 	for (unsigned s = 0; s < n; s++) {
 		for (int skip = 0; skip <= 1; skip++) {

@@ -352,9 +352,9 @@ rg_fill_job(void *arg)
 }
 
 static void
-registry_concurrent(const char *backend)
+registry_concurrent(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 3, 2);
+	unsigned n = itl_nvcpus(ops, 3, 2);
 
 	if (n > CC_MAXV)
 		n = CC_MAXV;
@@ -362,7 +362,7 @@ registry_concurrent(const char *backend)
 	rg.n = n;
 	rg.full_rounds = n > itl_cores() ? RG_OVERSUB_FULL : RG_FULL_ROUNDS;
 	rg.mixed_steps = n > itl_cores() ? RG_OVERSUB_MIXED : RG_MIXED_STEPS;
-	itl_start(backend, n);
+	itl_start(ops, n);
 	for (unsigned i = 0; i < n; i++) {
 		rg.v[i].idx = i;
 		rg.v[i].rng = (itl_now_ns() + 0x9e3779b97f4a7c15ull * (i + 1))
@@ -375,18 +375,18 @@ registry_concurrent(const char *backend)
 	for (unsigned i = 0; i < n; i++) {
 		const struct rg_vcpu *v = &rg.v[i];
 		cr_expect_eq(v->fail.n, 0, "registry %s: vCPU %u: %u failures; "
-		    "first: %s", backend, i, v->fail.n, v->fail.first);
+		    "first: %s", ops->name, i, v->fail.n, v->fail.first);
 		cr_expect_eq(v->registered, v->unregistered, "vCPU %u: %u "
 		    "registered, %u unregistered", i, v->registered,
 		    v->unregistered);
 	}
 	cr_expect(!atomic_load(&rg.abort), "registry %s: a vCPU gave up "
-	    "waiting at a barrier", backend);
+	    "waiting at a barrier", ops->name);
 	for (unsigned r = 0; r < rg.full_rounds; r++) {
 		unsigned got = atomic_load(&rg.round_total[r]);
 		cr_expect_eq(got, RG_NREG, "registry %s: full round %u: %u vCPUs "
 		    "registering at once got %u ids before ipi_register "
-		    "returned 0, want %u", backend, r, n, got, RG_NREG);
+		    "returned 0, want %u", ops->name, r, n, got, RG_NREG);
 	}
 
 	/* Quiet now: no late run may follow, on any vCPU. */
@@ -399,14 +399,15 @@ registry_concurrent(const char *backend)
 			unsigned late = atomic_load(&r->late);
 			cr_expect_eq(late, 0, "registry %s: id %u of vCPU %u ran "
 			    "%u times after its ipi_unregister returned",
-			    backend, r->id, i, late);
+			    ops->name, r->id, i, late);
 			cr_expect_eq(atomic_load(&r->runs_off), 0, "id %u ran "
 			    "off the machine's vCPUs", r->id);
 			for (unsigned t = 0; t < n; t++) {
 				unsigned got = atomic_load(&r->runs[t]);
 				cr_expect_eq(got, t != i, "registry %s: id %u of "
 				    "vCPU %u: %u runs on vCPU %u in the end, "
-				    "want %u", backend, r->id, i, got, t, t != i);
+				    "want %u", ops->name, r->id, i, got, t,
+				    t != i);
 			}
 		}
 	}
@@ -418,7 +419,7 @@ registry_concurrent(const char *backend)
 	struct rg_fill f;
 	itl_call(0, rg_fill_job, &f, "ipi_register until full, then free");
 	cr_expect_eq(f.n, RG_NREG, "registry %s: after the concurrent rounds "
-	    "the table took %u registrations, want %u", backend, f.n,
+	    "the table took %u registrations, want %u", ops->name, f.n,
 	    RG_NREG);
 	itl_stop();
 }
@@ -567,10 +568,10 @@ xw_job(void *arg)
 }
 
 static void
-crosswait(const char *backend, unsigned want, int op, unsigned rounds,
-    const char *what)
+crosswait(const struct ipi_backend_ops *ops, unsigned want, int op,
+    unsigned rounds, const char *what)
 {
-	unsigned n = itl_nvcpus(backend, want, 2);
+	unsigned n = itl_nvcpus(ops, want, 2);
 
 	if (n > XW_MAXV)
 		n = XW_MAXV;
@@ -580,7 +581,7 @@ crosswait(const char *backend, unsigned want, int op, unsigned rounds,
 	xw.n = n;
 	xw.op = op;
 	xw.rounds = rounds;
-	itl_start(backend, n);
+	itl_start(ops, n);
 	for (unsigned i = 0; i < n; i++)
 		itl_post(i, xw_job, &xw.v[i], what);
 	cc_join_all(n, what);
@@ -591,50 +592,50 @@ crosswait(const char *backend, unsigned want, int op, unsigned rounds,
 	for (unsigned s = 0; s < n; s++) {
 		const struct xw_vcpu *v = &xw.v[s];
 		cr_expect_eq(v->fail.n, 0, "%s %s: vCPU %u: %u failures; first: "
-		    "%s", what, backend, s, v->fail.n, v->fail.first);
+		    "%s", what, ops->name, s, v->fail.n, v->fail.first);
 		for (unsigned t = 0; t < n; t++) {
 			const unsigned want_runs = xw_target(s, t) ? rounds : 0;
 			const unsigned got = atomic_load(&v->runs[t]);
 			cr_expect_eq(got, want_runs, "%s %s: vCPU %u's messages "
 			    "ran %u times on vCPU %u in the end, want %u", what,
-			    backend, s, got, t, want_runs);
+			    ops->name, s, got, t, want_runs);
 		}
 		cr_expect_eq(atomic_load(&v->runs_off), 0, "%s: vCPU %u's "
 		    "messages ran off the machine", what, s);
 		cr_expect_eq(atomic_load(&v->msg._pending), 0, "%s %s: vCPU "
 		    "%u's message: _pending = %u after every vCPU went quiet "
-		    "(an extra ack wraps it)", what, backend, s,
+		    "(an extra ack wraps it)", what, ops->name, s,
 		    atomic_load(&v->msg._pending));
 		full_at_wait += v->full_at_wait;
 	}
 	cr_log_info("%s %s: %u vCPUs, %u rounds; a vCPU entered ipi_wait with "
 	    "every message for it still in its mailbox %u times of %u", what,
-	    backend, n, rounds, full_at_wait, n * rounds);
+	    ops->name, n, rounds, full_at_wait, n * rounds);
 	itl_stop();
 }
 
 static void
-crosswait_pair(const char *backend)
+crosswait_pair(const struct ipi_backend_ops *ops)
 {
-	crosswait(backend, 2, XW_UNICAST, XW_PAIR_ROUNDS,
+	crosswait(ops, 2, XW_UNICAST, XW_PAIR_ROUNDS,
 	    "A->B and B->A unicast + ipi_wait");
 }
 ITL_BACKEND_TESTS(crosswait, pair, ITL_TEST_TIMEOUT, crosswait_pair)
 
 static void
-crosswait_ring(const char *backend)
+crosswait_ring(const struct ipi_backend_ops *ops)
 {
-	crosswait(backend, 4, XW_UNICAST, XW_RING_ROUNDS,
+	crosswait(ops, 4, XW_UNICAST, XW_RING_ROUNDS,
 	    "ring of unicast + ipi_wait");
 }
 ITL_BACKEND_TESTS(crosswait, ring, ITL_TEST_TIMEOUT, crosswait_ring)
 
 static void
-crosswait_broadcast(const char *backend)
+crosswait_broadcast(const struct ipi_backend_ops *ops)
 {
-	crosswait(backend, 4, XW_BROADCAST, XW_RING_ROUNDS / 2,
+	crosswait(ops, 4, XW_BROADCAST, XW_RING_ROUNDS / 2,
 	    "everyone ipi_broadcast(skip_self) + ipi_wait");
-	crosswait(backend, 4, XW_BROADCAST_SELF, XW_RING_ROUNDS / 2,
+	crosswait(ops, 4, XW_BROADCAST_SELF, XW_RING_ROUNDS / 2,
 	    "everyone ipi_broadcast + ipi_wait");
 }
 ITL_BACKEND_TESTS(crosswait, broadcast, ITL_TEST_TIMEOUT,
@@ -645,7 +646,7 @@ ITL_BACKEND_TESTS(crosswait, broadcast, ITL_TEST_TIMEOUT,
  * mbox/many_senders: one mailbox, more messages than slots, many senders.
  *
  * The target's interrupts are blocked.  S senders (every other vCPU; one
- * on a 2-core busypoll machine) each put MB_PER_SENDER (> IPI_MSG_SLOTS)
+ * on a 2-core machine of a spinning backend) each put MB_PER_SENDER (> IPI_MSG_SLOTS)
  * messages of their own with ipi_unicast before waiting on any, so even
  * one sender overflows the mailbox.  The test waits until the mailbox
  * holds IPI_MSG_SLOTS messages and every sender is inside ipi_unicast
@@ -731,16 +732,16 @@ mb_all_stuck(unsigned n)
 }
 
 static void
-mbox_many_senders(const char *backend)
+mbox_many_senders(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 6, 2);
+	unsigned n = itl_nvcpus(ops, 6, 2);
 
 	if (n > CC_MAXV)
 		n = CC_MAXV;
 	memset(&mb, 0, sizeof(mb));
 	mb.target = n - 1;
 	const unsigned nsend = n - 1;
-	itl_start(backend, n);
+	itl_start(ops, n);
 	struct ipi_percpu *st = cpu_ipi_state(itl_cpu(mb.target));
 
 	itl_block(mb.target);
@@ -759,11 +760,11 @@ mbox_many_senders(const char *backend)
 		itl_sleep_us(200);
 	cr_assert_leq(atomic_load(&mb.sent_total), IPI_MSG_SLOTS, "mbox %s: "
 	    "%u ipi_unicast returned into a mailbox of %u slots whose vCPU "
-	    "takes no interrupts", backend, atomic_load(&mb.sent_total),
+	    "takes no interrupts", ops->name, atomic_load(&mb.sent_total),
 	    (unsigned)IPI_MSG_SLOTS);
 	cr_assert(mb_all_stuck(n), "mbox %s: after %llu s not every one of %u "
 	    "senders is inside ipi_unicast with the mailbox of vCPU %u full "
-	    "(%u sends returned)", backend, ITL_TIMEOUT_NS / ITL_NS, nsend,
+	    "(%u sends returned)", ops->name, ITL_TIMEOUT_NS / ITL_NS, nsend,
 	    mb.target, atomic_load(&mb.sent_total));
 	uint64_t c1 = itl_wait_mboxfull(base + nsend,
 	    "senders at a full mailbox");
@@ -773,27 +774,27 @@ mbox_many_senders(const char *backend)
 	const unsigned sent = atomic_load(&mb.sent_total);
 	cr_expect_eq(sent, IPI_MSG_SLOTS, "mbox %s: %u ipi_unicast returned "
 	    "into a mailbox of %u slots whose vCPU takes no interrupts",
-	    backend, sent, (unsigned)IPI_MSG_SLOTS);
+	    ops->name, sent, (unsigned)IPI_MSG_SLOTS);
 	for (unsigned k = 0; k < IPI_MSG_SLOTS; k++) {
 		ipi_msg_t *m = atomic_load(&st->mbox.msg[k]);
 		bool ours = false;
-		cr_expect_not_null(m, "mbox %s: slot %u empty while full", backend,
-		    k);
+		cr_expect_not_null(m, "mbox %s: slot %u empty while full",
+		    ops->name, k);
 		for (unsigned j = 0; j < k && m != NULL; j++)
 			cr_expect_neq(atomic_load(&st->mbox.msg[j]), m, "mbox "
-			    "%s: slots %u and %u hold the same message", backend,
-			    j, k);
+			    "%s: slots %u and %u hold the same message",
+			    ops->name, j, k);
 		for (unsigned i = 0; i < nsend; i++)
 			for (unsigned q = 0; q < MB_PER_SENDER; q++)
 				ours |= m == &mb.s[i].m[q].msg;
 		cr_expect(m == NULL || ours, "mbox %s: slot %u holds %p, not "
-		    "one of the senders' messages", backend, k, (void *)m);
+		    "one of the senders' messages", ops->name, k, (void *)m);
 	}
 	for (unsigned i = 0; i < nsend; i++)
 		for (unsigned q = 0; q < MB_PER_SENDER; q++)
 			cr_expect_eq(atomic_load(&mb.s[i].m[q].runs), 0, "mbox "
 			    "%s: message %u of vCPU %u ran on a blocked vCPU",
-			    backend, q, i);
+			    ops->name, q, i);
 
 	/* Unblock: everything drains, each message exactly once. */
 	itl_unblock(mb.target);
@@ -804,29 +805,29 @@ mbox_many_senders(const char *backend)
 			const struct mb_msg *m = &mb.s[i].m[q];
 			cr_expect_eq(m->after_wait, 1, "mbox %s: vCPU %u message "
 			    "%u had run %u times when its ipi_wait returned, "
-			    "want 1", backend, i, q, m->after_wait);
+			    "want 1", ops->name, i, q, m->after_wait);
 			cr_expect_eq(atomic_load(&m->runs), 1, "mbox %s: vCPU %u "
-			    "message %u ran %u times, want 1", backend, i, q,
+			    "message %u ran %u times, want 1", ops->name, i, q,
 			    atomic_load(&m->runs));
 			cr_expect_eq(atomic_load(&m->runs_off), 0, "mbox %s: "
-			    "vCPU %u message %u ran off the target", backend, i,
-			    q);
+			    "vCPU %u message %u ran off the target",
+			    ops->name, i, q);
 			cr_expect_eq(atomic_load(&m->msg._pending), 0, "mbox %s: "
 			    "vCPU %u message %u: _pending = %u in the end (an "
-			    "extra ack wraps it)", backend, i, q,
+			    "extra ack wraps it)", ops->name, i, q,
 			    atomic_load(&m->msg._pending));
 		}
 	}
 	for (unsigned k = 0; k < IPI_MSG_SLOTS; k++)
 		cr_expect_null(atomic_load(&st->mbox.msg[k]), "mbox %s: slot %u "
-		    "still holds a message after every ack", backend, k);
+		    "still holds a message after every ack", ops->name, k);
 	const uint64_t end = ipi_mboxfull_count();
 	cr_expect_gt(end, base, "mbox %s: ipi_mboxfull_count() %llu before, "
-	    "%llu after %u messages to a mailbox of %u slots", backend,
+	    "%llu after %u messages to a mailbox of %u slots", ops->name,
 	    (unsigned long long)base, (unsigned long long)end,
 	    nsend * MB_PER_SENDER, (unsigned)IPI_MSG_SLOTS);
 	cr_log_info("mbox %s: %u senders x %u messages, %llu mailbox-full "
-	    "events", backend, nsend, (unsigned)MB_PER_SENDER,
+	    "events", ops->name, nsend, (unsigned)MB_PER_SENDER,
 	    (unsigned long long)(end - base));
 	itl_stop();
 }

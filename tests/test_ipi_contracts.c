@@ -31,23 +31,27 @@ multicast_full_set_job(void *arg)
  * problem, instead of waiting for acks that never come.
  */
 static void
-multicast_full_set(const char *backend)
+multicast_full_set(const struct ipi_backend_ops *ops)
 {
 	static kcpuset_t all;
 
 	kcpuset_fill(&all);
-	itl_start(backend, itl_nvcpus(backend, 2, 2));
+	itl_start(ops, itl_nvcpus(ops, 2, 2));
 	itl_call(0, multicast_full_set_job, &all, "ipi_multicast(full set)");
 	cr_assert_fail("ipi_multicast with a full set returned");
 }
 
+/* ABORT_TESTS: ITL_BACKEND_TESTS, for a body that must end in SIGABRT. */
 #define	ABORT_TESTS(suite, name, fn)					\
-	Test(suite, name##_busypoll, .timeout = ITL_TEST_TIMEOUT,	\
-	    .signal = SIGABRT) { fn("busypoll"); }			\
-	Test(suite, name##_futex, .timeout = ITL_TEST_TIMEOUT,		\
-	    .signal = SIGABRT) { fn("futex"); }				\
-	Test(suite, name##_eventfd, .timeout = ITL_TEST_TIMEOUT,	\
-	    .signal = SIGABRT) { fn("eventfd"); }
+	ParameterizedTestParameters(suite, name)			\
+	{								\
+		return itl_backend_params(false);			\
+	}								\
+	ParameterizedTest(unsigned *itl_idx, suite, name,		\
+	    .timeout = ITL_TEST_TIMEOUT, .signal = SIGABRT)		\
+	{								\
+		fn(itl_backend_at(*itl_idx));				\
+	}
 
 ABORT_TESTS(contracts, multicast_full_set, multicast_full_set)
 
@@ -72,11 +76,11 @@ unregister_in_handler_job(void *arg)
 
 /* ipi_unregister from a handler would wait for its own pass: asserted. */
 static void
-unregister_from_handler(const char *backend)
+unregister_from_handler(const struct ipi_backend_ops *ops)
 {
 	static unsigned id;
 
-	itl_start(backend, itl_nvcpus(backend, 2, 2));
+	itl_start(ops, itl_nvcpus(ops, 2, 2));
 	itl_call(0, unregister_in_handler_job, &id, "unregister in handler");
 	cr_assert_fail("ipi_unregister from a handler returned");
 }
@@ -95,11 +99,11 @@ unregister_at_splhigh_job(void *arg)
 
 /* ipi_unregister at splhigh could leave this CPU's IPIs of the ID. */
 static void
-unregister_at_splhigh(const char *backend)
+unregister_at_splhigh(const struct ipi_backend_ops *ops)
 {
 	static unsigned id;
 
-	itl_start(backend, itl_nvcpus(backend, 2, 2));
+	itl_start(ops, itl_nvcpus(ops, 2, 2));
 	itl_call(0, unregister_at_splhigh_job, &id, "unregister at splhigh");
 	cr_assert_fail("ipi_unregister at splhigh returned");
 }

@@ -141,15 +141,15 @@ send_job(void *arg)
 }
 
 static void
-sync_func_triggers(const char *backend)
+sync_func_triggers(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 3, 2);
+	unsigned n = itl_nvcpus(ops, 3, 2);
 	unsigned wantf[ITL_MAXV] = { 0 }, wanth[ITL_MAXV] = { 0 };
 	char what[128];
 
 	itl_counts_zero(&fcounts);
 	itl_counts_zero(&hcounts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	unsigned id = reg(itl_count_handler, &hcounts);
 	for (unsigned s = 0; s < n; s++) {
 		for (unsigned t1 = 0; t1 < n; t1++) {
@@ -168,7 +168,7 @@ sync_func_triggers(const char *backend)
 					cr_assert_eq(j.f_after_wait[t1], wantf[t1],
 					    "%s: %s: func had run %u times on "
 					    "vCPU %u when ipi_wait returned, "
-					    "want %u", backend, what,
+					    "want %u", ops->name, what,
 					    j.f_after_wait[t1], t1, wantf[t1]);
 					itl_wait_count(&hcounts, t2, wanth[t2],
 					    what);
@@ -185,15 +185,15 @@ ITL_BACKEND_TESTS(handlers, sync_func_triggers, ITL_TEST_TIMEOUT,
     sync_func_triggers)
 
 static void
-multicast_func_triggers(const char *backend)
+multicast_func_triggers(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2);
+	unsigned n = itl_nvcpus(ops, 4, 2);
 	unsigned wantf[ITL_MAXV] = { 0 }, wanth[ITL_MAXV] = { 0 };
 	char what[128];
 
 	itl_counts_zero(&fcounts);
 	itl_counts_zero(&hcounts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	unsigned id = reg(itl_count_handler, &hcounts);
 	for (unsigned s = 0; s < n; s++) {
 		for (unsigned r = 0; r < MULTI_ROUNDS; r++) {
@@ -207,8 +207,8 @@ multicast_func_triggers(const char *backend)
 				wanth[i]++;
 				cr_assert_eq(j.f_after_wait[i], wantf[i], "%s: "
 				    "%s: func had run %u times on vCPU %u when "
-				    "ipi_wait returned, want %u", backend, what,
-				    j.f_after_wait[i], i, wantf[i]);
+				    "ipi_wait returned, want %u", ops->name,
+				    what, j.f_after_wait[i], i, wantf[i]);
 			}
 			for (unsigned i = 0; i < n; i++)
 				itl_wait_count(&hcounts, i, wanth[i], what);
@@ -280,16 +280,16 @@ trig_job(void *arg)
 }
 
 static void
-trigger_multi_self(const char *backend)
+trigger_multi_self(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 3, 2);
+	unsigned n = itl_nvcpus(ops, 3, 2);
 	unsigned wanta[ITL_MAXV] = { 0 }, wantb[ITL_MAXV] = { 0 };
 	char what[128];
 
 	memset(&nest, 0, sizeof(nest));
 	itl_counts_zero(&acounts);
 	itl_counts_zero(&hcounts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	unsigned id_a = reg(handler_a, &acounts);
 	nest.id_b = reg(handler_b, &hcounts);
 	for (unsigned t = 0; t < n; t++)
@@ -310,7 +310,7 @@ trigger_multi_self(const char *backend)
 		}
 		cr_expect_eq(atomic_load(&nest.not_before_return[t]), 0, "%s: "
 		    "%s: B had not run on vCPU %u when ipi_trigger_multi "
-		    "returned, %u times of %u", backend, what, t,
+		    "returned, %u times of %u", ops->name, what, t,
 		    atomic_load(&nest.not_before_return[t]), NEST_ROUNDS);
 	}
 	settle(&acounts, wanta, "handler A");
@@ -319,7 +319,7 @@ trigger_multi_self(const char *backend)
 	for (unsigned t = 0; t < n; t++)
 		cr_expect_eq(atomic_load(&nest.nested[t]), NEST_ROUNDS, "%s: B "
 		    "ran inside A on vCPU %u %u times, want %u (the nested "
-		    "pass of ipi_trigger_multi)", backend, t,
+		    "pass of ipi_trigger_multi)", ops->name, t,
 		    atomic_load(&nest.nested[t]), NEST_ROUNDS);
 	unreg(nest.id_b);
 	unreg(id_a);
@@ -353,14 +353,14 @@ ring_handler(void *arg)
 }
 
 static void
-ring_test(const char *backend)
+ring_test(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2);
+	unsigned n = itl_nvcpus(ops, 4, 2);
 	unsigned want[ITL_MAXV] = { 0 };
 
 	memset(&ring, 0, sizeof(ring));
 	itl_counts_zero(&hcounts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	ring.id = reg(ring_handler, &hcounts);
 	struct trig_job j = { .id = ring.id, .target = 1 };
 	itl_call(0, trig_job, &j, "ipi_trigger: the ring's first hop");
@@ -370,12 +370,12 @@ ring_test(const char *backend)
 		itl_sleep_us(500);
 	cr_assert_eq(atomic_load(&ring.hops), RING_HOPS, "%s: the ring of %u "
 	    "vCPUs stopped after %u hops of %u (a trigger from a handler "
-	    "was lost)", backend, n, atomic_load(&ring.hops), RING_HOPS);
+	    "was lost)", ops->name, n, atomic_load(&ring.hops), RING_HOPS);
 	for (unsigned k = 1; k <= RING_HOPS; k++)
 		want[k % n]++;
 	settle(&hcounts, want, "ring hops");
 	cr_expect_eq(atomic_load(&ring.hops), RING_HOPS, "%s: the ring made "
-	    "%u hops, want %u", backend, atomic_load(&ring.hops), RING_HOPS);
+	    "%u hops, want %u", ops->name, atomic_load(&ring.hops), RING_HOPS);
 	unreg(ring.id);
 	itl_stop();
 }

@@ -62,13 +62,13 @@ box_job(void *arg)
 }
 
 static void
-mboxfull(const char *backend)
+mboxfull(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 2, 2);
+	unsigned n = itl_nvcpus(ops, 2, 2);
 
 	cr_assert_eq(IPI_MSG_MAX, CACHE_LINE_SIZE / sizeof(void *));
 	memset(msgs, 0, sizeof(msgs));
-	itl_start(backend, n);
+	itl_start(ops, n);
 	struct ipi_percpu *st = cpu_ipi_state(itl_cpu(target));
 
 	itl_block(target);

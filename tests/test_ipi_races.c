@@ -9,9 +9,9 @@
  * broken port does there.  Every wait is bounded: a gate opens by itself
  * after GATE_MAX_NS, and every job is joined with ITL_TIMEOUT_NS.
  *
- * These tests run busypoll with more vCPUs than cores when they need
- * three: the gates, not the timing, decide the interleaving, so an
- * oversubscribed spinning vCPU only makes them slower.
+ * These tests run a spinning backend with more vCPUs than cores when
+ * they need three: the gates, not the timing, decide the interleaving,
+ * so an oversubscribed spinning vCPU only makes them slower.
  */
 #include "ipi_testlib.h"
 #include "ipi/fault.h"
@@ -183,7 +183,7 @@ other_unicast_job(void *arg)
  * broken port would release time out after RACE_WINDOW_NS.
  */
 static void
-unregister_third_sender(const char *backend)
+unregister_third_sender(const struct ipi_backend_ops *ops)
 {
 	struct gate u_wait = { .hold = 1 };
 	struct gate x_slot = { .hold = 1 };
@@ -192,8 +192,7 @@ unregister_third_sender(const char *backend)
 
 	memset(&ur, 0, sizeof(ur));
 	atomic_store(&other_runs, 0);
-	(void)itl_backend(backend);
-	itl_start(backend, 3);
+	itl_start(ops, 3);
 	itl_call(0, ur_register_job, NULL, "ipi_register");
 	cr_assert(ur.id > 0, "ipi_register = 0");
 
@@ -204,19 +203,19 @@ unregister_third_sender(const char *backend)
 	ipi_fault_arm(itl_cpu(1), IPI_FP_BIT, gate_hook, &x_bit);
 	itl_post(0, ur_trigger_unregister_job, NULL, "trigger + unregister");
 	cr_assert(wait_arrived(&u_wait, 1, GATE_MAX_NS),
-	    "%s: vCPU 0 never waited for its first drain message", backend);
+	    "%s: vCPU 0 never waited for its first drain message", ops->name);
 	cr_assert(wait_slot(1, 0, NULL, GATE_MAX_NS),
-	    "%s: the drain message never reached vCPU 1's slot 0", backend);
+	    "%s: the drain message never reached vCPU 1's slot 0", ops->name);
 
 	/* 1. X acks slot 0 and is held before slot 1. */
 	itl_unblock(1);
 	cr_assert(wait_arrived(&x_slot, 1, GATE_MAX_NS),
-	    "%s: vCPU 1 did not ack the first drain message", backend);
+	    "%s: vCPU 1 did not ack the first drain message", ops->name);
 
 	/* 2. O's unicast takes slot 0; U goes on. */
 	itl_post(2, other_unicast_job, NULL, "unicast to vCPU 1");
 	cr_assert(wait_slot(1, 0, &other_msg, GATE_MAX_NS),
-	    "%s: vCPU 2's unicast did not land in vCPU 1's slot 0", backend);
+	    "%s: vCPU 2's unicast did not land in vCPU 1's slot 0", ops->name);
 	atomic_store(&u_wait.open, true);
 
 	/* 3. Only a broken drain puts a message in slot 1 now. */
@@ -232,15 +231,15 @@ unregister_third_sender(const char *backend)
 
 	cr_expect(!slot1, "%s: ipi_unregister's second drain message landed "
 	    "in a slot of vCPU 1 that its running pass had yet to reach",
-	    backend);
+	    ops->name);
 	cr_expect_eq(atomic_load(&ur.late), 0, "%s: the handler ran %u times "
-	    "after ipi_unregister returned", backend, atomic_load(&ur.late));
+	    "after ipi_unregister returned", ops->name, atomic_load(&ur.late));
 	cr_expect_eq(atomic_load(&ur.runs), 1, "%s: the IPI in flight ran %u "
-	    "times, want 1", backend, atomic_load(&ur.runs));
+	    "times, want 1", ops->name, atomic_load(&ur.runs));
 	cr_expect_eq(atomic_load(&other_runs), 1, "%s: vCPU 2's unicast ran "
-	    "%u times, want 1", backend, atomic_load(&other_runs));
+	    "%u times, want 1", ops->name, atomic_load(&other_runs));
 	cr_expect(!u_wait.timed_out && !x_slot.timed_out, "%s: a gate opened "
-	    "by itself after %llu s", backend, GATE_MAX_NS / ITL_NS);
+	    "by itself after %llu s", ops->name, GATE_MAX_NS / ITL_NS);
 	itl_stop();
 }
 
@@ -334,11 +333,10 @@ cleanup_job(void *arg)
  * to run bit N.  The fixed port waits for X's outermost pass to end.
  */
 static void
-unregister_nested_pass(const char *backend)
+unregister_nested_pass(const struct ipi_backend_ops *ops)
 {
 	memset(&ur, 0, sizeof(ur));
-	(void)itl_backend(backend);
-	itl_start(backend, 2);
+	itl_start(ops, 2);
 	itl_call(0, nested_register_job, NULL, "ipi_register x3");
 	cr_assert(ur.a_id > 0 && ur.id > ur.a_id && ur.c_id > 0,
 	    "ipi_register: A %u, N %u, C %u", ur.a_id, ur.id, ur.c_id);
@@ -347,16 +345,16 @@ unregister_nested_pass(const char *backend)
 	itl_call(0, nested_trigger_job, NULL, "trigger A and N");
 	itl_unblock(1);		/* X: one swap takes {A, N}; A waits */
 	cr_assert(wait_flag(&ur.a_entered, GATE_MAX_NS), "%s: A's handler "
-	    "did not run on vCPU 1", backend);
+	    "did not run on vCPU 1", ops->name);
 	itl_call(0, nested_unregister_job, NULL, "ipi_unregister(N)");
 	itl_flush(1);
 
 	cr_expect_geq(atomic_load(&ur.nested), 1, "%s: A's handler ran no "
-	    "nested pass (the test did not force its interleaving)", backend);
+	    "nested pass (the test did not force its interleaving)", ops->name);
 	cr_expect_eq(atomic_load(&ur.late), 0, "%s: N's handler ran %u times "
-	    "after ipi_unregister returned", backend, atomic_load(&ur.late));
+	    "after ipi_unregister returned", ops->name, atomic_load(&ur.late));
 	cr_expect_eq(atomic_load(&ur.runs), 1, "%s: N's IPI in flight ran %u "
-	    "times, want 1", backend, atomic_load(&ur.runs));
+	    "times, want 1", ops->name, atomic_load(&ur.runs));
 	itl_call(0, cleanup_job, NULL, "ipi_unregister(A, C)");
 	itl_stop();
 }
@@ -391,33 +389,32 @@ early_unicast_job(void *arg)
 }
 
 static void
-handled_before_trigger(const char *backend)
+handled_before_trigger(const struct ipi_backend_ops *ops)
 {
 	struct gate s_put = { .hold = 1 };
 
 	atomic_store(&early_runs, 0);
 	atomic_store(&other_runs, 0);
-	(void)itl_backend(backend);
-	itl_start(backend, 3);
+	itl_start(ops, 3);
 
 	ipi_fault_arm(itl_cpu(0), IPI_FP_PUT, gate_hook, &s_put);
 	itl_post(0, early_unicast_job, NULL, "unicast held before trigger");
 	cr_assert(wait_arrived(&s_put, 1, GATE_MAX_NS),
-	    "%s: vCPU 0 never reached IPI_FP_PUT", backend);
+	    "%s: vCPU 0 never reached IPI_FP_PUT", ops->name);
 	itl_call(2, other_unicast_job, NULL, "unicast to vCPU 1");
 	cr_expect_eq(atomic_load(&early_runs), 1, "%s: a message put but not "
 	    "yet triggered ran %u times when another sender's IPI drained the "
-	    "mailbox, want 1", backend, atomic_load(&early_runs));
+	    "mailbox, want 1", ops->name, atomic_load(&early_runs));
 	atomic_store(&s_put.open, true);
 	itl_join(0, "unicast held before trigger");
 	ipi_fault_arm(itl_cpu(0), IPI_FP_PUT, NULL, NULL);
 	itl_flush(1);
 
 	cr_expect_eq(atomic_load(&early_runs), 1, "%s: the early message ran "
-	    "%u times, want 1", backend, atomic_load(&early_runs));
+	    "%u times, want 1", ops->name, atomic_load(&early_runs));
 	cr_expect_eq(atomic_load(&other_runs), 1, "%s: the other message ran "
-	    "%u times, want 1", backend, atomic_load(&other_runs));
-	cr_expect(!s_put.timed_out, "%s: the gate opened by itself", backend);
+	    "%u times, want 1", ops->name, atomic_load(&other_runs));
+	cr_expect(!s_put.timed_out, "%s: the gate opened by itself", ops->name);
 	itl_stop();
 }
 

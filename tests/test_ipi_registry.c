@@ -69,13 +69,13 @@ unreg_one(unsigned id)
  * handler; an id freed is handed out again; every id can be freed.
  */
 static void
-fill(const char *backend)
+fill(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 2, 2);
+	unsigned n = itl_nvcpus(ops, 2, 2);
 	struct reg_job j = { .op = OP_REGISTER, .nids = NREG + 1 };
 	bool seen[IPI_MAXREG] = { false };
 
-	itl_start(backend, n);
+	itl_start(ops, n);
 	for (unsigned k = 0; k <= NREG; k++)
 		itl_counts_zero(&counts[k]);
 	itl_call(0, reg_job, &j, "32 ipi_register");
@@ -147,12 +147,12 @@ ITL_BACKEND_TESTS(registry, fill, ITL_TEST_TIMEOUT, fill)
  * handler had run on t, exactly once.
  */
 static void
-unregister_drains(const char *backend)
+unregister_drains(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2);
+	unsigned n = itl_nvcpus(ops, 4, 2);
 	const unsigned t = n - 1;
 
-	itl_start(backend, n);
+	itl_start(ops, n);
 	itl_counts_zero(&counts[0]);
 	unsigned id = reg_one();
 	cr_assert(id >= 1 && id < IPI_MAXREG, "ipi_register = %u", id);

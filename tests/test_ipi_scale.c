@@ -52,40 +52,23 @@
 
 /*
  * The parameters: indexes into ipi_backends[] of the backends that do
- * not spin, in the inheritable arena (Criterion hands them to the test's
- * worker process).
+ * not spin (ipi_testlib.h).
  */
-static void
-scale_free_params(struct criterion_test_params *crp)
-{
-	cr_free(crp->params);
-}
-
 static struct criterion_test_params
 scale_backends(void)
 {
-	size_t n = 0, k = 0;
-
-	for (unsigned i = 0; ipi_backends[i] != NULL; i++)
-		n += !ipi_backends[i]->spins;
-	unsigned *idx = cr_malloc(sizeof(*idx) * (n > 0 ? n : 1));
-	for (unsigned i = 0; ipi_backends[i] != NULL && idx != NULL; i++)
-		if (!ipi_backends[i]->spins)
-			idx[k++] = i;
-	return cr_make_param_array(unsigned, idx, idx != NULL ? n : 0,
-	    scale_free_params);
+	return itl_backend_params(true);
 }
 
-/* scale_backend: the name of backend idx; it must not spin. */
-static const char *
+/* scale_backend: backend idx (failure messages name it); must not spin. */
+static const struct ipi_backend_ops *
 scale_backend(unsigned idx)
 {
-	const struct ipi_backend_ops *ops = ipi_backends[idx];
+	const struct ipi_backend_ops *ops = itl_backend_at(idx);
 
-	cr_assert_not_null(ops, "no backend %u in ipi_backends[]", idx);
 	cr_assert(!ops->spins, "backend %s spins: not a scale test's",
 	    ops->name);
-	return ops->name;
+	return ops;
 }
 
 /*
@@ -139,7 +122,7 @@ scale_stress(unsigned b, unsigned n)
 {
 	const struct stress_cfg cfg = {
 		.label = "scale stress",
-		.backend = scale_backend(b),
+		.ops = scale_backend(b),
 		.n = n,
 		.nsend = scale_senders(n),
 		.secs = SCALE_SECONDS,
@@ -363,7 +346,8 @@ ur_watch(const char *what)
 static void
 scale_unregister(unsigned b, unsigned n)
 {
-	const char *backend = scale_backend(b);
+	const struct ipi_backend_ops *ops = scale_backend(b);
+	const char *backend = ops->name;
 	char what[64];
 
 	snprintf(what, sizeof(what), "scale unregister %s", backend);
@@ -374,7 +358,7 @@ scale_unregister(unsigned b, unsigned n)
 	ur.s = calloc(ur.nsend, sizeof(*ur.s));
 	cr_assert(ur.rounds != NULL && ur.s != NULL, "%s: out of memory",
 	    what);
-	itl_start(backend, n);
+	itl_start(ops, n);
 
 	const uint64_t start = itl_now_ns();
 	ur.end_ns = start + (uint64_t)(SCALE_SECONDS * ITL_NS);
@@ -576,7 +560,8 @@ wide_case(const char *backend, unsigned from, int op, const kcpuset_t *set,
 static void
 scale_wide(unsigned b)
 {
-	const char *backend = scale_backend(b);
+	const struct ipi_backend_ops *ops = scale_backend(b);
+	const char *backend = ops->name;
 	const unsigned n = 256;
 	/* Both edges of every word, and inside: vCPUs of 4 words. */
 	static const unsigned edges[] = {
@@ -586,7 +571,7 @@ scale_wide(unsigned b)
 	struct wide_figures f = { 0 };
 	unsigned id = 0;
 
-	itl_start(backend, n);
+	itl_start(ops, n);
 	kcpuset_zero(&a);
 	for (unsigned k = 0; k < sizeof(edges) / sizeof(edges[0]); k++)
 		kcpuset_set(&a, edges[k]);

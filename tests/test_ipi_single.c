@@ -116,15 +116,15 @@ one_job(void *arg)
 }
 
 static void
-single(const char *backend)
+single(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 1, 1);
+	unsigned n = itl_nvcpus(ops, 1, 1);
 	struct one_job j;
 
 	cr_assert_eq(n, 1);
 	memset(&j, 0, sizeof(j));
 	itl_counts_zero(&counts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	itl_call(0, one_job, &j, "every IPI call on a machine of one vCPU");
 	cr_assert(j.id > 0 && j.id < IPI_MAXREG, "ipi_register = %u", j.id);
 	unsigned total = 0;

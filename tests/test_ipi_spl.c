@@ -151,14 +151,14 @@ spl_wait_atomic(_Atomic int *v, int want)
  */
 static void
 spl_expect_held(const struct spl_sender *s, const char *when,
-    const char *backend)
+    const struct ipi_backend_ops *ops)
 {
 	const unsigned t = s->target;
 
 	if (s->what & SEND_UNICAST) {
 		int rc = vcpu_join(itl_cpu(0), SPL_MASKED_NS);
 		cr_expect_eq(rc, -ETIMEDOUT, "spl %s: %s: the sender's ipi_wait "
-		    "returned (join = %d) while vCPU %u was masked", backend,
+		    "returned (join = %d) while vCPU %u was masked", ops->name,
 		    when, rc, t);
 	} else {
 		const uint64_t end = itl_now_ns() + SPL_MASKED_NS;
@@ -166,21 +166,21 @@ spl_expect_held(const struct spl_sender *s, const char *when,
 			itl_sleep_us(1000);
 	}
 	cr_expect_eq(atomic_load(&counts.c[t]), 0, "spl %s: %s: vCPU %u ran "
-	    "%u IPIs while masked", backend, when, t,
+	    "%u IPIs while masked", ops->name, when, t,
 	    atomic_load(&counts.c[t]));
 }
 
 static void
-spl_case(const char *backend, int what, const char *name)
+spl_case(const struct ipi_backend_ops *ops, int what, const char *name)
 {
-	unsigned n = itl_nvcpus(backend, 2, 2);
+	unsigned n = itl_nvcpus(ops, 2, 2);
 	const unsigned tgt = 1;
 	const unsigned want_runs = (unsigned)__builtin_popcount(what);
 	unsigned want[ITL_MAXV] = { 0 };
 	char when[128];
 
 	itl_counts_zero(&counts);
-	itl_start(backend, n);
+	itl_start(ops, n);
 	unsigned id = 0;
 	itl_call(0, reg_job, &id, "ipi_register");
 	cr_assert(id > 0 && id < IPI_MAXREG, "ipi_register = %u", id);
@@ -188,42 +188,42 @@ spl_case(const char *backend, int what, const char *name)
 	struct spl_target t = { .stage = ST_START };
 	itl_post(tgt, spl_target_job, &t, "splhigh twice, wait, splx twice");
 	cr_assert(spl_wait_atomic(&t.stage, ST_MASKED), "spl %s: vCPU %u did "
-	    "not get through two splhigh() in %llu s", backend, tgt,
+	    "not get through two splhigh() in %llu s", ops->name, tgt,
 	    ITL_TIMEOUT_NS / ITL_NS);
 
 	struct spl_sender s = { .id = id, .target = tgt, .what = what };
 	itl_post(0, spl_sender_job, &s, name);
 	cr_assert(spl_wait_atomic(&s.sent, 1), "spl %s: %s to a masked vCPU: "
-	    "the send did not return in %llu s", backend, name,
+	    "the send did not return in %llu s", ops->name, name,
 	    ITL_TIMEOUT_NS / ITL_NS);
 	if (!(what & SEND_UNICAST))
 		itl_join(0, name);
 	snprintf(when, sizeof(when), "%s, target at splhigh twice", name);
-	spl_expect_held(&s, when, backend);
+	spl_expect_held(&s, when, ops);
 
 	atomic_store(&t.go, 1);
 	cr_assert(spl_wait_atomic(&t.stage, ST_INNER), "spl %s: vCPU %u did "
-	    "not get past the inner splx in %llu s", backend, tgt,
+	    "not get past the inner splx in %llu s", ops->name, tgt,
 	    ITL_TIMEOUT_NS / ITL_NS);
 	snprintf(when, sizeof(when), "%s, target after the inner splx", name);
-	spl_expect_held(&s, when, backend);
+	spl_expect_held(&s, when, ops);
 
 	atomic_store(&t.go, 2);
 	itl_join(tgt, "the outer splx");
 	cr_expect_eq(atomic_load(&t.stage), ST_DONE, "spl %s: vCPU %u gave up "
-	    "waiting for the test thread", backend, tgt);
+	    "waiting for the test thread", ops->name, tgt);
 	cr_expect_neq(t.s1, t.s2, "spl %s: the first splhigh() returned %d, "
 	    "the nested one %d: the nested level must differ (it is "
-	    "splhigh's)", backend, t.s1, t.s2);
+	    "splhigh's)", ops->name, t.s1, t.s2);
 	cr_expect_eq(t.cnt_masked, 0, "spl %s: %s: vCPU %u ran %u IPIs at "
-	    "splhigh twice, with %u cpu_intr_poll() calls", backend, name,
+	    "splhigh twice, with %u cpu_intr_poll() calls", ops->name, name,
 	    tgt, t.cnt_masked, t.polls);
 	cr_expect_eq(t.cnt_inner, 0, "spl %s: %s: vCPU %u ran %u IPIs after "
-	    "splx() back to the outer splhigh level", backend, name, tgt,
+	    "splx() back to the outer splhigh level", ops->name, name, tgt,
 	    t.cnt_inner);
 	cr_expect_eq(t.cnt_outer, want_runs, "spl %s: %s: vCPU %u had run %u "
 	    "IPIs right after the outer splx(), want %u: splx must deliver "
-	    "what it held before it returns", backend, name, tgt,
+	    "what it held before it returns", ops->name, name, tgt,
 	    t.cnt_outer, want_runs);
 
 	if (what & SEND_UNICAST) {
@@ -235,7 +235,7 @@ spl_case(const char *backend, int what, const char *name)
 		 */
 		cr_expect(s.after_wait >= 1 && s.after_wait <= want_runs,
 		    "spl %s: %s: vCPU %u had run %u IPIs when the sender's "
-		    "ipi_wait returned, want 1 to %u", backend, name, tgt,
+		    "ipi_wait returned, want 1 to %u", ops->name, name, tgt,
 		    s.after_wait, want_runs);
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -247,22 +247,22 @@ spl_case(const char *backend, int what, const char *name)
 }
 
 static void
-spl_trigger(const char *backend)
+spl_trigger(const struct ipi_backend_ops *ops)
 {
-	spl_case(backend, SEND_TRIGGER, "ipi_trigger");
+	spl_case(ops, SEND_TRIGGER, "ipi_trigger");
 }
 ITL_BACKEND_TESTS(spl, trigger, ITL_TEST_TIMEOUT, spl_trigger)
 
 static void
-spl_unicast(const char *backend)
+spl_unicast(const struct ipi_backend_ops *ops)
 {
-	spl_case(backend, SEND_UNICAST, "ipi_unicast + ipi_wait");
+	spl_case(ops, SEND_UNICAST, "ipi_unicast + ipi_wait");
 }
 ITL_BACKEND_TESTS(spl, unicast, ITL_TEST_TIMEOUT, spl_unicast)
 
 static void
-spl_both(const char *backend)
+spl_both(const struct ipi_backend_ops *ops)
 {
-	spl_case(backend, SEND_BOTH, "ipi_trigger and ipi_unicast + ipi_wait");
+	spl_case(ops, SEND_BOTH, "ipi_trigger and ipi_unicast + ipi_wait");
 }
 ITL_BACKEND_TESTS(spl, both, ITL_TEST_TIMEOUT, spl_both)

@@ -3,7 +3,7 @@
  * targets for a while, on every backend; nothing may be lost or doubled.
  * The engine, and what it checks, is in stress_lib.h.
  *
- * Size: busypoll runs as many vCPUs as cores (they spin); the sleeping
+ * Size: a spinning backend runs as many vCPUs as cores; the sleeping
  * backends run max(STRESS_NV_SLEEP, 2 x cores) vCPUs, more than the cores
  * on purpose, and their last vCPU only receives.  At most ITL_MAXV.
  * A sleeping machine made bigger (IPIBENCH_STRESS_VCPUS) keeps that many
@@ -11,8 +11,8 @@
  *
  * Environment:
  *   IPIBENCH_STRESS_SECONDS  time per backend (default 2, at most 600)
- *   IPIBENCH_STRESS_VCPUS    vCPUs per backend, 2..ITL_MAXV; busypoll
- *                            is capped at the cores (the figure line
+ *   IPIBENCH_STRESS_VCPUS    vCPUs per backend, 2..ITL_MAXV; a spinning
+ *                            backend is capped at the cores (the figure line
  *                            says so)
  * One line of figures per backend goes to stderr.
  */
@@ -57,9 +57,8 @@ stress_vcpus(void)
 }
 
 static void
-stress(const char *backend)
+stress(const struct ipi_backend_ops *ops)
 {
-	const struct ipi_backend_ops *ops = itl_backend(backend);
 	const unsigned cores = itl_cores(), asked = stress_vcpus();
 	unsigned n, nsleep = 2 * cores > STRESS_NV_SLEEP ? 2 * cores :
 	    STRESS_NV_SLEEP;
@@ -75,16 +74,16 @@ stress(const char *backend)
 		n = ITL_MAXV;
 	if (ops->spins && n > cores) {
 		snprintf(note, sizeof(note), " (IPIBENCH_STRESS_VCPUS=%u capped "
-		    "to the cores: %s spins)", asked, backend);
+		    "to the cores: %s spins)", asked, ops->name);
 		n = cores;
 	}
 	if (n < 2)
 		cr_skip_test("stress %s needs 2 vCPUs, this machine allows %u",
-		    backend, n);
+		    ops->name, n);
 
 	const struct stress_cfg cfg = {
 		.label = "stress",
-		.backend = backend,
+		.ops = ops,
 		.n = n,
 		/*
 		 * Sleeping backends: the last vCPU only receives (idle), and

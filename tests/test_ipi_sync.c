@@ -90,11 +90,11 @@ run_and_check(unsigned s, struct sync_job *j, uint64_t targets,
 }
 
 static void
-unicast(const char *backend)
+unicast(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2);
+	unsigned n = itl_nvcpus(ops, 4, 2);
 
-	itl_start(backend, n);
+	itl_start(ops, n);
 	for (unsigned s = 0; s < n; s++) {
 		for (unsigned t = 0; t < n; t++) {
 			if (t == s)
@@ -110,12 +110,12 @@ unicast(const char *backend)
 ITL_BACKEND_TESTS(sync, unicast, ITL_TEST_TIMEOUT, unicast)
 
 static void
-multicast(const char *backend)
+multicast(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2);
+	unsigned n = itl_nvcpus(ops, 4, 2);
 	const uint64_t all = (1ull << n) - 1;
 
-	itl_start(backend, n);
+	itl_start(ops, n);
 	for (unsigned s = 0; s < n; s++) {
 		const uint64_t self = 1ull << s;
 		/* every subset shape that matters */
@@ -144,12 +144,12 @@ multicast(const char *backend)
 ITL_BACKEND_TESTS(sync, multicast, ITL_TEST_TIMEOUT, multicast)
 
 static void
-broadcast(const char *backend)
+broadcast(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2);
+	unsigned n = itl_nvcpus(ops, 4, 2);
 	const uint64_t all = (1ull << n) - 1;
 
-	itl_start(backend, n);
+	itl_start(ops, n);
 	for (unsigned s = 0; s < n; s++) {
 		struct sync_job j = { .op = OP_BROADCAST, .skip_self = false };
 		run_and_check(s, &j, all, "ipi_broadcast(skip_self=false)");
@@ -167,12 +167,12 @@ ITL_BACKEND_TESTS(sync, broadcast, ITL_TEST_TIMEOUT, broadcast)
  * target had run func by then.
  */
 static void
-wait_blocks(const char *backend)
+wait_blocks(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2);
+	unsigned n = itl_nvcpus(ops, 4, 2);
 	const unsigned t = n - 1;
 
-	itl_start(backend, n);
+	itl_start(ops, n);
 	itl_counts_zero(&counts);
 	itl_block(t);
 	struct sync_job j = { .op = OP_UNICAST, .target = t };

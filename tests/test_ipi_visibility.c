@@ -26,8 +26,8 @@
  * publishes new ones), which a weakly ordered CPU could get wrong, but
  * on x86 it will pass whatever the orders in the code say.  On the
  * sleeping backends the backend's own sleep/wake handshake adds orders
- * of its own; busypoll (the kick is nothing, the target polls its
- * pending words) is the run where the protocol's orders stand alone.
+ * of its own; a busy-polling one (busypoll: the kick is nothing, the
+ * target polls its pending words) is the run where the protocol's orders stand alone.
  *
  * Catches (under TSan): a missing release or acquire on any edge above,
  * including the publication of the ipi_msg_t itself (func, arg are plain
@@ -251,14 +251,14 @@ unreg_job(void *arg)
 }
 
 static void
-visibility(const char *backend)
+visibility(const struct ipi_backend_ops *ops)
 {
-	unsigned n = itl_nvcpus(backend, 4, 2);
+	unsigned n = itl_nvcpus(ops, 4, 2);
 
 	if (n > VIS_MAXV)
 		n = VIS_MAXV;
 	memset(&vis, 0, sizeof(vis));
-	itl_start(backend, n);
+	itl_start(ops, n);
 	itl_call(0, reg_job, NULL, "ipi_register");
 	cr_assert(vis_id_a > 0 && vis_id_back > 0, "ipi_register = %u, %u",
 	    vis_id_a, vis_id_back);
@@ -267,7 +267,7 @@ visibility(const char *backend)
 			struct vis_job j = { .kind = kind, .sender = s };
 			itl_call(s, vis_job, &j, kind_name[kind]);
 			cr_expect_eq(j.nfail, 0, "visibility %s: %s from vCPU "
-			    "%u: %u wrong rounds; first: %s", backend,
+			    "%u: %u wrong rounds; first: %s", ops->name,
 			    kind_name[kind], s, j.nfail, j.first);
 		}
 	}
@@ -275,7 +275,7 @@ visibility(const char *backend)
 		itl_flush(i);
 	for (unsigned t = 0; t < n; t++)
 		cr_expect_eq(vis.bad[t], 0, "visibility %s: vCPU %u read in[] "
-		    "torn or stale %lu times", backend, t, vis.bad[t]);
+		    "torn or stale %lu times", ops->name, t, vis.bad[t]);
 	itl_call(0, unreg_job, NULL, "ipi_unregister");
 	itl_stop();
 }

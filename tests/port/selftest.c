@@ -93,7 +93,7 @@
  */
 static struct {
 	double		secs;		/* -s: each timed part */
-	const char *	only;		/* -b: one backend */
+	const struct ipi_backend_ops *only;	/* -b: one backend, or NULL */
 	int		pus[MAXV];	/* allowed PUs, ascending (first MAXV) */
 	unsigned	npus;		/* how many there are in all */
 	_Atomic unsigned pass, fail, skip; /* the watchdog reads them too */
@@ -1184,8 +1184,7 @@ run_backend(const struct ipi_backend_ops *ops)
 		specs[i].node = -1;
 		specs[i].state = NULL;
 	}
-	struct vcpu_config cfg = { .specs = specs, .n = n,
-	    .backend = ops->name };
+	struct vcpu_config cfg = { .specs = specs, .n = n, .backend = ops };
 	int rc = ipi_machine_start(&cfg, err, sizeof(err));
 	if (rc != 0 || ncpu != n) {
 		check_end(false, "ipi_machine_start(%u vCPUs) = %d: %s", n,
@@ -1276,7 +1275,7 @@ parse_args(int argc, char **argv)
 			break;
 		}
 		case 'b':
-			if (ipi_backend_lookup(optarg) == NULL) {
+			if ((opt.only = ipi_backend_lookup(optarg)) == NULL) {
 				fprintf(stderr, "port-selftest: -b %s: unknown "
 				    "backend (expected one of:", optarg);
 				for (unsigned b = 0; ipi_backends[b]; b++)
@@ -1285,7 +1284,6 @@ parse_args(int argc, char **argv)
 				fprintf(stderr, ")\n");
 				exit(2);
 			}
-			opt.only = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1381,7 +1379,7 @@ main(int argc, char **argv)
 	pthread_detach(wd);
 
 	for (unsigned b = 0; ipi_backends[b] != NULL; b++) {
-		if (opt.only != NULL && strcmp(opt.only, ipi_backends[b]->name))
+		if (opt.only != NULL && opt.only != ipi_backends[b])
 			continue;
 		run_backend(ipi_backends[b]);
 	}
