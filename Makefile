@@ -9,6 +9,12 @@
 .DEFAULT_GOAL := all
 comma := ,
 
+# DIAGNOSTIC=1 (the default) compiles the KASSERTs in, as a NetBSD
+# DIAGNOSTIC kernel does; results record it (context "diagnostic").
+# DIAGNOSTIC=0 builds apart, in a folder ending -nodiag.
+DIAGNOSTIC ?= 1
+NODIAG     := $(if $(filter 1,$(DIAGNOSTIC)),,-nodiag)
+
 # make ARCH=aarch64: cross-build only the port and its self-test, into
 # build/aarch64 (rules in mk/aarch64.mk); the harness and the Criterion
 # tests need libraries that are not there for arm64.  Only the compiler,
@@ -19,7 +25,7 @@ CROSS_CC  ?= aarch64-linux-gnu-gcc
 override CC      := $(CROSS_CC)
 override DEPS_OK := build/.deps-aarch64-ok
 DEPS_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-BUILD     ?= build/aarch64$(if $(SAN),-san-$(subst $(comma),-,$(SAN)))
+BUILD     ?= build/aarch64$(if $(SAN),-san-$(subst $(comma),-,$(SAN)))$(NODIAG)
 .DEFAULT_GOAL := aarch64
 ifneq ($(filter-out aarch64 aarch64-run selftest selftest-aarch64 clean help,$(MAKECMDGOALS)),)
 $(error make ARCH=aarch64 builds the port and its self-test only (targets: aarch64, selftest-aarch64); run $(filter-out aarch64 aarch64-run selftest selftest-aarch64 clean help,$(MAKECMDGOALS)) natively)
@@ -27,9 +33,8 @@ endif
 endif
 
 SAN        ?=
-DIAGNOSTIC ?= 1
 OPT        ?= -O2
-BUILD      ?= build/$(if $(SAN),san-$(subst $(comma),-,$(SAN)),default)
+BUILD      ?= build/$(if $(SAN),san-$(subst $(comma),-,$(SAN)),default)$(NODIAG)
 
 CC  := gcc
 CXX := g++

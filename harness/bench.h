@@ -8,8 +8,13 @@
  * on its own (timer.h); percentiles go out as counters (results/README.md).
  *
  * Before a body runs, the harness has the vCPU machine running with the
- * benchmark's backend and placement (yardsticks: backend "futex", so idle
- * vCPUs sleep and leave the measured PUs alone).
+ * benchmark's backend and placement (yardsticks: the first backend of the
+ * table whose idle sleeps, so that idle vCPUs leave the measured PUs
+ * alone).
+ *
+ * The code: registry.c (hb_bench_add, the runner's side), machine.c (the
+ * machine the benchmarks run on), measure.c (hb_measure and the lower
+ * level); pairs.h chooses the pairs of vCPUs to measure.
  */
 #ifndef HB_BENCH_H
 #define HB_BENCH_H
@@ -18,6 +23,7 @@
 #include <stdint.h>
 
 #include "../ipi/vcpu.h"
+#include "pairs.h"
 #include "params.h"
 #include "stats.h"
 #include "topology.h"
@@ -29,48 +35,53 @@ struct hb_run {
 	unsigned	ncores;		/* distinct cores among them */
 };
 
-/* A pair of vCPUs and its class. */
-struct hb_pair {
-	unsigned	src, dst;	/* cpu_index() */
-	enum hb_pair_class cls;
-	bool		same_numa;
-};
-
 /*
- * hb_run_pairs: ordered pairs to measure.  all: every ordered pair;
- * else one representative per (class, same_numa), src < dst, lowest
- * indexes first.  => Returns the count; *out is malloc'ed (free it).
+ * The group a workload's add() registers into: its benchmarks run on a
+ * machine with this backend and placement.  A yardstick's group names
+ * the backend it runs beside (its machine's idle sleeps, whatever that
+ * backend) and placement HB_PLACE_LOCAL.
  */
-unsigned hb_run_pairs(const struct hb_run *run, bool all,
-	    struct hb_pair **out);
+struct hb_group {
+	const struct hb_workload *workload;
+	const struct ipi_backend_ops *backend;
+	enum hb_policy	placement;
+};
 
 struct hb_bench;	/* one benchmark while it runs */
 typedef void (*hb_body_fn)(struct hb_bench *b, void *arg);
 
 /*
- * hb_bench_add: register a benchmark named by fmt (the grammar of
- * results/README.md; the caller writes every segment).
- * => backend: the machine's backend while body runs ("futex" for
- *    yardsticks); placement NULL means "local".
+ * hb_bench_add: register a benchmark of group g.  Its name is the group's
+ * prefix, WORKLOAD/backend:B/placement:P (a yardstick's: WORKLOAD/beside:B),
+ * then "/" and fmt's text when that is not empty: the workload's own
+ * key:value segments (results/README.md).
+ * => Every key of fmt's text is one of the workload's keys, in their
+ *    order (workload.h); anything else is a bug: abort with a message.
  * => arg is owned by the registry from now on: free_arg(arg) at exit
  *    (free_arg may be NULL).
  */
-void	hb_bench_add(const char *backend, const char *placement,
-	    hb_body_fn body, void *arg, void (*free_arg)(void *),
-	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void	hb_bench_add(const struct hb_group *g, hb_body_fn body, void *arg,
+	    void (*free_arg)(void *), const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 
 /*
  * hb_bench_add_n: hb_bench_add() on a machine of the first nvcpus
  * vCPUs of the run (cpu_index() 0 .. nvcpus-1, same PUs and placement),
  * for workloads whose operation reaches every vCPU (broadcast).
  * => nvcpus 0, or not below the run's vCPUs: every vCPU (hb_bench_add).
- * => The machine cache keys on (backend, placement, vCPUs): register
- *    such benchmarks together, so that the machine restarts rarely.
+ * => The machine is kept from one benchmark to the next while (backend,
+ *    placement, vCPUs) stay the same: register such benchmarks together,
+ *    so that the machine restarts rarely.
  */
-void	hb_bench_add_n(const char *backend, const char *placement,
-	    unsigned nvcpus, hb_body_fn body, void *arg,
-	    void (*free_arg)(void *), const char *fmt, ...)
-	    __attribute__((format(printf, 7, 8)));
+void	hb_bench_add_n(const struct hb_group *g, unsigned nvcpus,
+	    hb_body_fn body, void *arg, void (*free_arg)(void *),
+	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/*
+ * hb_quiet_backend: the machine's backend for yardsticks: the first of
+ * ipi_backends[] whose idle sleeps.  => NULL when every backend spins.
+ */
+const struct ipi_backend_ops *hb_quiet_backend(void);
 
 /* One timed operation, run on the sender. */
 struct hb_op {

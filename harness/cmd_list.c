@@ -69,11 +69,15 @@ cmd_list(int argc, char **argv)
 		if (hb_workloads[i]->yardstick)
 			printf("  %-16s %s\n", hb_workloads[i]->name,
 			    hb_workloads[i]->summary);
-	printf("backends:\n");
-	for (unsigned i = 0; ipi_backends[i] != NULL; i++)
-		printf("  %-16s %s%s\n", ipi_backends[i]->name,
-		    ipi_backends[i]->summary,
-		    ipi_backends[i]->spins ? " (spins)" : "");
+	printf("backends (reference: the yardstick its figures are divided "
+	    "by):\n");
+	for (unsigned i = 0; ipi_backends[i] != NULL; i++) {
+		const struct ipi_backend_ops *b = ipi_backends[i];
+
+		printf("  %-16s %s%s; reference %s\n", b->name, b->summary,
+		    b->spins ? " (spins)" : "",
+		    b->reference != NULL ? b->reference : "none");
+	}
 	printf("placements:\n");
 	for (int p = 0; p < HB_PLACE_NPOLICIES; p++)
 		printf("  %-16s %s\n", hb_policy_name((enum hb_policy)p),

@@ -3,18 +3,23 @@
  * backend and placement, on this machine, with Google Benchmark.
  *
  * Order: the config file (--config) first, then every flag in the order
- * given (so flags override the config), then the checks (names, the
- * machine, busy-poll on too few cores), then registration: for each
- * backend, the yardsticks (beside that backend), then for each placement
- * the workloads.  One run-summary line, the context, the --out files,
- * and Google Benchmark runs them.
+ * given (so flags override the config), then the checks (the machine,
+ * busy-poll on too few cores), then registration: for each backend, the
+ * yardsticks (beside that backend), then for each placement the
+ * workloads.  One run-summary line, the context, the --out files, and
+ * Google Benchmark runs them.
+ *
+ * Flags are getopt_long's, made from the parameters' table (params.h):
+ * --KEY VALUE, --KEY=VALUE, '-' for '_', a boolean alone meaning true.
+ * Names (backends, workloads, ...) were resolved by the table when set:
+ * what reaches the registration is the tables' own entries.
  *
  * Exit status: 0; 1 when a benchmark failed or the machine wedged;
  * 2 bad usage or input; 128 + the signal on SIGINT/SIGTERM (130 for
  * Ctrl-C), with valid JSON written for what ran.
  */
-#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +27,6 @@
 #include <unistd.h>
 
 #include "../ipi/backend.h"
-#include "../workloads/membarrier.h"
 #include "bench.h"
 #include "cli.h"
 #include "context.h"
@@ -32,8 +36,6 @@
 #include "timer.h"
 #include "topology.h"
 #include "workload.h"
-
-#define	MAXNAMES	64	/* backends, placements in one run */
 
 static void
 run_usage(FILE *f)
@@ -113,59 +115,6 @@ run_usage(FILE *f)
 "  ipibench run --backend busypoll --matrix --benchmark_filter=unicast\n");
 }
 
-/* split: a comma list into names (in place in s); returns the count. */
-static unsigned
-split(char *s, char **names, unsigned max)
-{
-	unsigned n = 0;
-
-	for (char *tok = strtok(s, ","); tok != NULL && n < max;
-	    tok = strtok(NULL, ",")) {
-		while (isspace((unsigned char)*tok))	/* as check_list trims */
-			tok++;
-		size_t l = strlen(tok);
-		while (l > 0 && isspace((unsigned char)tok[l - 1]))
-			tok[--l] = '\0';
-		if (*tok == '\0')
-			continue;
-		bool dup = false;
-		for (unsigned i = 0; i < n; i++)
-			dup = dup || strcmp(names[i], tok) == 0;
-		if (!dup)
-			names[n++] = tok;
-	}
-	return n;
-}
-
-/* param_of: the table entry of flag key (with '-' as '_'), or NULL. */
-static const struct hb_param *
-param_of(const char *key)
-{
-	char norm[64];
-	size_t i;
-
-	for (i = 0; key[i] != '\0' && i + 1 < sizeof(norm); i++)
-		norm[i] = key[i] == '-' ? '_' : key[i];
-	norm[i] = '\0';
-	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
-		if (strcmp(q->key, norm) == 0)
-			return q;
-	return NULL;
-}
-
-/* alias: our flag names for params keys. */
-static const char *
-alias(const char *key)
-{
-	if (strcmp(key, "backend") == 0)
-		return "backends";
-	if (strcmp(key, "placement") == 0)
-		return "placements";
-	if (strcmp(key, "workload") == 0)
-		return "workloads";
-	return key;
-}
-
 struct run_args {
 	const char *	config;
 	const char *	out;
@@ -176,141 +125,222 @@ struct run_args {
 	unsigned	gb_reps;
 };
 
+/* Long options beyond the parameters' own. */
+enum {
+	OPT_HELP = 'h',
+	OPT_CONFIG = 0x100,
+	OPT_OUT,
+	OPT_PARAM,		/* + index in hb_param_table */
+};
+
+/* The flags --backend, --placement, --workload: --backends, ... */
+static const char *const aliases[][2] = {
+	{ "backend", "backends" },
+	{ "placement", "placements" },
+	{ "workload", "workloads" },
+};
+
 /*
- * parse_args: argv into p and a.  => 0, 1 for --help (printed), or 2
- * with a message printed.
+ * run_options: getopt_long's table: help, config, out, the aliases, and
+ * every parameter under its key and, where the key has '_', with '-'.
+ * => NULL when out of memory; free(*names) and free the table.
+ */
+static struct option *
+run_options(char **names)
+{
+	size_t nparam = 0, len = 0, o = 0, k = 0;
+	struct option *v;
+	char *buf;
+
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
+		nparam++, len += 2 * (strlen(q->key) + 1);
+	v = calloc(3 + 3 + 2 * nparam + 1, sizeof(*v));
+	buf = malloc(len);
+	if (v == NULL || buf == NULL) {
+		free(v);
+		free(buf);
+		return NULL;
+	}
+	v[k++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	v[k++] = (struct option){ "config", required_argument, NULL,
+	    OPT_CONFIG };
+	v[k++] = (struct option){ "out", required_argument, NULL, OPT_OUT };
+	for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++)
+		for (size_t i = 0; i < nparam; i++)
+			if (strcmp(hb_param_table[i].key, aliases[a][1]) == 0)
+				v[k++] = (struct option){ aliases[a][0],
+				    required_argument, NULL, OPT_PARAM + (int)i };
+	for (size_t i = 0; i < nparam; i++) {
+		const struct hb_param *q = &hb_param_table[i];
+		int has = q->type == HB_PT_BOOL ? optional_argument :
+		    required_argument;
+		char *dash = buf + o;
+
+		v[k++] = (struct option){ q->key, has, NULL, OPT_PARAM + (int)i };
+		if (strchr(q->key, '_') == NULL)
+			continue;
+		for (size_t c = 0; ; c++) {
+			dash[c] = q->key[c] == '_' ? '-' : q->key[c];
+			if (q->key[c] == '\0')
+				break;
+		}
+		o += strlen(q->key) + 1;
+		v[k++] = (struct option){ dash, has, NULL, OPT_PARAM + (int)i };
+	}
+	*names = buf;
+	return v;
+}
+
+/*
+ * next_option: getopt_long over argv; a boolean flag without '=' takes
+ * the next word as its value unless that starts with "--" (--matrix
+ * false).  => getopt_long's return; *val the value or NULL.
+ */
+static int
+next_option(int argc, char **argv, const struct option *opts,
+    const char **val)
+{
+	int c = getopt_long(argc, argv, "+:h", opts, NULL);
+
+	*val = optarg;
+	if (c >= OPT_PARAM && optarg == NULL && optind < argc &&
+	    strncmp(argv[optind], "--", 2) != 0)
+		*val = argv[optind++];
+	return c;
+}
+
+/*
+ * parse_args: argv (without --benchmark_*) into p and a.  The config
+ * first, wherever it is on the line, then every flag in order.
+ * => 0, 1 for --help (printed), or 2 with a message printed.
  */
 static int
 parse_args(int argc, char **argv, struct hb_params *p, struct run_args *a)
 {
-	char err[1024];
+	char err[1024], *names = NULL;
+	struct option *opts = run_options(&names);
+	const char *val;
+	int c, rc = 0;
 
-	/* The config first, whatever its place on the line. */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
+	if (opts == NULL) {
+		fprintf(stderr, "ipibench run: out of memory\n");
+		return 2;
+	}
+	opterr = 0;
+	optind = 0;	/* glibc: a fresh scan */
+	while ((c = next_option(argc, argv, opts, &val)) != -1) {
+		if (c == OPT_HELP) {
 			run_usage(stdout);
-			return 1;
+			rc = 1;
+			goto out;
 		}
-		if (strcmp(argv[i], "--config") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "ipibench run: --config needs "
-				    "a FILE\n");
-				return 2;
-			}
-			a->config = argv[++i];
-		} else if (strncmp(argv[i], "--config=", 9) == 0) {
-			a->config = argv[i] + 9;
-		}
+		if (c == OPT_CONFIG)
+			a->config = val;
 	}
 	if (a->config != NULL &&
 	    hb_params_load(p, a->config, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ipibench run: --config %s: %s\n", a->config,
 		    err);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		char key[64];
-		const char *val = NULL;
+	optind = 0;
+	while (rc == 0 && (c = next_option(argc, argv, opts, &val)) != -1) {
+		const char *arg = argv[optind - 1];
 		const struct hb_param *q;
 
-		if (strncmp(arg, "--benchmark_", 12) == 0) {
-			a->gb[a->ngb++] = argv[i];
-			if (strncmp(arg, "--benchmark_min_time=", 21) == 0) {
-				char *end;
-
-				errno = 0;
-				a->gb_min_time = strtod(arg + 21, &end);
-				if (errno != 0 || end == arg + 21 ||
-				    *end != '\0' || a->gb_min_time <= 0) {
-					fprintf(stderr, "ipibench run: %s: "
-					    "expected plain seconds > 0, "
-					    "e.g. --benchmark_min_time=0.5 "
-					    "(Google Benchmark 1.7.1 takes "
-					    "no unit)\n", arg);
-					return 2;
-				}
-				a->min_time_given = true;
-			} else if (strncmp(arg, "--benchmark_repetitions=",
-			    24) == 0) {
-				char *end;
-				unsigned long v;
-
-				errno = 0;
-				v = strtoul(arg + 24, &end, 10);
-				if (errno != 0 || end == arg + 24 ||
-				    *end != '\0' || v < 1 || v > 100000) {
-					fprintf(stderr, "ipibench run: %s: "
-					    "expected a count in 1..100000\n",
-					    arg);
-					return 2;
-				}
-				a->gb_reps = (unsigned)v;
-				a->reps_given = true;
-			}
-			continue;
-		}
-		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-			fprintf(stderr, "ipibench run: unexpected argument "
-			    "'%s' (options start with --; see --help)\n", arg);
-			return 2;
-		}
-		const char *eq = strchr(arg + 2, '=');
-		size_t kl = eq != NULL ? (size_t)(eq - arg - 2) :
-		    strlen(arg + 2);
-		if (kl >= sizeof(key)) {
-			fprintf(stderr, "ipibench run: unknown option '%s'\n",
-			    arg);
-			return 2;
-		}
-		memcpy(key, arg + 2, kl);
-		key[kl] = '\0';
-		if (eq != NULL)
-			val = eq + 1;
-
-		if (strcmp(key, "config") == 0) {
-			if (eq == NULL)
-				i++;
-			continue;	/* done above */
-		}
-		if (strcmp(key, "out") == 0) {
-			if (val == NULL && i + 1 < argc)
-				val = argv[++i];
-			if (val == NULL || *val == '\0') {
+		switch (c) {
+		case OPT_CONFIG:
+			break;		/* done above */
+		case OPT_OUT:
+			if (*val == '\0') {
 				fprintf(stderr, "ipibench run: --out needs a "
 				    "DIR\n");
-				return 2;
+				rc = 2;
 			}
 			a->out = val;
-			continue;
-		}
-		q = param_of(alias(key));
-		if (q == NULL) {
-			fprintf(stderr, "ipibench run: unknown option '--%s' "
+			break;
+		case ':':
+			fprintf(stderr, "ipibench run: %s needs a value (see "
+			    "--help)\n", arg);
+			rc = 2;
+			break;
+		case '?':
+			fprintf(stderr, "ipibench run: unknown option '%s' "
 			    "(expected --config, --out, --backend, "
-			    "--placement, --workload, a parameter of "
-			    "--help, or --benchmark_*)\n", key);
-			return 2;
-		}
-		if (val == NULL) {
-			if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
-				val = argv[++i];
-			else if (q->type == HB_PT_BOOL)
-				val = "true";
-			else {
-				fprintf(stderr, "ipibench run: --%s needs a "
-				    "value (%s)\n", key, q->doc);
-				return 2;
+			    "--placement, --workload, a parameter of --help, "
+			    "or --benchmark_*)\n", arg);
+			rc = 2;
+			break;
+		default:
+			q = &hb_param_table[c - OPT_PARAM];
+			if (hb_param_set(p, q->key, val, err, sizeof(err)) != 0) {
+				fprintf(stderr, "ipibench run: --%s %s: %s\n",
+				    q->key, val != NULL ? val : "", err);
+				rc = 2;
 			}
-		}
-		if (hb_param_set(p, q->key, val, err, sizeof(err)) != 0) {
-			fprintf(stderr, "ipibench run: --%s %s: %s\n", key,
-			    val, err);
-			return 2;
+			break;
 		}
 	}
+	if (rc == 0 && optind < argc) {
+		fprintf(stderr, "ipibench run: unexpected argument '%s' (options "
+		    "start with --; see --help)\n", argv[optind]);
+		rc = 2;
+	}
+out:
+	free(opts);
+	free(names);
+	return rc;
+}
+
+/*
+ * take_gb: move the --benchmark_* flags of argv into a->gb, checking the
+ * two that ipibench reads too.  => 0, or 2 with a message printed.
+ */
+static int
+take_gb(int *argc, char **argv, struct run_args *a)
+{
+	int w = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *arg = argv[i];
+		char *end;
+
+		if (strncmp(arg, "--benchmark_", 12) != 0) {
+			argv[w++] = argv[i];
+			continue;
+		}
+		a->gb[a->ngb++] = argv[i];
+		if (strncmp(arg, "--benchmark_min_time=", 21) == 0) {
+			errno = 0;
+			a->gb_min_time = strtod(arg + 21, &end);
+			if (errno != 0 || end == arg + 21 || *end != '\0' ||
+			    !(a->gb_min_time > 0)) {
+				fprintf(stderr, "ipibench run: %s: expected "
+				    "plain seconds > 0, e.g. "
+				    "--benchmark_min_time=0.5 (Google Benchmark "
+				    "1.7.1 takes no unit)\n", arg);
+				return 2;
+			}
+			a->min_time_given = true;
+		} else if (strncmp(arg, "--benchmark_repetitions=", 24) == 0) {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(arg + 24, &end, 10);
+			if (errno != 0 || end == arg + 24 || *end != '\0' ||
+			    v < 1 || v > 100000) {
+				fprintf(stderr, "ipibench run: %s: expected a "
+				    "count in 1..100000\n", arg);
+				return 2;
+			}
+			a->gb_reps = (unsigned)v;
+			a->reps_given = true;
+		}
+	}
+	argv[w] = NULL;
+	*argc = w;
 	return 0;
 }
 
@@ -330,18 +360,6 @@ count_cores(const struct hb_topology *t)
 			n++;
 	}
 	return n;
-}
-
-/* join: names as "a,b,c" into buf. */
-static void
-join(char *const *names, unsigned n, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < n && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s",
-		    i > 0 ? "," : "", names[i]);
 }
 
 /* write_out: DIR, DIR/topology.xml, DIR/config.ini.  => 0 or 1. */
@@ -414,17 +432,136 @@ fmt_dur(double s, char *buf, size_t len)
 		snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* selected: is workload w in the run (see --workload in the usage)? */
+/*
+ * selected: is workload w in the run (see --workload in the usage)?
+ * names_yardstick: the list names a yardstick.
+ */
 static bool
-selected(const struct hb_workload *w, char *const *names, unsigned n,
-    bool list_given, bool names_yardstick, bool yardsticks)
+selected(const struct hb_params *p, unsigned w, bool names_yardstick)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (strcmp(names[i], w->name) == 0)
-			return true;
-	if (!w->yardstick)
-		return !list_given;
-	return yardsticks && !names_yardstick;
+	if (hb_pick_has(&p->workloads, w))
+		return true;
+	if (!hb_workloads[w]->yardstick)
+		return p->workloads.n == 0;
+	return p->yardsticks && !names_yardstick;
+}
+
+/*
+ * register_all: for each backend, the yardsticks beside it, then for each
+ * placement the workloads.  => The selected workloads' names in wrun.
+ */
+static void
+register_all(const struct hb_run *run, char *wrun, size_t len)
+{
+	const struct hb_params *p = run->params;
+	bool names_yardstick = false, sel[64] = { false };
+	size_t o = 0;
+
+	for (unsigned i = 0; i < p->workloads.n; i++)
+		names_yardstick |= hb_workload_at(p, i)->yardstick;
+	for (unsigned w = 0; hb_workloads[w] != NULL && w < 64; w++)
+		sel[w] = selected(p, w, names_yardstick);
+	for (unsigned b = 0; b < p->backends.n; b++) {
+		struct hb_group g = { .backend = hb_backend_at(p, b),
+		    .placement = HB_PLACE_LOCAL };
+
+		for (unsigned w = 0; hb_workloads[w] != NULL; w++) {
+			if (!sel[w] || !hb_workloads[w]->yardstick)
+				continue;
+			g.workload = hb_workloads[w];
+			g.workload->add(run, &g);
+		}
+		for (unsigned pl = 0; pl < p->placements.n; pl++) {
+			g.placement = hb_placement_at(p, pl);
+			for (unsigned w = 0; hb_workloads[w] != NULL; w++) {
+				if (!sel[w] || hb_workloads[w]->yardstick)
+					continue;
+				g.workload = hb_workloads[w];
+				g.workload->add(run, &g);
+			}
+		}
+	}
+	wrun[0] = '\0';
+	for (unsigned w = 0; hb_workloads[w] != NULL && o < len; w++)
+		if (sel[w])
+			o += (size_t)snprintf(wrun + o, len - o, "%s%s",
+			    o > 0 ? "," : "", hb_workloads[w]->name);
+}
+
+/*
+ * check_spinners: a backend that spins on more vCPUs than cores is
+ * refused, or with --force run and marked.  => 0 (*forced set), or 2
+ * with a message printed.
+ */
+static int
+check_spinners(const struct hb_params *p, const struct hb_topology *t,
+    unsigned ncores, const char *pus, bool *forced)
+{
+	*forced = false;
+	for (unsigned i = 0; i < p->backends.n; i++) {
+		const struct ipi_backend_ops *ops = hb_backend_at(p, i);
+
+		if (!ops->spins || t->nvcpus <= ncores)
+			continue;
+		if (!p->force) {
+			fprintf(stderr, "ipibench run: backend %s spins: its "
+			    "%u vCPUs (PUs %s) would share %u core%s, and "
+			    "spinners on one core starve each other (SMT "
+			    "siblings do not count as cores).  Select at most "
+			    "%u PUs (--cpus, --no-smt), drop %s from "
+			    "--backend, or --force to run it anyway (the "
+			    "results say forced).\n", ops->name, t->nvcpus,
+			    pus, ncores, ncores == 1 ? "" : "s", ncores,
+			    ops->name);
+			return 2;
+		}
+		*forced = true;
+		fprintf(stderr, "ipibench run: warning: --force: backend %s "
+		    "spins on %u vCPUs over %u cores; its figures are "
+		    "oversubscribed (marked forced)\n", ops->name, t->nvcpus,
+		    ncores);
+	}
+	return 0;
+}
+
+/*
+ * gb_initialize: Google Benchmark's flags: ours (from the parameters)
+ * first, so that the user's --benchmark_* win.  => 0, or 2 (printed).
+ */
+static int
+gb_initialize(const struct hb_params *p, const struct run_args *a)
+{
+	char mt[64], reps[64], outj[4200];
+	char **argv = calloc((size_t)a->ngb + 8, sizeof(*argv));
+	int argc = 0, rc;
+
+	if (argv == NULL) {
+		fprintf(stderr, "ipibench run: out of memory\n");
+		return 2;
+	}
+	argv[argc++] = a->gb[0];
+	snprintf(mt, sizeof(mt), "--benchmark_min_time=%g", p->min_time);
+	snprintf(reps, sizeof(reps), "--benchmark_repetitions=%u",
+	    p->repetitions);
+	argv[argc++] = mt;
+	argv[argc++] = reps;
+	if (a->out != NULL) {
+		snprintf(outj, sizeof(outj), "--benchmark_out=%s/bench.json",
+		    a->out);
+		argv[argc++] = outj;
+		argv[argc++] = (char *)"--benchmark_out_format=json";
+	}
+	for (int i = 1; i < a->ngb; i++)
+		argv[argc++] = a->gb[i];
+	argv[argc] = NULL;
+	rc = hbg_initialize(&argc, argv);
+	free(argv);
+	if (rc != 0) {
+		fprintf(stderr, "ipibench run: a Google Benchmark flag was not "
+		    "understood (above); `--help` lists the usual ones\n");
+		return 2;
+	}
+	return 0;
 }
 
 int
@@ -434,13 +571,7 @@ cmd_run(int argc, char **argv)
 	struct run_args a = { 0 };
 	struct hb_topology *t = NULL;
 	char err[1024];
-	char *backends[MAXNAMES], *placements[MAXNAMES], *wnames[256];
-	char *blist = NULL, *plist = NULL, *wlist = NULL;
-	unsigned nb, np, nw;
 	int rc = 2;
-
-	/* Before any thread exists (membarrier.h). */
-	(void)hb_membarrier_register();
 
 	hb_params_init(&p);
 	if ((a.gb = calloc((size_t)argc + 8, sizeof(*a.gb))) == NULL) {
@@ -448,6 +579,8 @@ cmd_run(int argc, char **argv)
 		return 1;
 	}
 	a.gb[a.ngb++] = (char *)"ipibench run";
+	if (take_gb(&argc, argv, &a) != 0)
+		goto out;
 	switch (parse_args(argc, argv, &p, &a)) {
 	case 0:
 		break;
@@ -457,64 +590,8 @@ cmd_run(int argc, char **argv)
 	default:
 		goto out;
 	}
-
-	/* Names. */
-	blist = strdup(p.backends != NULL ? p.backends : "");
-	plist = strdup(p.placements != NULL ? p.placements : "local");
-	wlist = strdup(p.workloads != NULL ? p.workloads : "");
-	if (blist == NULL || plist == NULL || wlist == NULL) {
-		fprintf(stderr, "ipibench run: out of memory\n");
-		rc = 1;
+	if (gb_initialize(&p, &a) != 0)
 		goto out;
-	}
-	/* Every name was checked by the params table (hb_param_set,
-	 * hb_params_load: check_list) before it got here. */
-	nb = split(blist, backends, MAXNAMES);
-	if (nb == 0)
-		for (unsigned i = 0; ipi_backends[i] != NULL && nb < MAXNAMES;
-		    i++)
-			backends[nb++] = (char *)ipi_backends[i]->name;
-	np = split(plist, placements, MAXNAMES);
-	if (np == 0)
-		placements[np++] = (char *)"local";
-	nw = split(wlist, wnames, 256);
-	bool names_yardstick = false;
-	for (unsigned i = 0; i < nw; i++)
-		names_yardstick = names_yardstick ||
-		    hb_workload_lookup(wnames[i])->yardstick;
-
-	/* Google Benchmark's flags: ours first, so that the user's win. */
-	char mt[64], reps[64], outj[4200];
-	char **gbargv = calloc((size_t)a.ngb + 8, sizeof(*gbargv));
-	int gbargc = 0;
-
-	if (gbargv == NULL) {
-		fprintf(stderr, "ipibench run: out of memory\n");
-		rc = 1;
-		goto out;
-	}
-	gbargv[gbargc++] = a.gb[0];
-	snprintf(mt, sizeof(mt), "--benchmark_min_time=%g", p.min_time);
-	snprintf(reps, sizeof(reps), "--benchmark_repetitions=%u",
-	    p.repetitions);
-	gbargv[gbargc++] = mt;
-	gbargv[gbargc++] = reps;
-	if (a.out != NULL) {
-		snprintf(outj, sizeof(outj), "--benchmark_out=%s/bench.json",
-		    a.out);
-		gbargv[gbargc++] = outj;
-		gbargv[gbargc++] = (char *)"--benchmark_out_format=json";
-	}
-	for (int i = 1; i < a.ngb; i++)
-		gbargv[gbargc++] = a.gb[i];
-	gbargv[gbargc] = NULL;
-	if (hbg_initialize(&gbargc, gbargv) != 0) {
-		fprintf(stderr, "ipibench run: a Google Benchmark flag was not "
-		    "understood (above); `--help` lists the usual ones\n");
-		free(gbargv);
-		goto out;
-	}
-	free(gbargv);
 
 	/* The machine. */
 	if (hb_topology_open(p.topology, &t, err, sizeof(err)) != 0) {
@@ -533,65 +610,22 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	unsigned ncores = count_cores(t);
-	bool forced = false;
+	bool forced;
 	char pus[256];
 
 	hwloc_bitmap_list_snprintf(pus, sizeof(pus), t->selected);
-	for (unsigned i = 0; i < nb; i++) {
-		const struct ipi_backend_ops *ops =
-		    ipi_backend_lookup(backends[i]);
+	if (check_spinners(&p, t, ncores, pus, &forced) != 0)
+		goto out;
 
-		if (!ops->spins || t->nvcpus <= ncores)
-			continue;
-		if (!p.force) {
-			fprintf(stderr, "ipibench run: backend %s spins: its "
-			    "%u vCPUs (PUs %s) would share %u core%s, and "
-			    "spinners on one core starve each other (SMT "
-			    "siblings do not count as cores).  Select at most "
-			    "%u PUs (--cpus, --no-smt), drop %s from "
-			    "--backend, or --force to run it anyway (the "
-			    "results say forced).\n", ops->name, t->nvcpus,
-			    pus, ncores, ncores == 1 ? "" : "s", ncores,
-			    ops->name);
-			goto out;
-		}
-		forced = true;
-		fprintf(stderr, "ipibench run: warning: --force: backend %s "
-		    "spins on %u vCPUs over %u cores; its figures are "
-		    "oversubscribed (marked forced)\n", ops->name, t->nvcpus,
-		    ncores);
-	}
-
-	/* Registration. */
+	/* Registration, the workloads' init first: no vCPU thread yet. */
 	struct hb_run run = { .params = &p, .topo = t, .ncores = ncores };
 	char wrun[2048];
-	size_t wo = 0;
 
-	wrun[0] = '\0';
+	for (unsigned w = 0; hb_workloads[w] != NULL; w++)
+		if (hb_workloads[w]->init != NULL)
+			hb_workloads[w]->init();
 	hb_bench_begin(&run);
-	for (unsigned b = 0; b < nb; b++) {
-		for (unsigned k = 0; hb_workloads[k] != NULL; k++) {
-			const struct hb_workload *w = hb_workloads[k];
-
-			if (w->yardstick && selected(w, wnames, nw, nw > 0,
-			    names_yardstick, p.yardsticks))
-				w->add(&run, backends[b], NULL);
-		}
-		for (unsigned pl = 0; pl < np; pl++)
-			for (unsigned k = 0; hb_workloads[k] != NULL; k++) {
-				const struct hb_workload *w = hb_workloads[k];
-
-				if (!w->yardstick && selected(w, wnames, nw,
-				    nw > 0, names_yardstick, p.yardsticks))
-					w->add(&run, backends[b],
-					    placements[pl]);
-			}
-	}
-	for (unsigned k = 0; hb_workloads[k] != NULL; k++)
-		if (selected(hb_workloads[k], wnames, nw, nw > 0,
-		    names_yardstick, p.yardsticks) && wo < sizeof(wrun))
-			wo += (size_t)snprintf(wrun + wo, sizeof(wrun) - wo,
-			    "%s%s", wo > 0 ? "," : "", hb_workloads[k]->name);
+	register_all(&run, wrun, sizeof(wrun));
 
 	unsigned nreg = hb_bench_count();
 	size_t nsel = hbg_count_selected();
@@ -616,8 +650,8 @@ cmd_run(int argc, char **argv)
 	double per = min_time * ((double)nrep + 0.5) + 0.05;
 	char bl[512], plb[512], est[32];
 
-	join(backends, nb, bl, sizeof(bl));
-	join(placements, np, plb, sizeof(plb));
+	hb_pick_format(&p.backends, &hb_backend_names, bl, sizeof(bl));
+	hb_pick_format(&p.placements, &hb_placement_names, plb, sizeof(plb));
 	fmt_dur(per * (double)nsel, est, sizeof(est));
 	fprintf(stderr, "ipibench run: %u vCPU%s (PUs %s) on %u core%s; "
 	    "backends %s; placements %s; workloads %s; %zu benchmark%s x %u "
@@ -655,9 +689,6 @@ end:
 out:
 	hb_topology_close(t);
 	hb_params_free(&p);
-	free(blist);
-	free(plist);
-	free(wlist);
 	free(a.gb);
 	return rc;
 }

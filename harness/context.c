@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "../ipi/backend.h"
 #include "bench.h"
 #include "context.h"
 #include "gbench.h"
@@ -18,6 +19,7 @@
 #include "timer.h"
 #include "topology.h"
 #include "version.h"
+#include "workload.h"
 
 /* cpuinfo_value: the value of the first "key<TAB>: value" line. */
 static bool
@@ -140,6 +142,101 @@ tf(bool b)
 	return b ? "true" : "false";
 }
 
+/* json_str: s as a JSON string (NULL: null). */
+static void
+json_str(FILE *f, const char *s)
+{
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	putc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			putc(c, f);
+	}
+	putc('"', f);
+}
+
+/* backend_table: ipi_backends[] as JSON (results/README.md). */
+static void
+backend_table(FILE *f)
+{
+	putc('[', f);
+	for (unsigned i = 0; ipi_backends[i] != NULL; i++) {
+		const struct ipi_backend_ops *b = ipi_backends[i];
+
+		fputs(i > 0 ? ", {\"name\": " : "{\"name\": ", f);
+		json_str(f, b->name);
+		fputs(", \"summary\": ", f);
+		json_str(f, b->summary);
+		fprintf(f, ", \"spins\": %s, \"reference\": ", tf(b->spins));
+		json_str(f, b->reference);
+		putc('}', f);
+	}
+	putc(']', f);
+}
+
+/* workload_table: hb_workloads[] as JSON (results/README.md). */
+static void
+workload_table(FILE *f)
+{
+	putc('[', f);
+	for (unsigned i = 0; hb_workloads[i] != NULL; i++) {
+		const struct hb_workload *w = hb_workloads[i];
+		const char *k = w->keys != NULL ? w->keys : "";
+
+		fputs(i > 0 ? ", {\"name\": " : "{\"name\": ", f);
+		json_str(f, w->name);
+		fputs(", \"summary\": ", f);
+		json_str(f, w->summary);
+		fprintf(f, ", \"yardstick\": %s, \"kind\": ",
+		    tf(w->yardstick));
+		json_str(f, hb_kind_name(w->kind));
+		fputs(", \"kind_of\": {", f);
+		if (w->kind_of.segment != NULL) {
+			json_str(f, w->kind_of.segment);
+			fputs(": ", f);
+			json_str(f, hb_kind_name(w->kind_of.kind));
+		}
+		fputs("}, \"keys\": [", f);
+		fputs(w->yardstick ? "\"beside\"" :
+		    "\"backend\", \"placement\"", f);
+		while (*k != '\0') {
+			size_t l = strcspn(k, ",");
+
+			fprintf(f, ", \"%.*s\"", (int)l, k);
+			k += l + (k[l] == ',');
+		}
+		fputs("]}", f);
+	}
+	putc(']', f);
+}
+
+/* add_json: context key = what write() writes (a JSON text). */
+static void
+add_json(const char *key, void (*write)(FILE *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL) {
+		hbg_add_context(key, "[]");
+		return;
+	}
+	write(f);
+	fclose(f);
+	hbg_add_context(key, buf != NULL ? buf : "[]");
+	free(buf);
+}
+
 void
 hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
 {
@@ -184,4 +281,11 @@ hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
 	hbg_add_context("forced", tf(info->forced));
 	hbg_add_context("perf", run->params->perf ? hb_perf_status() :
 	    "off (perf = false)");
+#ifdef DIAGNOSTIC
+	hbg_add_context("diagnostic", "true");
+#else
+	hbg_add_context("diagnostic", "false");
+#endif
+	add_json("backend_table", backend_table);
+	add_json("workload_table", workload_table);
 }

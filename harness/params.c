@@ -23,16 +23,8 @@
 
 #include <ini.h>
 
-#include "../ipi/backend.h"
 #include "errmsg.h"
 #include "params.h"
-#include "placement.h"
-#include "workload.h"
-
-static int check_backends(const char *, char *, size_t);
-static int check_placements(const char *, char *, size_t);
-static int check_workloads(const char *, char *, size_t);
-static int check_orders(const char *, char *, size_t);
 
 #define	OFF(f)	offsetof(struct hb_params, f)
 
@@ -50,16 +42,15 @@ const struct hb_param hb_param_table[] = {
 	    NULL },
 
 	/* [run] */
-	{ "run", "backends", HB_PT_STRING, OFF(backends), 0, 0,
-	    "busypoll,futex,eventfd",
+	{ "run", "backends", HB_PT_PICK, OFF(backends), 0, 0, "",
 	    "delivery backends, comma-separated (empty: every backend)",
-	    check_backends },
-	{ "run", "placements", HB_PT_STRING, OFF(placements), 0, 0, "local",
-	    "placements of per-vCPU state: local,single,interleave,remote",
-	    check_placements },
-	{ "run", "workloads", HB_PT_STRING, OFF(workloads), 0, 0, "",
+	    &hb_backend_names },
+	{ "run", "placements", HB_PT_PICK, OFF(placements), 0, 0, "local",
+	    "placements of per-vCPU state: local,single,interleave,remote "
+	    "(empty: every one)", &hb_placement_names },
+	{ "run", "workloads", HB_PT_PICK, OFF(workloads), 0, 0, "",
 	    "workloads and yardsticks, comma-separated (empty: every one)",
-	    check_workloads },
+	    &hb_workload_names },
 	{ "run", "repetitions", HB_PT_UINT, OFF(repetitions), 1, 1000, "3",
 	    "Google Benchmark repetitions of each benchmark", NULL },
 	{ "run", "min_time", HB_PT_DOUBLE, OFF(min_time), 0.001, 3600, "0.2",
@@ -81,10 +72,9 @@ const struct hb_param hb_param_table[] = {
 	/* [multicast] */
 	{ "multicast", "fanout", HB_PT_ULIST, OFF(fanout), 1, 4096, "pow2",
 	    "targets k: list, pow2 or all (up to vCPUs - 1)", NULL },
-	{ "multicast", "orders", HB_PT_STRING, OFF(orders), 0, 0,
-	    "near,spread",
-	    "target orders: near (nearest first), spread (across packages)",
-	    check_orders },
+	{ "multicast", "orders", HB_PT_PICK, OFF(orders), 0, 0, "",
+	    "target orders: near (nearest first), spread (across packages) "
+	    "(empty: both)", &hb_order_names },
 
 	/* [broadcast] */
 	{ "broadcast", "broadcast_n", HB_PT_ULIST, OFF(broadcast_n), 1, 4096,
@@ -111,83 +101,16 @@ const struct hb_param hb_param_table[] = {
 };
 
 /*
- * Name checks.
+ * The tables of the PICK parameters.
  */
-
-/*
- * check_list: every comma-separated item of value passes known(); else
- * err names the first bad item and lists names[].
- */
-static int
-check_list(const char *value, const char *what,
-    bool (*known)(const char *), const char *(*name_at)(unsigned),
-    char *err, size_t errlen)
-{
-	char item[64];
-	const char *p = value;
-
-	for (;;) {
-		const char *e = strchr(p, ',');
-		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-
-		while (len > 0 && isspace((unsigned char)*p))
-			p++, len--;
-		while (len > 0 && isspace((unsigned char)p[len - 1]))
-			len--;
-		if (len == 0 || len >= sizeof(item)) {
-			hb_seterr(err, errlen, "expected a comma-separated list "
-			    "of %s, got '%s' (an empty or overlong item)",
-			    what, value);
-			return -1;
-		}
-		memcpy(item, p, len);
-		item[len] = '\0';
-		if (!known(item)) {
-			size_t o;
-
-			o = (size_t)snprintf(err, errlen,
-			    "unknown %s '%s' (expected:", what, item);
-			for (unsigned i = 0; name_at(i) != NULL; i++) {
-				if (o < errlen)
-					o += (size_t)snprintf(err + o, errlen - o,
-					    "%s %s", i > 0 ? "," : "",
-					    name_at(i));
-			}
-			if (o < errlen)
-				snprintf(err + o, errlen - o, ")");
-			return -1;
-		}
-		if (e == NULL)
-			return 0;
-		p = e + 1;
-	}
-}
-
-static bool
-backend_known(const char *s)
-{
-	return ipi_backend_lookup(s) != NULL;
-}
 
 static const char *
 backend_at(unsigned i)
 {
-	return ipi_backends[i] != NULL ? ipi_backends[i]->name : NULL;
-}
-
-static int
-check_backends(const char *value, char *err, size_t errlen)
-{
-	return check_list(value, "backend", backend_known, backend_at,
-	    err, errlen);
-}
-
-static bool
-placement_known(const char *s)
-{
-	enum hb_policy p;
-
-	return hb_policy_parse(s, &p) == 0;
+	for (unsigned j = 0; ipi_backends[j] != NULL; j++)
+		if (j == i)
+			return ipi_backends[j]->name;
+	return NULL;
 }
 
 static const char *
@@ -195,19 +118,6 @@ placement_at(unsigned i)
 {
 	return i < HB_PLACE_NPOLICIES ? hb_policy_name((enum hb_policy)i) :
 	    NULL;
-}
-
-static int
-check_placements(const char *value, char *err, size_t errlen)
-{
-	return check_list(value, "placement", placement_known, placement_at,
-	    err, errlen);
-}
-
-static bool
-workload_known(const char *s)
-{
-	return hb_workload_lookup(s) != NULL;
 }
 
 static const char *
@@ -219,34 +129,97 @@ workload_at(unsigned i)
 	return NULL;
 }
 
+const char *
+hb_order_name(unsigned o)
+{
+	static const char *const names[HB_NORDERS] = {
+		[HB_ORDER_NEAR] = "near",
+		[HB_ORDER_SPREAD] = "spread",
+	};
+
+	return o < HB_NORDERS ? names[o] : NULL;
+}
+
+const struct hb_names hb_backend_names = { "backend", backend_at, true };
+const struct hb_names hb_placement_names = { "placement", placement_at, true };
+const struct hb_names hb_workload_names = { "workload", workload_at, false };
+const struct hb_names hb_order_names = { "order", hb_order_name, true };
+
+/*
+ * parse_pick: a comma-separated list of names of table t into out, in the
+ * order given, repeats dropped, blanks around names ignored; "" picks
+ * every entry when t->every_if_empty, else none.
+ * => 0; or -1 with the first bad item and the names expected in err.
+ */
 static int
-check_workloads(const char *value, char *err, size_t errlen)
+parse_pick(const char *value, const struct hb_names *t, struct hb_pick *out,
+    char *err, size_t errlen)
 {
-	return check_list(value, "workload", workload_known, workload_at,
-	    err, errlen);
+	struct hb_pick k = { .n = 0 };
+	const char *p = value;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0') {
+		for (unsigned i = 0; t->every_if_empty && t->name_at(i) != NULL &&
+		    k.n < HB_PICK_MAX; i++)
+			k.v[k.n++] = (unsigned char)i;
+		*out = k;
+		return 0;
+	}
+	for (;;) {
+		const char *e = strchr(p, ',');
+		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+		unsigned i;
+
+		while (len > 0 && isspace((unsigned char)*p))
+			p++, len--;
+		while (len > 0 && isspace((unsigned char)p[len - 1]))
+			len--;
+		for (i = 0; t->name_at(i) != NULL; i++)
+			if (strlen(t->name_at(i)) == len &&
+			    strncmp(t->name_at(i), p, len) == 0)
+				break;
+		if (len == 0) {
+			hb_seterr(err, errlen, "expected a comma-separated list "
+			    "of %ss, got '%s' (an empty item)", t->what, value);
+			return -1;
+		}
+		if (t->name_at(i) == NULL) {
+			size_t o = (size_t)snprintf(err, errlen,
+			    "unknown %s '%.*s' (expected:", t->what, (int)len, p);
+
+			for (unsigned j = 0; t->name_at(j) != NULL; j++)
+				if (o < errlen)
+					o += (size_t)snprintf(err + o, errlen - o,
+					    "%s %s", j > 0 ? "," : "",
+					    t->name_at(j));
+			if (o < errlen)
+				snprintf(err + o, errlen - o, ")");
+			return -1;
+		}
+		if (!hb_pick_has(&k, i) && k.n < HB_PICK_MAX)
+			k.v[k.n++] = (unsigned char)i;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	*out = k;
+	return 0;
 }
 
-static const char *const order_names[] = { "near", "spread", NULL };
-
-static bool
-order_known(const char *s)
+void
+hb_pick_format(const struct hb_pick *k, const struct hb_names *names,
+    char *buf, size_t len)
 {
-	for (unsigned i = 0; order_names[i] != NULL; i++)
-		if (strcmp(s, order_names[i]) == 0)
-			return true;
-	return false;
-}
+	size_t o = 0;
 
-static const char *
-order_at(unsigned i)
-{
-	return i < 2 ? order_names[i] : NULL;
-}
-
-static int
-check_orders(const char *value, char *err, size_t errlen)
-{
-	return check_list(value, "order", order_known, order_at, err, errlen);
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < k->n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i > 0 ? "," : "",
+		    names->name_at(k->v[i]));
 }
 
 /*
@@ -399,9 +372,6 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 		char **dst = field(p, q), *copy = NULL;
 
 		if (value[0] != '\0') {
-			if (q->check != NULL &&
-			    q->check(value, err, errlen) != 0)
-				return -1;
 			if ((copy = strdup(value)) == NULL) {
 				hb_seterr(err, errlen, "out of memory");
 				return -1;
@@ -411,6 +381,8 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 		*dst = copy;
 		return 0;
 	}
+	case HB_PT_PICK:
+		return parse_pick(value, q->names, field(p, q), err, errlen);
 	case HB_PT_BOOL:
 		if (parse_bool(value, field(p, q)) != 0) {
 			hb_seterr(err, errlen, "expected true/false/yes/no/on/off/"
@@ -452,12 +424,7 @@ hb_params_init(struct hb_params *p)
 
 	memset(p, 0, sizeof(*p));
 	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
-		/* Defaults are checked by the tests; skip the name check
-		 * so that a missing table never fails initialization. */
-		struct hb_param nocheck = *q;
-
-		nocheck.check = NULL;
-		if (param_set(p, &nocheck, q->defval, err, sizeof(err)) != 0) {
+		if (param_set(p, q, q->defval, err, sizeof(err)) != 0) {
 			fprintf(stderr, "ipibench: bad default of %s: %s\n",
 			    q->key, err);
 			abort();
@@ -716,6 +683,9 @@ format_value(const struct hb_params *p, const struct hb_param *q, char *buf,
 		snprintf(buf, len, "%s", s != NULL ? s : "");
 		break;
 	}
+	case HB_PT_PICK:
+		hb_pick_format(f, q->names, buf, len);
+		break;
 	case HB_PT_BOOL:
 		snprintf(buf, len, "%s", *(const bool *)f ? "true" : "false");
 		break;
@@ -774,7 +744,8 @@ hb_params_usage(FILE *f)
 {
 	const char *last = NULL;
 	static const char *const meta[] = {
-		[HB_PT_STRING] = "LIST", [HB_PT_BOOL] = "[BOOL]",
+		[HB_PT_STRING] = "TEXT", [HB_PT_PICK] = "LIST",
+		[HB_PT_BOOL] = "[BOOL]",
 		[HB_PT_UINT] = "N", [HB_PT_DOUBLE] = "X", [HB_PT_ULIST] = "LIST",
 	};
 
@@ -785,9 +756,7 @@ hb_params_usage(FILE *f)
 			fprintf(f, "%s[%s] parameters (flag or config key):\n",
 			    last == NULL ? "" : "\n", q->section);
 		last = q->section;
-		snprintf(flag, sizeof(flag), "--%s %s", q->key,
-		    q->type == HB_PT_STRING && q->check == NULL ? "TEXT" :
-		    meta[q->type]);
+		snprintf(flag, sizeof(flag), "--%s %s", q->key, meta[q->type]);
 		fprintf(f, "  %-24s %s (default: %s)\n", flag, q->doc,
 		    q->defval[0] != '\0' ? q->defval : "empty");
 	}

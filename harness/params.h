@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../ipi/backend.h"
+#include "placement.h"
+#include "workload.h"
+
 /*
  * A list of counts as written by a user: "1,2,4,8", "pow2" (1, 2, 4, ..
  * up to the maximum, and the maximum itself), "all" (1 .. maximum).
@@ -25,6 +29,29 @@ struct hb_ulist {
 	unsigned	v[HB_ULIST_MAX];
 };
 
+/*
+ * A choice among the entries of one table (backends, placements,
+ * workloads, multicast orders): their indexes, in the order given, without
+ * repeats.  Names are resolved into indexes once, when the parameter is
+ * set (hb_param_set, hb_params_load); nothing downstream parses a name
+ * again.  The typed views are hb_backend_at() and its neighbours below.
+ */
+#define	HB_PICK_MAX	32
+struct hb_pick {
+	unsigned	n;
+	unsigned char	v[HB_PICK_MAX];
+};
+
+/* The target orders of multicast (workloads/multicast.c says what each is). */
+enum hb_order {
+	HB_ORDER_NEAR,		/* nearest first */
+	HB_ORDER_SPREAD,	/* across packages, nodes, cores */
+	HB_NORDERS
+};
+
+/* hb_order_name: "near", "spread"; NULL past the end. */
+const char *hb_order_name(unsigned o);
+
 struct hb_params {
 	/* [machine] which vCPUs */
 	char *		topology;	/* NULL: this machine */
@@ -33,9 +60,10 @@ struct hb_params {
 	bool		force;		/* busypoll on more vCPUs than cores */
 
 	/* [run] what to run and how long */
-	char *		backends;	/* comma list; default every backend */
-	char *		placements;	/* comma list; default "local" */
-	char *		workloads;	/* comma list; default every workload */
+	struct hb_pick	backends;	/* ipi_backends[]; "" picks every one */
+	struct hb_pick	placements;	/* enum hb_policy; "" picks every one */
+	struct hb_pick	workloads;	/* hb_workloads[]; n 0: the default
+					 * selection (cmd_run.c) */
 	unsigned	repetitions;	/* Google Benchmark repetitions */
 	double		min_time;	/* seconds per benchmark (min) */
 	unsigned	batch;		/* operations per batch on the sender */
@@ -48,7 +76,7 @@ struct hb_params {
 
 	/* [multicast] */
 	struct hb_ulist	fanout;		/* k */
-	char *		orders;		/* "near,spread" */
+	struct hb_pick	orders;		/* enum hb_order; "" picks every one */
 
 	/* [broadcast] */
 	struct hb_ulist	broadcast_n;	/* vCPUs taking part */
@@ -63,10 +91,19 @@ struct hb_params {
 
 enum hb_param_type {
 	HB_PT_STRING,	/* char *: strdup'ed; "" means NULL */
+	HB_PT_PICK,	/* struct hb_pick: names from hb_param.names */
 	HB_PT_BOOL,	/* bool: true/false/yes/no/1/0/on/off */
 	HB_PT_UINT,	/* unsigned in [min, max] */
 	HB_PT_DOUBLE,	/* double in [min, max] */
 	HB_PT_ULIST,	/* struct hb_ulist, values in [min, max] */
+};
+
+/* The table a PICK parameter chooses from. */
+struct hb_names {
+	const char *	what;		/* "backend", for messages */
+	/* name_at: the name of entry i, NULL past the last */
+	const char *	(*name_at)(unsigned i);
+	bool		every_if_empty;	/* "" picks every entry */
 };
 
 struct hb_param {
@@ -77,9 +114,7 @@ struct hb_param {
 	double		min, max;	/* UINT, DOUBLE, ULIST */
 	const char *	defval;		/* default, as text */
 	const char *	doc;		/* one line */
-	/* optional: check a STRING value (e.g. names of backends);
-	 * => 0, or -1 with what was expected in err */
-	int		(*check)(const char *value, char *err, size_t errlen);
+	const struct hb_names *names;	/* PICK: the table */
 };
 
 /* hb_param_table: every parameter, NULL-key terminated. */
@@ -118,5 +153,47 @@ void	hb_params_usage(FILE *f);
  */
 unsigned hb_ulist_resolve(const struct hb_ulist *l, unsigned max,
 	    unsigned *out, unsigned cap);
+
+/*
+ * The typed views of the picks: entry i (< pick.n) as the table's type.
+ */
+static inline const struct ipi_backend_ops *
+hb_backend_at(const struct hb_params *p, unsigned i)
+{
+	return ipi_backends[p->backends.v[i]];
+}
+
+static inline enum hb_policy
+hb_placement_at(const struct hb_params *p, unsigned i)
+{
+	return (enum hb_policy)p->placements.v[i];
+}
+
+static inline const struct hb_workload *
+hb_workload_at(const struct hb_params *p, unsigned i)
+{
+	return hb_workloads[p->workloads.v[i]];
+}
+
+/* hb_pick_has: whether pick k holds entry index e. */
+static inline bool
+hb_pick_has(const struct hb_pick *k, unsigned e)
+{
+	for (unsigned i = 0; i < k->n; i++)
+		if (k->v[i] == e)
+			return true;
+	return false;
+}
+
+/*
+ * hb_pick_format: the names of pick k of table names, comma-separated,
+ * into buf (truncated to len, always terminated).
+ */
+void	hb_pick_format(const struct hb_pick *k, const struct hb_names *names,
+	    char *buf, size_t len);
+
+/* The tables of the PICK parameters. */
+extern const struct hb_names hb_backend_names, hb_placement_names,
+	    hb_workload_names, hb_order_names;
 
 #endif /* HB_PARAMS_H */

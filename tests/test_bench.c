@@ -1,10 +1,12 @@
 /*
- * test_bench.c: the registry and measuring loop (harness/bench.c) on
- * this machine's vCPUs: representative and all pairs; hb_measure runs
- * each operation on the sender vCPU and reports the percentile counters
- * of its samples; the watchdog skips a batch that does not come back,
- * naming the vCPU, and wedges the machine for what follows; a signal
- * skips what follows as "interrupted".
+ * test_bench.c: the registry, the machine and the measuring loop
+ * (harness/registry.c, machine.c, measure.c) on this machine's vCPUs:
+ * representative and all pairs; names written from the group and
+ * checked against the workload's keys; hb_measure runs each operation on
+ * the sender vCPU and reports the percentile counters of its samples; the
+ * watchdog skips a batch that does not come back, naming the vCPU, and
+ * wedges the machine for what follows; a signal skips what follows as
+ * "interrupted"; a machine that cannot start skips its group with why.
  *
  * Each Test runs in its own process (Criterion forks): Google
  * Benchmark's registry and the vCPU machine start empty in each.
@@ -30,6 +32,21 @@
 static struct hb_params params;
 static struct hb_topology *topo;
 static struct hb_run run;
+
+/* Workloads of the tests: names and keys only (no add: never listed). */
+static const struct hb_workload w_fixed = { .name = "fixed", .keys = "k" };
+static const struct hb_workload w_other = { .name = "other", .keys = "k" };
+static const struct hb_workload w_yard = { .name = "yard", .keys = "k",
+    .yardstick = true };
+
+/* group: workload w on backend b (NULL: the quiet one), local. */
+static struct hb_group
+group(const struct hb_workload *w, const struct ipi_backend_ops *b)
+{
+	return (struct hb_group){ .workload = w,
+	    .backend = b != NULL ? b : hb_quiet_backend(),
+	    .placement = HB_PLACE_LOCAL };
+}
 
 /* setup: this machine, every allowed PU, futex-friendly parameters. */
 static void
@@ -83,7 +100,7 @@ Test(bench, pairs, .timeout = 30)
 	setup(10);
 	if (topo->nvcpus < 2)
 		cr_skip_test("one vCPU: no pair");
-	n = hb_run_pairs(&run, false, &p);
+	n = hb_topology_pairs(topo, false, &p);
 	cr_assert_geq(n, 1);
 	for (unsigned i = 0; i < n; i++) {
 		cr_expect_lt(p[i].src, p[i].dst, "representatives: src < dst");
@@ -94,7 +111,7 @@ Test(bench, pairs, .timeout = 30)
 	}
 	free(p);
 
-	n = hb_run_pairs(&run, true, &p);
+	n = hb_topology_pairs(topo, true, &p);
 	cr_assert_eq(n, topo->nvcpus * (topo->nvcpus - 1));
 	for (unsigned i = 0; i < n; i++) {
 		cr_expect_neq(p[i].src, p[i].dst);
@@ -144,20 +161,21 @@ fixed_body(struct hb_bench *b, void *arg)
 Test(bench, measure_reports_percentiles_of_samples, .timeout = 60)
 {
 	static struct fixed f = { .ticks = 2600, .cpu = -2 };
+	struct hb_group g = group(&w_fixed, NULL);
+	char name[256], quoted[300];
 
 	setup(10);
-	hb_bench_add("futex", NULL, fixed_body, &f, NULL,
-	    "fixed/backend:futex/placement:local/k:%d", 1);
+	hb_bench_add(&g, fixed_body, &f, NULL, "k:%d", 1);
 	cr_expect_eq(hb_bench_count(), 1);
-	cr_expect_str_eq(hb_bench_name(0),
-	    "fixed/backend:futex/placement:local/k:1");
+	snprintf(name, sizeof(name), "fixed/backend:%s/placement:local/k:1",
+	    g.backend->name);
+	cr_expect_str_eq(hb_bench_name(0), name);
 
 	char *json = run_all();
 	double want = 2600.0 / hb_timer()->ghz;
 
-	cr_expect_not_null(strstr(json,
-	    "\"fixed/backend:futex/placement:local/k:1/manual_time\""),
-	    "%s", json);
+	snprintf(quoted, sizeof(quoted), "\"%s/manual_time\"", name);
+	cr_expect_not_null(strstr(json, quoted), "%s", json);
 	cr_expect_null(strstr(json, "error_message"), "%s", json);
 	cr_expect_eq(atomic_load(&f.cpu), (int)topo->nvcpus - 1,
 	    "the operation ran on vCPU %d, not the sender",
@@ -202,9 +220,11 @@ Test(bench, watchdog_names_vcpu_and_wedges, .timeout = 60)
 {
 	static struct fixed f = { .ticks = 100 };
 
+	struct hb_group g = group(&w_fixed, NULL), h = group(&w_other, NULL);
+
 	setup(1);
-	hb_bench_add("futex", NULL, stuck_body, NULL, NULL, "stuck/k:1");
-	hb_bench_add("futex", NULL, fixed_body, &f, NULL, "after/k:1");
+	hb_bench_add(&g, stuck_body, NULL, NULL, "k:1");
+	hb_bench_add(&h, fixed_body, &f, NULL, "k:1");
 	char *json = run_all();
 
 	cr_expect_not_null(strstr(json, "vCPU 0 (PU "), "%s", json);
@@ -223,16 +243,18 @@ Test(bench, signal_skips_the_rest, .timeout = 60)
 {
 	static struct fixed f = { .ticks = 100 };
 
+	struct hb_group g = group(&w_fixed, NULL), h = group(&w_other, NULL);
+
 	setup(10);
-	hb_bench_add("futex", NULL, fixed_body, &f, NULL, "one/k:1");
-	hb_bench_add("futex", NULL, fixed_body, &f, NULL, "two/k:1");
+	hb_bench_add(&g, fixed_body, &f, NULL, "k:1");
+	hb_bench_add(&h, fixed_body, &f, NULL, "k:2");
 	hb_bench_signals();
 	raise(SIGINT);
 	cr_expect_eq(hb_bench_interrupted(), SIGINT);
 	char *json = run_all();
 
-	cr_expect_not_null(strstr(json, "\"one/k:1/manual_time\""), "%s", json);
-	cr_expect_not_null(strstr(json, "\"two/k:1/manual_time\""), "%s", json);
+	cr_expect_not_null(strstr(json, "/k:1/manual_time\""), "%s", json);
+	cr_expect_not_null(strstr(json, "/k:2/manual_time\""), "%s", json);
 	cr_expect_not_null(strstr(json, "\"error_message\": \"interrupted\""),
 	    "%s", json);
 	cr_expect_eq(atomic_load(&f.ops), 0, "ran after the signal");
@@ -241,17 +263,84 @@ Test(bench, signal_skips_the_rest, .timeout = 60)
 	hb_topology_close(topo);
 }
 
-Test(bench, unknown_backend_skips_with_error, .timeout = 60)
+/* A backend whose init fails: its machine cannot start. */
+static int
+failing_init(struct cpu_info *ci, char *err, size_t errlen)
+{
+	(void)ci;
+	snprintf(err, errlen, "refused on purpose");
+	return -1;
+}
+
+static void
+failing_idle(struct cpu_info *ci)
+{
+	(void)ci;
+}
+
+static const struct ipi_backend_ops failing = {
+	.name = "failing",
+	.summary = "init fails",
+	.init = failing_init,
+	.idle = failing_idle,
+	.kick = failing_idle,
+};
+
+Test(bench, machine_that_cannot_start_skips_its_group, .timeout = 60)
 {
 	static struct fixed f = { .ticks = 100 };
+	struct hb_group g = group(&w_fixed, &failing);
 
 	setup(10);
-	hb_bench_add("no_such_backend", NULL, fixed_body, &f, NULL, "nb/k:1");
+	hb_bench_add(&g, fixed_body, &f, NULL, "k:1");
+	hb_bench_add(&g, fixed_body, &f, NULL, "k:2");
 	char *json = run_all();
 
-	cr_expect_not_null(strstr(json, "backend no_such_backend"), "%s",
-	    json);
+	cr_expect_not_null(strstr(json, "with backend failing, placement "
+	    "local: "), "%s", json);
+	cr_expect_not_null(strstr(json, "refused on purpose"), "%s", json);
+	cr_expect_eq(atomic_load(&f.ops), 0, "ran without a machine");
 	cr_expect_eq(hb_bench_end(), 1);
 	free(json);
 	hb_topology_close(topo);
+}
+
+Test(bench, yardstick_runs_beside_on_the_quiet_backend, .timeout = 60)
+{
+	static struct fixed f = { .ticks = 100 };
+	const struct ipi_backend_ops *beside = ipi_backends[0];
+	struct hb_group g = group(&w_yard, beside);
+	char name[256];
+
+	setup(10);
+	cr_assert_not_null(hb_quiet_backend(), "every backend spins");
+	cr_expect(!hb_quiet_backend()->spins);
+	hb_bench_add(&g, fixed_body, &f, NULL, "k:3");
+	snprintf(name, sizeof(name), "yard/beside:%s/k:3", beside->name);
+	cr_expect_str_eq(hb_bench_name(0), name);
+	char *json = run_all();
+
+	cr_expect_null(strstr(json, "error_message"), "%s", json);
+	cr_expect_gt(atomic_load(&f.ops), 0);
+	cr_expect_eq(hb_bench_end(), 0);
+	free(json);
+	hb_topology_close(topo);
+}
+
+Test(bench, name_without_a_key_of_the_table_aborts, .signal = SIGABRT,
+    .timeout = 30)
+{
+	struct hb_group g = group(&w_fixed, NULL);
+
+	setup(10);
+	hb_bench_add(&g, fixed_body, NULL, NULL, "k:1/nosuch:2");
+}
+
+Test(bench, keys_out_of_order_abort, .signal = SIGABRT, .timeout = 30)
+{
+	static const struct hb_workload w = { .name = "two", .keys = "a,b" };
+	struct hb_group g = group(&w, NULL);
+
+	setup(10);
+	hb_bench_add(&g, fixed_body, NULL, NULL, "b:1/a:2");
 }

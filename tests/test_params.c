@@ -15,6 +15,30 @@
 
 #include "harness/params.h"
 
+
+/* pk: pick k of table t as "a,b,c" (a static buffer: one per call site). */
+#define	pk(k, t)	pick_text(k, t, (char[512]){ 0 })
+
+static const char *
+pick_text(const struct hb_pick *k, const struct hb_names *t, char *buf)
+{
+	hb_pick_format(k, t, buf, 512);
+	return buf;
+}
+
+/* every_backend: every backend of the table, as "a,b,c". */
+static const char *
+every_backend(void)
+{
+	static char buf[512];
+	size_t o = 0;
+
+	for (unsigned i = 0; ipi_backends[i] != NULL; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
+		    i > 0 ? "," : "", ipi_backends[i]->name);
+	return buf;
+}
+
 static char dir[64];
 
 static void
@@ -69,7 +93,7 @@ load_fails(const char *text, const char *const want[])
 		cr_expect(strstr(err, want[i]) != NULL,
 		    "error '%s' should contain '%s'", err, want[i]);
 	cr_expect_eq(p.repetitions, 3, "parameters unchanged by a bad file");
-	cr_expect_str_eq(p.backends, "busypoll,futex,eventfd");
+	cr_expect_str_eq(pk(&p.backends, &hb_backend_names), every_backend());
 	cr_expect_eq(p.matrix, false);
 	hb_params_free(&p);
 }
@@ -84,9 +108,9 @@ Test(params, defaults)
 	cr_expect_null(p.cpus);
 	cr_expect_eq(p.no_smt, false);
 	cr_expect_eq(p.force, false);
-	cr_expect_str_eq(p.backends, "busypoll,futex,eventfd");
-	cr_expect_str_eq(p.placements, "local");
-	cr_expect_null(p.workloads, "empty means every workload");
+	cr_expect_str_eq(pk(&p.backends, &hb_backend_names), every_backend());
+	cr_expect_str_eq(pk(&p.placements, &hb_placement_names), "local");
+	cr_expect_eq(p.workloads.n, 0, "empty means every workload");
 	cr_expect_eq(p.repetitions, 3);
 	cr_expect_float_eq(p.min_time, 0.2, 1e-12);
 	cr_expect_eq(p.batch, 1000);
@@ -95,7 +119,7 @@ Test(params, defaults)
 	cr_expect_eq(p.perf, true);
 	cr_expect_eq(p.matrix, false);
 	cr_expect_eq(p.fanout.kind, HB_ULIST_POW2);
-	cr_expect_str_eq(p.orders, "near,spread");
+	cr_expect_str_eq(pk(&p.orders, &hb_order_names), "near,spread");
 	cr_expect_eq(p.broadcast_n.kind, HB_ULIST_POW2);
 	cr_expect_eq(p.senders.kind, HB_ULIST_POW2);
 	cr_expect_eq(hb_ulist_resolve(&p.burst, 100, v, 8), 3);
@@ -158,9 +182,10 @@ Test(params, good_file)
 	cr_expect_str_eq(p.cpus, "0-1");
 	cr_expect_eq(p.no_smt, true);
 	cr_expect_eq(p.force, false);
-	cr_expect_str_eq(p.backends, "futex, eventfd");
-	cr_expect_str_eq(p.placements, "local,single");
-	cr_expect_null(p.workloads);
+	cr_expect_str_eq(pk(&p.backends, &hb_backend_names), "futex,eventfd");
+	cr_expect_str_eq(pk(&p.placements, &hb_placement_names),
+	    "local,single");
+	cr_expect_eq(p.workloads.n, 0);
 	cr_expect_eq(p.repetitions, 5);
 	cr_expect_float_eq(p.min_time, 0.05, 1e-12);
 	cr_expect_eq(p.batch, 100);
@@ -169,7 +194,7 @@ Test(params, good_file)
 	cr_expect_eq(p.perf, false);
 	cr_expect_eq(p.matrix, true);
 	cr_expect_eq(hb_ulist_resolve(&p.fanout, 64, v, HB_ULIST_MAX), 3);
-	cr_expect_str_eq(p.orders, "spread");
+	cr_expect_str_eq(pk(&p.orders, &hb_order_names), "spread");
 	cr_expect_eq(p.broadcast_n.kind, HB_ULIST_ALL);
 	cr_expect_eq(p.senders.n, 1);
 	cr_expect_eq(p.senders.v[0], 1);
@@ -367,11 +392,43 @@ Test(params, flags_override_config)
 	    "a bare bool flag means true: %s", err);
 	cr_expect_eq(p.repetitions, 2);
 	cr_expect_float_eq(p.min_time, 0.01, 1e-12);
-	cr_expect_str_eq(p.backends, "eventfd");
+	cr_expect_str_eq(pk(&p.backends, &hb_backend_names), "eventfd");
 	cr_expect_eq(p.matrix, false);
 	cr_expect_eq(p.no_smt, true);
 	cr_expect_eq(hb_param_set(&p, "backends", "", err, sizeof(err)), 0);
-	cr_expect_null(p.backends, "empty string: every backend");
+	cr_expect_str_eq(pk(&p.backends, &hb_backend_names), every_backend(),
+	    "empty string: every backend");
+	hb_params_free(&p);
+}
+
+Test(params, picks_keep_order_drop_repeats_and_blanks)
+{
+	struct hb_params p;
+	char err[1024] = "";
+
+	hb_params_init(&p);
+	cr_expect_eq(hb_param_set(&p, "orders", " spread , near,spread ", err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(pk(&p.orders, &hb_order_names), "spread,near");
+	cr_expect_eq(p.orders.v[0], HB_ORDER_SPREAD);
+	cr_expect_eq(hb_param_set(&p, "placements", "single,local", err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_eq(hb_placement_at(&p, 0), HB_PLACE_SINGLE);
+	cr_expect_eq(hb_placement_at(&p, 1), HB_PLACE_LOCAL);
+	cr_expect_eq(hb_param_set(&p, "workloads", "pingpong,unicast", err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(hb_workload_at(&p, 0)->name, "pingpong");
+	cr_expect_eq(hb_param_set(&p, "backends", ipi_backends[0]->name, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_eq(hb_backend_at(&p, 0), ipi_backends[0]);
+	cr_expect_eq(hb_param_set(&p, "placements", "", err, sizeof(err)), 0);
+	cr_expect_eq(p.placements.n, HB_PLACE_NPOLICIES, "empty: every one");
+	cr_expect_eq(hb_param_set(&p, "orders", "near,,spread", err,
+	    sizeof(err)), -1);
+	cr_expect(strstr(err, "key 'orders'") && strstr(err, "empty item"),
+	    "%s", err);
+	cr_expect_str_eq(pk(&p.orders, &hb_order_names), "spread,near",
+	    "unchanged");
 	hb_params_free(&p);
 }
 
@@ -394,7 +451,8 @@ Test(params, bad_flags)
 	cr_expect(strstr(err, "key 'backends'") && strstr(err, "'nope'"),
 	    "%s", err);
 	cr_expect_eq(p.batch, 1000, "unchanged");
-	cr_expect_str_eq(p.backends, "busypoll,futex,eventfd", "unchanged");
+	cr_expect_str_eq(pk(&p.backends, &hb_backend_names), every_backend(),
+	    "unchanged");
 	hb_params_free(&p);
 }
 
@@ -427,9 +485,9 @@ Test(params, write_reads_back)
 	cr_expect_eq(q.fanout.n, 3);
 	cr_expect_eq(q.fanout.v[2], 7);
 	cr_expect_eq(q.senders.kind, HB_ULIST_ALL);
-	cr_expect_str_eq(q.workloads, "unicast");
+	cr_expect_str_eq(pk(&q.workloads, &hb_workload_names), "unicast");
 	cr_expect_null(q.topology);
-	cr_expect_str_eq(q.orders, "near,spread");
+	cr_expect_str_eq(pk(&q.orders, &hb_order_names), "near,spread");
 	cr_expect_eq(q.yardsticks, true);
 	hb_params_free(&p);
 	hb_params_free(&q);

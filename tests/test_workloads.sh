@@ -7,7 +7,7 @@
 #   broadcast/backend:B/placement:P/src:0/n:N/self:skip|run (both)
 #   trigger/backend:B/placement:P/src:S/dst:D/class:C/mode:latency|coalesce
 #       + triggers_per_run (coalesce, at least 1), blocked_per_op
-#         (latency on the sleeping backends futex and eventfd)
+#         (latency, on every backend that does not spin)
 #   mboxfull/backend:B/placement:P/dst:D/senders:S/burst:B/handler_ns:H
 #       + msgs_per_s, full_per_msg, wait_p50_ns, wait_p99_ns, share_min,
 #         share_max (shares in (0, 1], min <= max)
@@ -20,7 +20,7 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 if ! "$IPIBENCH" run --workloads multicast,broadcast,trigger,mboxfull \
-    --backends busypoll,futex,eventfd --yardsticks false --repetitions 1 \
+    --backends "" --yardsticks false --repetitions 1 \
     --batch 50 --fanout all --broadcast_n all --senders all \
     --burst 1,16 --handler_ns 0,100 --timeout 10 \
     --benchmark_min_time=0.01 --benchmark_format=json \
@@ -57,7 +57,10 @@ extra = {
 }
 common = ["p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "min_ns",
           "mean_ns", "samples"]
-backends = {"busypoll", "futex", "eventfd"}
+# Every backend of the table (context backend_table: --backends "").
+table = json.loads(doc["context"]["backend_table"])
+backends = {t["name"] for t in table}
+spins = {t["name"]: t["spins"] for t in table}
 bad = []
 seen = set()		# (workload, backend, variant)
 for b in runs:
@@ -99,7 +102,7 @@ for b in runs:
                            (name, b.get("triggers_per_run")))
         elif "triggers_per_run" in b:
             bad.append("%s: triggers_per_run in latency mode" % name)
-        elif g["backend"] != "busypoll" and "blocked_per_op" not in b:
+        elif not spins[g["backend"]] and "blocked_per_op" not in b:
             bad.append("%s: no counter blocked_per_op" % name)
     elif w == "mboxfull":
         seen.add((w, g["backend"], "burst>8" if int(g["b"]) > 8 else "b<=8"))

@@ -84,7 +84,7 @@ bc_free(void *arg)
 }
 
 static void
-bc_add(const struct hb_run *run, const char *backend, const char *placement)
+bc_add(const struct hb_run *run, const struct hb_group *g)
 {
 	unsigned nv = run->topo->nvcpus, ns[HB_ULIST_MAX], nn;
 
@@ -112,10 +112,8 @@ bc_add(const struct hb_run *run, const char *backend, const char *placement)
 			bc->skip_self = self == 0;
 			for (unsigned k = 1; k < ns[i]; k++)
 				bc->others[k - 1] = k;
-			hb_bench_add_n(backend, placement, ns[i], bc_body, bc,
-			    bc_free, "broadcast/backend:%s/placement:%s/src:0/"
-			    "n:%u/self:%s", backend, placement != NULL ?
-			    placement : "local", ns[i],
+			hb_bench_add_n(g, ns[i], bc_body, bc, bc_free,
+			    "src:0/n:%u/self:%s", ns[i],
 			    self == 0 ? "skip" : "run");
 		}
 	}
@@ -125,6 +123,7 @@ const struct hb_workload hb_workload_broadcast = {
 	.name = "broadcast",
 	.summary = "ipi_broadcast + ipi_wait from vCPU 0 on a machine of n "
 	    "vCPUs, skip_self both ways",
-	.yardstick = false,
+	.kind = HB_KIND_LATENCY,
+	.keys = "src,n,self",
 	.add = bc_add,
 };

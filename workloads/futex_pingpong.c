@@ -101,10 +101,9 @@ fp_body(struct hb_bench *b, void *arg)
 }
 
 static void
-fp_add(const struct hb_run *run, const char *backend, const char *placement)
+fp_add(const struct hb_run *run, const struct hb_group *g)
 {
-	(void)placement;
-	ys_add_pairs(run, backend, "futex_pingpong", fp_body);
+	ys_add_pairs(run, g, fp_body);
 }
 
 const struct hb_workload hb_workload_futex_pingpong = {
@@ -112,5 +111,7 @@ const struct hb_workload hb_workload_futex_pingpong = {
 	.summary = "yardstick: futex round trip, both sides sleep in "
 	    "FUTEX_WAIT",
 	.yardstick = true,
+	.kind = HB_KIND_LATENCY,
+	.keys = YS_PAIR_KEYS,
 	.add = fp_add,
 };

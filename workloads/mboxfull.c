@@ -340,7 +340,7 @@ nomem:
 }
 
 static void
-mb_add(const struct hb_run *run, const char *backend, const char *placement)
+mb_add(const struct hb_run *run, const struct hb_group *g)
 {
 	const struct hb_params *p = run->params;
 	unsigned nv = run->topo->nvcpus, ss[HB_ULIST_MAX], bs[HB_ULIST_MAX],
@@ -354,6 +354,7 @@ mb_add(const struct hb_run *run, const char *backend, const char *placement)
 	/* The delays, when set, end the name (the defaults keep it). */
 	char delays[64] = "";
 	int len = 0;
+
 	if (p->ack_delay_ns != 0)
 		len = snprintf(delays, sizeof(delays), "/ack_delay_ns:%u",
 		    p->ack_delay_ns);
@@ -366,11 +367,8 @@ mb_add(const struct hb_run *run, const char *backend, const char *placement)
 				struct mboxfull *mb = mb_new(p, nv, ss[i],
 				    bs[j], hs[k]);
 
-				hb_bench_add(backend, placement, mb_body, mb,
-				    mb_free, "mboxfull/backend:%s/"
-				    "placement:%s/dst:%u/senders:%u/burst:%u/"
-				    "handler_ns:%u%s", backend,
-				    placement != NULL ? placement : "local",
+				hb_bench_add(g, mb_body, mb, mb_free,
+				    "dst:%u/senders:%u/burst:%u/handler_ns:%u%s",
 				    nv - 1, ss[i], bs[j], hs[k], delays);
 			}
 }
@@ -380,6 +378,7 @@ const struct hb_workload hb_workload_mboxfull = {
 	.summary = "S senders keep B messages each outstanding to one target "
 	    "whose handler costs H ns: throughput, mailbox-full events, "
 	    "waits, fairness",
-	.yardstick = false,
+	.kind = HB_KIND_THROUGHPUT,
+	.keys = "dst,senders,burst,handler_ns,ack_delay_ns,put_delay_ns",
 	.add = mb_add,
 };

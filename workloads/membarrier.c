@@ -10,12 +10,11 @@
  * to the host), and the name's n counts the vCPUs taking part, the
  * sender included: n - 1 CPUs are interrupted per operation.
  *
- * The process must be registered first (hb_membarrier_register(), which
- * `ipibench run` calls before any thread exists).  A kernel that
- * refuses skips the benchmark with the reason.
+ * The process must be registered first (MEMBARRIER_CMD_REGISTER_PRIVATE_
+ * EXPEDITED: mb_register(), the workload's init, which `ipibench run`
+ * calls before any thread exists).  A kernel that refuses skips the
+ * benchmark with the reason.
  */
-#include "membarrier.h"
-
 #include <errno.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
@@ -41,8 +40,13 @@ mb_call(int cmd)
 	return syscall(SYS_membarrier, cmd, 0, 0);
 }
 
-int
-hb_membarrier_register(void)
+/*
+ * mb_register: register this process for private expedited membarrier.
+ * => Idempotent.  Returns 0; or -1 when the kernel refuses, the reason
+ *    kept in mb_error for the benchmark's error.
+ */
+static int
+mb_register(void)
 {
 	long mask;
 	int state;
@@ -73,10 +77,11 @@ hb_membarrier_register(void)
 	return state == 1 ? 0 : -1;
 }
 
-const char *
-hb_membarrier_error(void)
+/* mb_init: the workload's init: register before any thread exists. */
+static void
+mb_init(void)
 {
-	return mb_error;
+	(void)mb_register();
 }
 
 struct membarrier {
@@ -132,9 +137,9 @@ mb_body(struct hb_bench *b, void *arg)
 		    "are more vCPUs than cores: not measured");
 		return;
 	}
-	/* Registration normally happened in cmd_run; try late otherwise. */
-	if (hb_membarrier_register() != 0) {
-		hb_bench_error(b, "%s", hb_membarrier_error());
+	/* Registration normally happened in mb_init; try late otherwise. */
+	if (mb_register() != 0) {
+		hb_bench_error(b, "%s", mb_error);
 		return;
 	}
 	if ((mb = ys_alloc(sizeof(*mb))) == NULL ||
@@ -173,17 +178,15 @@ mb_body(struct hb_bench *b, void *arg)
 }
 
 static void
-mb_add(const struct hb_run *run, const char *backend, const char *placement)
+mb_add(const struct hb_run *run, const struct hb_group *g)
 {
 	struct mb_arg *ma;
 
-	(void)placement;
 	if (run->topo->nvcpus < 2 || (ma = malloc(sizeof(*ma))) == NULL)
 		return;
 	ma->src = 0;
 	ma->oversubscribed = run->ncores < run->topo->nvcpus;
-	hb_bench_add("futex", NULL, mb_body, ma, free,
-	    "membarrier/beside:%s/src:%u/n:%u", backend, ma->src,
+	hb_bench_add(g, mb_body, ma, free, "src:%u/n:%u", ma->src,
 	    run->topo->nvcpus);
 }
 
@@ -192,5 +195,8 @@ const struct hb_workload hb_workload_membarrier = {
 	.summary = "yardstick: MEMBARRIER_CMD_PRIVATE_EXPEDITED, a kernel IPI "
 	    "to every other (busy) vCPU",
 	.yardstick = true,
+	.kind = HB_KIND_LATENCY,
+	.keys = "src,n",
+	.init = mb_init,
 	.add = mb_add,
 };

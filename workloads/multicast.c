@@ -367,9 +367,9 @@ nomem:
 	exit(1);
 }
 
-/* mc_order: the other vCPUs than src in order "near" or "spread". */
+/* mc_order: the other vCPUs than src in order o. */
 static unsigned *
-mc_order(const struct hb_run *run, unsigned src, const char *order)
+mc_order(const struct hb_run *run, unsigned src, enum hb_order o)
 {
 	const struct hb_topology *t = run->topo;
 	unsigned n = 0, *out;
@@ -399,7 +399,7 @@ mc_order(const struct hb_run *run, unsigned src, const char *order)
 		c[n].key[2] = v->core;
 		n++;
 	}
-	if (strcmp(order, "near") == 0)
+	if (o == HB_ORDER_NEAR)
 		qsort(c, n, sizeof(*c), near_cmp);
 	else
 		spread(c, n, 0, tmp, srckey);
@@ -411,27 +411,20 @@ mc_order(const struct hb_run *run, unsigned src, const char *order)
 }
 
 static void
-mc_add(const struct hb_run *run, const char *backend, const char *placement)
+mc_add(const struct hb_run *run, const struct hb_group *g)
 {
+	const struct hb_pick *orders = &run->params->orders;
 	const unsigned src = 0;
 	unsigned nv = run->topo->nvcpus, ks[HB_ULIST_MAX];
 	unsigned nk;
-	const char *orders = run->params->orders != NULL ?
-	    run->params->orders : "near,spread";
-	char *list, *save, *o;
 
 	if (nv < 2)
 		return;
 	nk = hb_ulist_resolve(&run->params->fanout, nv - 1, ks, HB_ULIST_MAX);
-	if ((list = strdup(orders)) == NULL)
-		goto nomem;
-	for (o = strtok_r(list, ",", &save); o != NULL;
-	    o = strtok_r(NULL, ",", &save)) {
-		unsigned *order;
+	for (unsigned oi = 0; oi < orders->n; oi++) {
+		enum hb_order o = (enum hb_order)orders->v[oi];
+		unsigned *order = mc_order(run, src, o);
 
-		if (strcmp(o, "near") != 0 && strcmp(o, "spread") != 0)
-			continue;	/* params checked the list */
-		order = mc_order(run, src, o);
 		for (unsigned i = 0; i < nk; i++) {
 			struct multicast *m = aligned_alloc(CACHE_LINE_SIZE,
 			    sizeof(*m));
@@ -445,14 +438,12 @@ mc_add(const struct hb_run *run, const char *backend, const char *placement)
 				goto nomem;
 			memcpy(m->targets, order, ks[i] * sizeof(*order));
 			hb_samples_init(&m->arrivals, 0);
-			hb_bench_add(backend, placement, mc_body, m, mc_free,
-			    "multicast/backend:%s/placement:%s/src:%u/k:%u/"
-			    "order:%s", backend, placement != NULL ?
-			    placement : "local", src, ks[i], o);
+			hb_bench_add(g, mc_body, m, mc_free,
+			    "src:%u/k:%u/order:%s", src, ks[i],
+			    hb_order_name(o));
 		}
 		free(order);
 	}
-	free(list);
 	return;
 nomem:
 	fprintf(stderr, "ipibench: multicast: out of memory\n");
@@ -463,6 +454,7 @@ const struct hb_workload hb_workload_multicast = {
 	.name = "multicast",
 	.summary = "ipi_multicast + ipi_wait to k targets (near or spread), "
 	    "with each target's arrival time",
-	.yardstick = false,
+	.kind = HB_KIND_LATENCY,
+	.keys = "src,k,order",
 	.add = mc_add,
 };

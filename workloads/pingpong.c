@@ -97,11 +97,9 @@ pingpong_body(struct hb_bench *b, void *arg)
 }
 
 static void
-pingpong_add(const struct hb_run *run, const char *backend,
-    const char *placement)
+pingpong_add(const struct hb_run *run, const struct hb_group *g)
 {
-	(void)placement;
-	ys_add_pairs(run, backend, "pingpong", pingpong_body);
+	ys_add_pairs(run, g, pingpong_body);
 }
 
 const struct hb_workload hb_workload_pingpong = {
@@ -109,5 +107,7 @@ const struct hb_workload hb_workload_pingpong = {
 	.summary = "yardstick: cache-line round trip on one shared line "
 	    "(the physical floor)",
 	.yardstick = true,
+	.kind = HB_KIND_LATENCY,
+	.keys = YS_PAIR_KEYS,
 	.add = pingpong_add,
 };

@@ -124,10 +124,9 @@ pp_body(struct hb_bench *b, void *arg)
 }
 
 static void
-pp_add(const struct hb_run *run, const char *backend, const char *placement)
+pp_add(const struct hb_run *run, const struct hb_group *g)
 {
-	(void)placement;
-	ys_add_pairs(run, backend, "pipe_pingpong", pp_body);
+	ys_add_pairs(run, g, pp_body);
 }
 
 const struct hb_workload hb_workload_pipe_pingpong = {
@@ -135,5 +134,7 @@ const struct hb_workload hb_workload_pipe_pingpong = {
 	.summary = "yardstick: pipe round trip, both sides sleep in read() "
 	    "(perf bench sched pipe)",
 	.yardstick = true,
+	.kind = HB_KIND_LATENCY,
+	.keys = YS_PAIR_KEYS,
 	.add = pp_add,
 };

@@ -4,7 +4,8 @@
  * Adding a workload: one file in workloads/ defining
  * `const struct hb_workload hb_workload_NAME`, one extern line and one table
  * line here.  Yardsticks are run before each backend's group wherever
- * they sit in the table (cmd_run.c); they are listed last.
+ * they sit in the table (cmd_run.c); they are listed last.  The report
+ * and the plots show the workloads in this order.
  */
 #include <stddef.h>
 #include <string.h>
@@ -42,11 +43,14 @@ const struct hb_workload *const hb_workloads[] = {
 	NULL,
 };
 
-const struct hb_workload *
-hb_workload_lookup(const char *name)
+const char *
+hb_kind_name(enum hb_kind k)
 {
-	for (unsigned i = 0; hb_workloads[i] != NULL; i++)
-		if (strcmp(hb_workloads[i]->name, name) == 0)
-			return hb_workloads[i];
-	return NULL;
+	static const char *const names[HB_NKINDS] = {
+		[HB_KIND_LATENCY] = "latency",
+		[HB_KIND_THROUGHPUT] = "throughput",
+		[HB_KIND_COUNT] = "count",
+	};
+
+	return (unsigned)k < HB_NKINDS ? names[k] : "unknown";
 }

@@ -45,20 +45,17 @@ timer_body(struct hb_bench *b, void *arg)
 }
 
 static void
-timer_add(const struct hb_run *run, const char *backend,
-    const char *placement)
+timer_add(const struct hb_run *run, const struct hb_group *g)
 {
 	unsigned *cpus = NULL;
 	unsigned n = ys_measured_cpus(run, &cpus);
 
-	(void)placement;
 	for (unsigned i = 0; i < n; i++) {
 		struct timer_arg *ta = malloc(sizeof(*ta));
 		if (ta == NULL)
 			break;
 		ta->cpu = cpus[i];
-		hb_bench_add("futex", NULL, timer_body, ta, free,
-		    "timer/beside:%s/cpu:%u", backend, ta->cpu);
+		hb_bench_add(g, timer_body, ta, free, "cpu:%u", ta->cpu);
 	}
 	free(cpus);
 }
@@ -68,5 +65,7 @@ const struct hb_workload hb_workload_timer = {
 	.summary = "yardstick: the cost of one timed sample (two timer "
 	    "reads) on each measured vCPU",
 	.yardstick = true,
+	.kind = HB_KIND_LATENCY,
+	.keys = "cpu",
 	.add = timer_add,
 };

@@ -186,11 +186,10 @@ out:
 }
 
 static void
-trig_add(const struct hb_run *run, const char *backend,
-    const char *placement)
+trig_add(const struct hb_run *run, const struct hb_group *g)
 {
 	struct hb_pair *pairs;
-	unsigned n = hb_run_pairs(run, false, &pairs);
+	unsigned n = hb_topology_pairs(run->topo, false, &pairs);
 
 	for (int mode = 0; mode < 2; mode++) {
 		for (unsigned i = 0; i < n; i++) {
@@ -204,12 +203,11 @@ trig_add(const struct hb_run *run, const char *backend,
 			}
 			*t = (struct trigger){ .src = pairs[i].src,
 			    .dst = pairs[i].dst, .coalesce = mode == 1,
-			    .wait_blocked = mode == 0 &&
-			    strcmp(backend, "busypoll") != 0, .statfd = -1 };
-			hb_bench_add(backend, placement, trig_body, t, free,
-			    "trigger/backend:%s/placement:%s/src:%u/dst:%u/"
-			    "class:%s/mode:%s", backend, placement != NULL ?
-			    placement : "local", pairs[i].src, pairs[i].dst,
+			    .wait_blocked = mode == 0 && !g->backend->spins,
+			    .statfd = -1 };
+			hb_bench_add(g, trig_body, t, free,
+			    "src:%u/dst:%u/class:%s/mode:%s", pairs[i].src,
+			    pairs[i].dst,
 			    hb_pair_class_name(pairs[i].cls),
 			    mode == 1 ? "coalesce" : "latency");
 		}
@@ -221,6 +219,8 @@ const struct hb_workload hb_workload_trigger = {
 	.name = "trigger",
 	.summary = "ipi_trigger until the registered handler ran (latency), "
 	    "and triggers per handler run under load (coalesce)",
-	.yardstick = false,
+	.kind = HB_KIND_LATENCY,
+	.kind_of = { "mode:coalesce", HB_KIND_COUNT },
+	.keys = "src,dst,class,mode",
 	.add = trig_add,
 };

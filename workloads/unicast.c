@@ -78,11 +78,10 @@ unicast_body(struct hb_bench *b, void *arg)
 }
 
 static void
-unicast_add(const struct hb_run *run, const char *backend,
-    const char *placement)
+unicast_add(const struct hb_run *run, const struct hb_group *g)
 {
 	struct hb_pair *pairs;
-	unsigned n = hb_run_pairs(run, run->params->matrix, &pairs);
+	unsigned n = hb_topology_pairs(run->topo, run->params->matrix, &pairs);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct unicast *u = aligned_alloc(CACHE_LINE_SIZE,
@@ -94,10 +93,8 @@ unicast_add(const struct hb_run *run, const char *backend,
 		}
 		*u = (struct unicast){ .src = pairs[i].src,
 		    .dst = pairs[i].dst };
-		hb_bench_add(backend, placement, unicast_body, u, free,
-		    "unicast/backend:%s/placement:%s/src:%u/dst:%u/class:%s/"
-		    "numa:%s", backend, placement != NULL ? placement :
-		    "local", pairs[i].src, pairs[i].dst,
+		hb_bench_add(g, unicast_body, u, free,
+		    "src:%u/dst:%u/class:%s/numa:%s", pairs[i].src, pairs[i].dst,
 		    hb_pair_class_name(pairs[i].cls),
 		    pairs[i].same_numa ? "same" : "cross");
 	}
@@ -108,6 +105,7 @@ const struct hb_workload hb_workload_unicast = {
 	.name = "unicast",
 	.summary = "ipi_unicast + ipi_wait, sender to one target "
 	    "(one pair per class, or every pair with matrix)",
-	.yardstick = false,
+	.kind = HB_KIND_LATENCY,
+	.keys = "src,dst,class,numa",
 	.add = unicast_add,
 };

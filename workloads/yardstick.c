@@ -15,11 +15,11 @@
 #include "harness/topology.h"
 
 void
-ys_add_pairs(const struct hb_run *run, const char *beside, const char *name,
+ys_add_pairs(const struct hb_run *run, const struct hb_group *g,
     hb_body_fn body)
 {
 	struct hb_pair *pairs = NULL;
-	unsigned n = hb_run_pairs(run, false, &pairs);
+	unsigned n = hb_topology_pairs(run->topo, false, &pairs);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct ys_pair *p = malloc(sizeof(*p));
@@ -27,8 +27,7 @@ ys_add_pairs(const struct hb_run *run, const char *beside, const char *name,
 			break;
 		p->src = pairs[i].src;
 		p->dst = pairs[i].dst;
-		hb_bench_add("futex", NULL, body, p, free,
-		    "%s/beside:%s/src:%u/dst:%u/class:%s", name, beside,
+		hb_bench_add(g, body, p, free, "src:%u/dst:%u/class:%s",
 		    p->src, p->dst, hb_pair_class_name(pairs[i].cls));
 	}
 	free(pairs);
@@ -38,7 +37,7 @@ unsigned
 ys_measured_cpus(const struct hb_run *run, unsigned **out)
 {
 	struct hb_pair *pairs = NULL;
-	unsigned n = hb_run_pairs(run, false, &pairs);
+	unsigned n = hb_topology_pairs(run->topo, false, &pairs);
 	unsigned *cpus = malloc((2 * n + 1) * sizeof(*cpus));
 	unsigned k = 0;
 

@@ -25,12 +25,15 @@ struct ys_pair {
 };
 
 /*
- * ys_add_pairs: register NAME/beside:BESIDE/src:S/dst:D/class:C on
- * backend "futex" for each pair of hb_run_pairs(run, false).
+ * ys_add_pairs: register NAME/beside:BESIDE/src:S/dst:D/class:C in group
+ * g for each representative pair (hb_topology_pairs(run->topo, false)).
  * => body gets a struct ys_pair * (owned by the registry).
  */
-void	ys_add_pairs(const struct hb_run *run, const char *beside,
-	    const char *name, hb_body_fn body);
+void	ys_add_pairs(const struct hb_run *run, const struct hb_group *g,
+	    hb_body_fn body);
+
+/* The keys of a pair yardstick's names (its table entry's keys). */
+#define	YS_PAIR_KEYS	"src,dst,class"
 
 /*
  * ys_measured_cpus: the vCPUs that the representative pairs use,

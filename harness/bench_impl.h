@@ -1,0 +1,54 @@
+/*
+ * bench_impl.h: what registry.c, machine.c and measure.c share; private
+ * to them (bench.h is the interface).
+ */
+#ifndef HB_BENCH_IMPL_H
+#define HB_BENCH_IMPL_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "bench.h"
+#include "gbench.h"
+
+/* One registered benchmark. */
+struct entry {
+	char *		name;
+	const struct ipi_backend_ops *backend;	/* the machine's */
+	enum hb_policy	placement;
+	unsigned	nvcpus;		/* machine size; 0: every vCPU */
+	hb_body_fn	body;
+	void *		arg;
+	void		(*free_arg)(void *);
+	bool		errored;	/* skipped with an error */
+};
+
+/* One benchmark while its body runs. */
+struct hb_bench {
+	hbg_state *	st;
+	struct entry *	e;
+	bool		failed;		/* skipped with an error */
+};
+
+/* The state of the runner (one run at a time). */
+struct bench_state {
+	const struct hb_run *run;	/* hb_bench_begin .. hb_bench_end */
+	bool		wedged;		/* a vCPU did not finish its job */
+	char		wedged_msg[256];
+	volatile sig_atomic_t interrupted; /* SIGINT/SIGTERM seen: which */
+};
+extern struct bench_state bench_state;
+
+/*
+ * machine.c.
+ * machine_ensure: the machine runs with e's backend and placement on its
+ *    vCPUs.  => 0; or -1 with a message in err (the same message, at
+ *    once, for every later entry of the group that failed to start).
+ * machine_stop: stop it, if it runs.  machine_forget: forget the last
+ *    failure (a new run).
+ */
+int	machine_ensure(const struct entry *e, char *err, size_t errlen);
+void	machine_stop(void);
+void	machine_forget(void);
+
+#endif /* HB_BENCH_IMPL_H */

@@ -1,0 +1,125 @@
+/*
+ * machine.c: the vCPU machine the benchmarks run on (bench_impl.h).
+ *
+ * Before a body runs, the machine must be running with the entry's
+ * backend and placement.  It is (re)started only when they differ from
+ * the previous benchmark's: workloads register whole groups per (backend,
+ * placement), so a run starts one machine per group.  hb_bench_add_n()
+ * entries run on the first N vCPUs only (broadcast reaches every vCPU of
+ * the machine): the size is part of the key.  Placement:
+ * hb_placement_create() on the run's topology; binding:
+ * hb_topology_bind_thread().  The vCPU threads are created with SIGINT
+ * and SIGTERM blocked, so that those signals reach the runner thread.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../ipi/vcpu.h"
+#include "bench_impl.h"
+#include "placement.h"
+
+/* What a machine is: the key of the cache. */
+struct mkey {
+	const struct ipi_backend_ops *backend;
+	enum hb_policy	placement;
+	unsigned	nvcpus;
+};
+
+static struct {
+	bool		running;
+	struct mkey	key;
+	struct hb_placement *pl;
+	/* the last start that failed, so that its group fails fast */
+	bool		failed;
+	struct mkey	fail_key;
+	char		fail_msg[1024];
+} mach;
+
+static bool
+mkey_eq(const struct mkey *a, const struct mkey *b)
+{
+	return a->backend == b->backend && a->placement == b->placement &&
+	    a->nvcpus == b->nvcpus;
+}
+
+void
+machine_stop(void)
+{
+	if (!mach.running)
+		return;
+	ipi_machine_stop();
+	hb_placement_destroy(mach.pl);
+	mach.pl = NULL;
+	mach.running = false;
+}
+
+void
+machine_forget(void)
+{
+	mach.failed = false;
+}
+
+int
+machine_ensure(const struct entry *e, char *err, size_t errlen)
+{
+	const struct hb_run *run = bench_state.run;
+	struct mkey key = { e->backend, e->placement, e->nvcpus };
+	sigset_t block, old;
+	int rc;
+
+	if (run == NULL || run->topo == NULL) {
+		snprintf(err, errlen, "no run: hb_bench_begin() was not called");
+		return -1;
+	}
+	if (key.nvcpus == 0 || key.nvcpus > run->topo->nvcpus)
+		key.nvcpus = run->topo->nvcpus;
+	if (mach.running && mkey_eq(&mach.key, &key))
+		return 0;
+	if (mach.failed && mkey_eq(&mach.fail_key, &key)) {
+		snprintf(err, errlen, "%s", mach.fail_msg);
+		return -1;
+	}
+	machine_stop();
+	if (key.backend == NULL) {
+		snprintf(err, errlen, "no backend whose idle sleeps, for the "
+		    "yardsticks");
+		goto fail;
+	}
+	if (hb_placement_create(run->topo, key.placement, &mach.pl, err,
+	    errlen) != 0)
+		goto fail;
+
+	struct vcpu_config cfg = {
+		.specs = mach.pl->specs,
+		.n = key.nvcpus < mach.pl->n ? key.nvcpus : mach.pl->n,
+		.backend = key.backend,
+		.bind = hb_topology_bind_thread,
+		.bind_ctx = (void *)run->topo,
+	};
+	/* vCPU threads inherit the mask: signals go to the runner. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = ipi_machine_start(&cfg, err, errlen);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		hb_placement_destroy(mach.pl);
+		mach.pl = NULL;
+		goto fail;
+	}
+	mach.running = true;
+	mach.key = key;
+	return 0;
+fail:
+	snprintf(mach.fail_msg, sizeof(mach.fail_msg), "starting %u vCPUs "
+	    "with backend %s, placement %s: %s", key.nvcpus,
+	    key.backend != NULL ? key.backend->name : "(none)",
+	    hb_policy_name(key.placement), err);
+	snprintf(err, errlen, "%s", mach.fail_msg);
+	mach.failed = true;
+	mach.fail_key = key;
+	fprintf(stderr, "ipibench: %s\n", mach.fail_msg);
+	return -1;
+}

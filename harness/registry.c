@@ -1,0 +1,261 @@
+/*
+ * registry.c: the registry of benchmarks and the runner's side (bench.h).
+ *
+ * hb_bench_add() keeps an entry (name, machine: backend, placement,
+ * vCPUs; body, arg) and registers it with Google Benchmark (gbench.h)
+ * with manual time.  Google Benchmark runs the entries in registration
+ * order; before each body the machine is made to match (machine.c).
+ *
+ * Names.  hb_bench_add() writes the group's prefix itself and checks the
+ * workload's own segments against its keys (workload.h), so that every
+ * name follows results/README.md and the keys the results' context lists
+ * are the keys the names carry.
+ *
+ * Signals.  SIGINT/SIGTERM only set a flag (hb_bench_signals); the
+ * measuring loop checks it between batches and skips the running
+ * benchmark with "interrupted", and every following one at once, so that
+ * Google Benchmark finishes quickly and writes valid JSON.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_impl.h"
+#include "timer.h"
+
+struct bench_state bench_state;
+
+static struct {
+	struct entry **	v;
+	unsigned	n, cap;
+} reg;
+
+static void body_entry(hbg_state *st, void *arg);
+
+static void __attribute__((noreturn))
+nomem(void)
+{
+	fprintf(stderr, "ipibench: out of memory registering benchmark %u\n",
+	    reg.n);
+	exit(1);
+}
+
+const struct ipi_backend_ops *
+hb_quiet_backend(void)
+{
+	for (unsigned i = 0; ipi_backends[i] != NULL; i++)
+		if (!ipi_backends[i]->spins)
+			return ipi_backends[i];
+	return NULL;
+}
+
+/*
+ * check_keys: every segment of rest ("k:v/k:v", may be empty) has a key
+ * of w->keys, in that order.  A mismatch is a bug of the workload.
+ */
+static void
+check_keys(const struct hb_workload *w, const char *rest)
+{
+	const char *want = w->keys != NULL ? w->keys : "";
+
+	for (const char *s = rest; *s != '\0';) {
+		size_t seg = strcspn(s, "/"), klen = strcspn(s, ":/");
+		const char *k = want;
+		bool found = false;
+
+		while (*k != '\0' && !found) {
+			size_t l = strcspn(k, ",");
+
+			found = l == klen && strncmp(k, s, klen) == 0;
+			k += l + (k[l] == ',');
+		}
+		if (klen == seg || !found) {
+			fprintf(stderr, "ipibench: bug: workload %s registers a "
+			    "name with segment '%.*s': expected key:value with "
+			    "a key of its table entry, in order (%s)\n",
+			    w->name, (int)seg, s, want);
+			abort();
+		}
+		want = k;	/* the next key comes later in the list */
+		s += seg + (s[seg] == '/');
+	}
+}
+
+/* add_entry: hb_bench_add_n() with a va_list. */
+static void
+add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
+    void *arg, void (*free_arg)(void *), const char *fmt, va_list ap)
+{
+	const struct hb_workload *w = g->workload;
+	char *rest = NULL;
+	struct entry *e;
+	int len;
+
+	if (reg.n == reg.cap) {
+		unsigned cap = reg.cap ? 2 * reg.cap : 64;
+		struct entry **v = realloc(reg.v, cap * sizeof(*v));
+
+		if (v == NULL)
+			nomem();
+		reg.v = v;
+		reg.cap = cap;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL ||
+	    vasprintf(&rest, fmt, ap) < 0)
+		nomem();
+	check_keys(w, rest);
+	if (w->yardstick)
+		len = asprintf(&e->name, "%s/beside:%s%s%s", w->name,
+		    g->backend->name, rest[0] != '\0' ? "/" : "", rest);
+	else
+		len = asprintf(&e->name, "%s/backend:%s/placement:%s%s%s",
+		    w->name, g->backend->name, hb_policy_name(g->placement),
+		    rest[0] != '\0' ? "/" : "", rest);
+	free(rest);
+	if (len < 0)
+		nomem();
+	e->backend = w->yardstick ? hb_quiet_backend() : g->backend;
+	e->placement = g->placement;
+	e->nvcpus = nvcpus;
+	e->body = body;
+	e->arg = arg;
+	e->free_arg = free_arg;
+	reg.v[reg.n++] = e;
+	hbg_use_manual_time(hbg_register(e->name, body_entry, e));
+}
+
+void
+hb_bench_add(const struct hb_group *g, hb_body_fn body, void *arg,
+    void (*free_arg)(void *), const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_entry(g, 0, body, arg, free_arg, fmt, ap);
+	va_end(ap);
+}
+
+void
+hb_bench_add_n(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
+    void *arg, void (*free_arg)(void *), const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_entry(g, nvcpus, body, arg, free_arg, fmt, ap);
+	va_end(ap);
+}
+
+unsigned
+hb_bench_count(void)
+{
+	return reg.n;
+}
+
+const char *
+hb_bench_name(unsigned i)
+{
+	return i < reg.n ? reg.v[i]->name : NULL;
+}
+
+void
+hb_bench_begin(const struct hb_run *r)
+{
+	hb_timer_init();
+	bench_state.run = r;
+}
+
+/* body_entry: what Google Benchmark calls for every entry. */
+static void
+body_entry(hbg_state *st, void *arg)
+{
+	struct entry *e = arg;
+	struct hb_bench b = { .st = st, .e = e, .failed = false };
+	char err[1024];
+
+	if (bench_state.interrupted) {
+		hbg_skip_with_error(st, "interrupted");
+	} else if (bench_state.wedged) {
+		snprintf(err, sizeof(err), "machine wedged: %s",
+		    bench_state.wedged_msg);
+		hbg_skip_with_error(st, err);
+	} else if (machine_ensure(e, err, sizeof(err)) != 0) {
+		hbg_skip_with_error(st, err);
+	} else {
+		e->body(&b, e->arg);
+	}
+	if (hbg_error_occurred(st))
+		e->errored = true;
+}
+
+/*
+ * Signals and the end.
+ */
+
+static void
+on_signal(int sig)
+{
+	bench_state.interrupted = sig;
+}
+
+void
+hb_bench_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* A second signal has the default action: a way out of a hang. */
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int
+hb_bench_interrupted(void)
+{
+	return bench_state.interrupted;
+}
+
+bool
+hb_bench_wedged(void)
+{
+	return bench_state.wedged;
+}
+
+int
+hb_bench_end(void)
+{
+	int rc = 0;
+
+	if (bench_state.wedged) {
+		fprintf(stderr, "ipibench: the machine wedged: %s\n",
+		    bench_state.wedged_msg);
+		/* Google Benchmark's records are not the job's: free them.
+		 * Never join a stuck vCPU; keep the entries (their args may
+		 * be in use), reachable from reg. */
+		hbg_clear();
+		return 1;
+	}
+	machine_stop();
+	hbg_clear();
+	for (unsigned i = 0; i < reg.n; i++) {
+		struct entry *e = reg.v[i];
+
+		if (e->errored)
+			rc = 1;
+		if (e->free_arg != NULL)
+			e->free_arg(e->arg);
+		free(e->name);
+		free(e);
+	}
+	free(reg.v);
+	reg.v = NULL;
+	reg.n = reg.cap = 0;
+	bench_state.run = NULL;
+	machine_forget();
+	return rc;
+}
