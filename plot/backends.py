@@ -4,16 +4,27 @@
     backends.py RUN [BASE]
 
 For every IPI benchmark (its name without the backend segment): p50 per
-backend and each backend's p50 over BASE's (default futex), and the
-yardstick of the same shape beside it.  Plain text for CI logs; the
-statistics (U test) are compare.py's (make compare).
+backend and each backend's p50 over BASE's (default: the run's first
+backend that does not spin, by the context's backend table, else its
+first backend), and over the yardstick of the same shape beside it.
+Plain text for CI logs; the statistics (U test) are compare.py's (make
+compare).
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchjson as bj  # noqa: E402
-from report import fmt_ns, has_ratio, reference  # noqa: E402
+from report import fmt_ns, has_ratio, ratio_text, reference  # noqa: E402
+
+
+def default_base(run, backends):
+    """The first of backends that does not spin (backend table), else the
+    first; None when there is none."""
+    for be in backends:
+        if run.spins(be) is False:
+            return be
+    return backends[0] if backends else None
 
 
 def main(argv):
@@ -25,8 +36,8 @@ def main(argv):
     except (OSError, ValueError) as e:
         print("backends: %s" % e, file=sys.stderr)
         return 1
-    base = argv[1] if len(argv) == 2 else "futex"
     backends = [b for b in run.backends() if run.select(ok=False, backend=b)]
+    base = argv[1] if len(argv) == 2 else default_base(run, backends)
     rows = {}
     for b in run.benchmarks:
         if "backend" not in b.keys:
@@ -50,7 +61,7 @@ def main(argv):
             p = b.get("p50_ns")
             rel = ("x%.2f" % (p / bp.get("p50_ns"))
                    if bp is not None and bp.ok and bp.get("p50_ns") else "-")
-            ref = reference(run, b) if has_ratio(b) else None
+            ref = reference(run, b) if has_ratio(run, b) else None
             xr = ("x%.2f" % (p / ref.get("p50_ns"))
                   if ref is not None and ref.get("p50_ns") else "-")
             r.append("%s (%s, %s)" % (fmt_ns(p), rel, xr))
@@ -63,9 +74,8 @@ def main(argv):
               for i in range(len(head))]
     for r in [head, ["-" * w for w in widths]] + lines:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
-    print("xref: p50 over the p50 of the yardstick of the same shape beside "
-          "the backend (busypoll: pingpong, futex: futex_wake, eventfd: "
-          "eventfd_wake); none for throughputs and coalescing counts")
+    text = ratio_text(run, "xref", "%s")
+    print(text if text.startswith("xref") else "xref: " + text)
     return 0
 
 

@@ -13,6 +13,14 @@ nothing else, as with --benchmark_report_aggregates_only).
     run = load("results/X")          # a run folder or a bench.json
     for b in run.benchmarks:         # one per benchmark, repetitions reduced
         b.workload, b.keys["backend"], b.get("p50_ns"), b.errors
+        run.kind(b), run.reference(b.keys["backend"])
+
+What the C tables know (each backend's yardstick, whether it spins; each
+workload's kind, keys, whether it is a yardstick) comes from the
+context's backend_table and workload_table (results/README.md), never
+from here: a results file without them still loads, with no reference
+yardsticks (so no ratios), and its yardsticks told by their keys
+(beside:NAME, no backend:NAME).
 """
 import json
 import os
@@ -26,18 +34,16 @@ GB_KEYS = {"iterations", "repeats", "min_time", "min_warmup_time", "threads"}
 PERCENTILES = [("p50_ns", 0.50), ("p90_ns", 0.90), ("p99_ns", 0.99),
                ("p999_ns", 0.999)]
 
-# The yardstick each backend is measured against: the same shape of
-# wake-up without the IPI protocol (results/README.md).
-REFERENCE = {"busypoll": "pingpong", "futex": "futex_wake",
-             "eventfd": "eventfd_wake"}
-YARDSTICKS = ["pingpong", "futex_wake", "eventfd_wake", "futex_pingpong",
-              "pipe_pingpong", "timer", "membarrier"]
-
 # Pair classes from nearest to farthest (harness/topology.h).
 CLASS_ORDER = ["core", "l1", "l1i", "l2", "l3", "group", "die", "package",
                "machine"]
 
 TIME_SCALE = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+# matplotlib's "tab10" colour cycle: backend i of backend_table is drawn
+# in COLORS[i], the backends the table lacks in the colours after.
+COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
 # One key:value segment of the grammar (results/README.md).
@@ -77,6 +83,21 @@ def num(v):
             return float(v)
         except (TypeError, ValueError):
             return v
+
+
+def context_table(context, key):
+    """The list of objects that context[key] holds as JSON text (or as a
+    list), each with a "name"; [] when the key is absent or malformed."""
+    v = context.get(key)
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except ValueError:
+            return []
+    if not isinstance(v, list):
+        return []
+    return [e for e in v if isinstance(e, dict) and
+            isinstance(e.get("name"), str)]
 
 
 def truthy(v):
@@ -149,6 +170,10 @@ class Run:
         self.path = path
         self.folder = os.path.dirname(path)
         self.context = data.get("context", {})
+        if not isinstance(self.context, dict):
+            self.context = {}
+        self.backend_table = context_table(self.context, "backend_table")
+        self.workload_table = context_table(self.context, "workload_table")
         self.benchmarks = []
         self.raw = data.get("benchmarks", [])
         by_name = {}
@@ -251,6 +276,97 @@ class Run:
                 if b.keys.get("class") == cls:
                     return b
         return sorted(cands, key=lambda b: class_rank(b.keys.get("class")))[0]
+
+    # The tables of the context.
+
+    def backend_info(self, name):
+        """The backend_table entry of a backend, or None."""
+        for e in self.backend_table:
+            if e["name"] == name:
+                return e
+        return None
+
+    def workload_info(self, name):
+        """The workload_table entry of a workload, or None."""
+        for e in self.workload_table:
+            if e["name"] == name:
+                return e
+        return None
+
+    def kind(self, bench):
+        """What one operation of bench is: "latency", "throughput",
+        "count" (the workload's kind, or the kind_of entry of a
+        key:value segment of its name); None for an unknown workload."""
+        info = self.workload_info(bench.workload)
+        if info is None:
+            return None
+        kind_of = info.get("kind_of")
+        if isinstance(kind_of, dict):
+            for seg, k in kind_of.items():
+                key, _, val = str(seg).partition(":")
+                if bench.keys.get(key) == val:
+                    return k
+        return info.get("kind")
+
+    def reference(self, backend):
+        """The yardstick of the same wake-up shape as backend's, or
+        None (none, or no table)."""
+        info = self.backend_info(backend)
+        ref = info.get("reference") if info else None
+        return ref if isinstance(ref, str) and ref else None
+
+    def spins(self, backend):
+        """Whether backend's idle vCPUs spin; None when unknown."""
+        info = self.backend_info(backend)
+        if info is None or "spins" not in info:
+            return None
+        return truthy(info["spins"])
+
+    def is_yardstick(self, workload):
+        """From the table, else from the names: beside:NAME and no
+        backend:NAME."""
+        info = self.workload_info(workload)
+        if info is not None:
+            return truthy(info.get("yardstick", False))
+        bs = self.select(workload, ok=False)
+        return bool(bs) and all("beside" in b.keys and
+                                "backend" not in b.keys for b in bs)
+
+    def yardsticks(self):
+        """The yardstick workloads: the table's in table order, then the
+        run's others."""
+        out = [e["name"] for e in self.workload_table
+               if truthy(e.get("yardstick", False))]
+        return out + [w for w in self.workloads()
+                      if w not in out and self.workload_info(w) is None and
+                      self.is_yardstick(w)]
+
+    def ipi_workloads(self):
+        """The IPI workloads: the table's non-yardsticks in table order,
+        then the run's others with backend:NAME."""
+        out = [e["name"] for e in self.workload_table
+               if not truthy(e.get("yardstick", False))]
+        return out + [w for w in self.workloads()
+                      if w not in out and self.workload_info(w) is None and
+                      any("backend" in b.keys for b in
+                          self.select(w, ok=False))]
+
+    def is_pair(self, workload):
+        """Whether the workload's names carry a pair (src and dst)."""
+        info = self.workload_info(workload)
+        keys = info.get("keys") if info else None
+        return isinstance(keys, list) and "src" in keys and "dst" in keys
+
+    def color(self, backend):
+        """A colour per backend, the same in every run: its index in
+        backend_table; backends the table lacks take the colours after,
+        in the run's order."""
+        names = [e["name"] for e in self.backend_table]
+        if backend not in names:
+            names += [b for b in self.backends() if b not in names]
+            if backend not in names:
+                names.append(backend)
+        return COLORS[names.index(backend) % len(COLORS)]
 
     # Description.
 

@@ -4,7 +4,7 @@
     filter_json.py IN.json OUT.json [SEGMENT]
 
 Keeps the benchmarks that ran without error and, with SEGMENT (a name
-segment such as backend:futex), only those whose name has that segment,
+segment such as backend:NAME), only those whose name has that segment,
 which is then removed from name and run_name: two backends of one run
 then have the same names, and compare.py's `benchmarks` mode pairs them
 benchmark by benchmark.  Yardsticks (beside:NAME, no backend segment)

@@ -26,18 +26,40 @@ from matplotlib import ticker  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchjson as bj  # noqa: E402
 
-BACKEND_COLORS = {"busypoll": "#1f77b4", "futex": "#ff7f0e",
-                  "eventfd": "#2ca02c"}
-EXTRA_COLORS = ["#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-YARD_STYLE = {"pingpong": ":", "futex_wake": "--", "eventfd_wake": "-."}
+# Line styles of the reference yardsticks (backend_table's "reference"),
+# in the order of the backends they belong to, and their names.
+YARD_STYLES = [(":", "dotted"), ("--", "dashed"), ("-.", "dash-dotted"),
+               ((0, (3, 1, 1, 1, 1, 1)), "dash-dot-dotted")]
 
 
-def color(backend, run):
-    if backend in BACKEND_COLORS:
-        return BACKEND_COLORS[backend]
-    others = [b for b in run.backends() if b not in BACKEND_COLORS]
-    i = others.index(backend) if backend in others else 0
-    return EXTRA_COLORS[i % len(EXTRA_COLORS)]
+def references(run):
+    """The reference yardsticks of the backend table, in its order, each
+    once."""
+    out = []
+    for e in run.backend_table:
+        ys = run.reference(e["name"])
+        if ys is not None and ys not in out:
+            out.append(ys)
+    return out
+
+
+def yard_style(run, ys):
+    """(matplotlib line style, its name) of a reference yardstick."""
+    refs = references(run)
+    if ys not in refs:
+        return YARD_STYLES[1]
+    return YARD_STYLES[refs.index(ys) % len(YARD_STYLES)]
+
+
+def floors(run):
+    """The references of the backends that spin: a wake-up that is a
+    cache line's round trip, the floor drawn beside every backend."""
+    out = []
+    for e in run.backend_table:
+        ys = run.reference(e["name"])
+        if run.spins(e["name"]) and ys is not None and ys not in out:
+            out.append(ys)
+    return out
 
 
 def fmt_ns(v, _pos=None):
@@ -211,7 +233,7 @@ def plot_unicast_classes(run):
             x = gi + (bi - (len(backends) - 1) / 2) * width
             p50 = median([b.get("p50_ns") for b in bs])
             p99 = median([b.get("p99_ns") for b in bs])
-            ax.bar(x, p50, width * 0.9, color=color(be, run),
+            ax.bar(x, p50, width * 0.9, color=run.color(be),
                    label=be if be not in used else None, zorder=2)
             used.add(be)
             if p99 is not None:
@@ -220,7 +242,7 @@ def plot_unicast_classes(run):
                         color="black", lw=1, zorder=3)
             # The yardsticks measured beside this backend, same pair.
             b0 = bs[0]
-            ref = bj.REFERENCE.get(be)
+            ref = run.reference(be)
             y = run.yardstick(ref, be, b0.key("src"), b0.key("dst"),
                               key[0]) if ref else None
             text = fmt_ns(p50)
@@ -231,7 +253,7 @@ def plot_unicast_classes(run):
                         va="bottom", fontsize=7, zorder=6,
                         bbox=dict(boxstyle="round,pad=0.15", fc="white",
                                   ec="none", alpha=0.8))
-            for ys in ("pingpong", bj.REFERENCE.get(be)):
+            for ys in dict.fromkeys(floors(run) + [ref]):
                 if ys is None:
                     continue
                 y = run.yardstick(ys, be, b0.key("src"), b0.key("dst"),
@@ -241,7 +263,7 @@ def plot_unicast_classes(run):
                 lbl = "%s p50 (beside)" % ys
                 ax.plot([x - width * 0.48, x + width * 0.48],
                         [y.get("p50_ns")] * 2, color="black",
-                        ls=YARD_STYLE.get(ys, "--"), lw=1.6, zorder=5,
+                        ls=yard_style(run, ys)[0], lw=1.6, zorder=5,
                         label=lbl if lbl not in used else None)
                 used.add(lbl)
     ax.set_xticks(range(len(keys)))
@@ -264,12 +286,36 @@ def plot_unicast_classes(run):
     finish(fig, run, "Unicast latency by pair class (placement %s)" % pl)
     return fig, ("ipi_unicast + ipi_wait round trip per pair class and "
                  "backend: bar p50, whisker p99 (median over the pairs of a "
-                 "class and over repetitions). Black lines: yardsticks "
-                 "measured on the same PUs right beside each backend: "
-                 "pingpong (the cache-line floor, dotted) and the wake-up "
-                 "of the same shape (futex_wake, eventfd_wake, dashed); "
-                 "×N under a bar's value: its p50 over the p50 of that "
-                 "matching yardstick (busypoll: pingpong).")
+                 "class and over repetitions). " +
+                 yardstick_caption(run, backends))
+
+
+def yardstick_caption(run, backends):
+    """What the black lines and the ×N of plot_unicast_classes are, from
+    the backend table."""
+    fl = floors(run)
+    own = [(be, run.reference(be)) for be in backends
+           if run.reference(be) is not None and run.reference(be) not in fl]
+    if not fl and not own:
+        return ("No yardstick lines and no ×N: the results file has no "
+                "backend table (an older ipibench).")
+    lines = []
+    if fl:
+        lines.append("%s beside every backend: the floor, the wake-up of "
+                     "a backend that spins" % ", ".join(
+                         "%s (%s)" % (ys, yard_style(run, ys)[1])
+                         for ys in fl))
+    if own:
+        lines.append("the wake-up of the same shape as the backend's: %s" %
+                     ", ".join("%s (%s) beside %s" %
+                               (ys, yard_style(run, ys)[1], be)
+                               for be, ys in own))
+    pairs = ", ".join("%s: %s" % (be, run.reference(be)) for be in backends
+                      if run.reference(be) is not None)
+    return ("Black lines: yardsticks measured on the same PUs right beside "
+            "each backend: %s; ×N under a bar's value: its p50 over the p50 "
+            "of the backend's yardstick of the same shape (%s)." %
+            ("; and ".join(lines), pairs))
 
 
 def band_plot(run, workload, xkey, panel_key, what, xlabel, panel_fmt,
@@ -299,7 +345,7 @@ def band_plot(run, workload, xkey, panel_key, what, xlabel, panel_fmt,
             p99 = [median([b.get("p99_ns") for b in pts[x]]) for x in xs]
             if single:  # one x: side by side, so whiskers do not overlap
                 xs = [x + (bi - (len(backends) - 1) / 2) * 0.15 for x in xs]
-            c = color(be, run)
+            c = run.color(be)
             ax.plot(xs, p50, marker="o", color=c, label="%s p50" % be)
             if all(v is not None for v in p99) and len(xs) > 1:
                 ax.fill_between(xs, p50, p99, color=c, alpha=0.18, lw=0,
@@ -378,7 +424,7 @@ def plot_mboxfull(run):
                 bs.sort(key=lambda b: b.key("burst"))
                 xs = [b.key("burst") for b in bs]
                 bursts.update(xs)
-                kw = dict(color=color(be, run), ls=styles[si % len(styles)],
+                kw = dict(color=run.color(be), ls=styles[si % len(styles)],
                           marker=markers[si % len(markers)], ms=4,
                           label="%s, %s sender%s" % (be, s,
                                                      "" if s == "1" else "s"))
@@ -433,14 +479,14 @@ def plot_cdf(run):
             xs = [median([b.get(c) for b in bs]) for c, _ in bj.PERCENTILES]
             if any(x is None for x in xs):
                 continue
-            c = color(be, run)
+            c = run.color(be)
             ax.plot(xs, ps, marker="o", color=c, label=be)
             mx = median([b.get("max_ns") for b in bs])
             if mx is not None:
                 ax.plot([xs[-1], mx], [ps[-1], 0.9999], color=c, ls=":",
                         lw=0.8)
                 ax.plot([mx], [0.9999], marker="x", color=c, ms=7)
-            ref = bj.REFERENCE.get(be)
+            ref = run.reference(be)
             y = run.yardstick(ref, be, bs[0].key("src"), bs[0].key("dst"),
                               key[0]) if ref else None
             if y is not None:

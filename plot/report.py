@@ -25,25 +25,56 @@ EXTRA = {
     "mboxfull": [("msgs_per_s", "Mmsg/s", 1e-6, "%.3g"),
                  ("full_per_msg", "full/msg", 1, "%.3f")],
 }
-PAIR_WORKLOADS = {"unicast", "trigger"}
-# Workloads whose operation is a round trip like the yardsticks' (a
-# throughput or a coalescing count is not).
-NO_RATIO = {"mboxfull"}
 
 
-def has_ratio(b):
-    return b.workload not in NO_RATIO and b.keys.get("mode") != "coalesce"
-WORKLOAD_TEXT = {
-    "unicast": "ipi_unicast + ipi_wait, sender to one target (round trip)",
-    "multicast": "ipi_multicast to k targets + ipi_wait (to the last "
-                 "acknowledgement)",
-    "broadcast": "ipi_broadcast on n vCPUs + ipi_wait",
-    "trigger": "ipi_trigger until the registered handler ran on the target "
-               "(latency), or triggers per handler run under load "
-               "(coalesce)",
-    "mboxfull": "S senders, B messages outstanding each, to one target "
-                "whose handler costs H ns: per message",
-}
+def has_ratio(run, b):
+    """Whether b has a ratio to a yardstick: a round trip (kind latency)
+    on a backend that has a reference yardstick."""
+    return run.kind(b) == "latency" and \
+        run.reference(b.keys.get("backend")) is not None
+
+
+def no_ratio_text(run):
+    """The IPI workloads whose operation is no round trip, from the
+    workload table: "throughputs (w) and counts (w mode:x)"."""
+    by_kind = {}
+    for e in run.workload_table:
+        if run.is_yardstick(e["name"]):
+            continue
+        if isinstance(e.get("kind"), str) and e["kind"] != "latency":
+            by_kind.setdefault(e.get("kind"), []).append(e["name"])
+        kind_of = e.get("kind_of")
+        for seg, k in (kind_of.items() if isinstance(kind_of, dict)
+                       else []):
+            if isinstance(k, str) and k != "latency":
+                by_kind.setdefault(k, []).append("%s %s" % (e["name"], seg))
+    return " and ".join("%ss (%s)" % (k, ", ".join(ws))
+                        for k, ws in by_kind.items())
+
+
+def reference_pairs(run, quote="%s"):
+    """ "backend: yardstick, ..." for the run's backends that have one,
+    in table order; quote: how to write a yardstick's name."""
+    return ", ".join(("%s: " + quote) % (e["name"], run.reference(e["name"]))
+                     for e in run.backend_table
+                     if e["name"] in run.backends() and
+                     run.reference(e["name"]) is not None)
+
+
+def ratio_text(run, name, quote):
+    """What the column `name` (ratios to yardsticks) holds, from the
+    tables; quote: how to write a yardstick's name."""
+    if not run.backend_table:
+        return ("This results file has no backend table (an older "
+                "ipibench): no ratios to yardsticks.")
+    refs = reference_pairs(run, quote)
+    if not refs:
+        return "No backend of this run has a reference yardstick: no ratios."
+    nr = no_ratio_text(run)
+    return ("%s is the p50 divided by the p50 of the yardstick of the same "
+            "shape measured on the same PUs right beside the backend (%s; "
+            "the same pair where the workload has one, else the nearest "
+            "pair)%s." % (name, refs, "; none for " + nr if nr else ""))
 
 
 def fmt_ns(v):
@@ -83,10 +114,10 @@ def table(header, rows, align=None):
 def reference(run, b):
     """The yardstick of b's shape measured beside b's backend."""
     be = b.keys.get("backend")
-    ys = bj.REFERENCE.get(be)
+    ys = run.reference(be)
     if ys is None:
         return None
-    if b.workload in PAIR_WORKLOADS:
+    if run.is_pair(b.workload):
         return run.yardstick(ys, be, b.key("src"), b.key("dst"),
                              b.keys.get("class"))
     return run.yardstick(ys, be)
@@ -101,7 +132,7 @@ def workload_table(run, w):
     for b in run.select(w, ok=False):
         rows.setdefault(b.label(skip), {})[b.keys.get("backend")] = b
     extra = EXTRA.get(w, [])
-    ratios = w not in NO_RATIO
+    ratios = any(has_ratio(run, b) for b in run.select(w, ok=False))
     header = ["benchmark"]
     for be in backends:
         header += ["%s p50" % be, "p99"] + (["× ref"] if ratios else [])
@@ -115,7 +146,7 @@ def workload_table(run, w):
                 r += ["error" if b is not None else "–", ""]
                 r += [""] * (len(extra) + ratios)
                 continue
-            ref = reference(run, b) if has_ratio(b) else None
+            ref = reference(run, b) if has_ratio(run, b) else None
             ratio = "–"
             if ref is not None and ref.get("p50_ns"):
                 ratio = "%.2f" % (b.get("p50_ns") / ref.get("p50_ns"))
@@ -132,11 +163,7 @@ def workload_table(run, w):
 
 
 def yardstick_table(run):
-    names = [w for w in bj.YARDSTICKS if run.select(w, ok=False)]
-    names += [w for w in run.workloads()
-              if w not in names and w not in WORKLOAD_TEXT and
-              run.select(w, ok=False) and
-              all("backend" not in b.keys for b in run.select(w, ok=False))]
+    names = [w for w in run.yardsticks() if run.select(w, ok=False)]
     besides = [be for be in run.backends() if run.select(ok=False,
                                                          beside=be)]
     rows = {}
@@ -174,7 +201,10 @@ def warnings(run, incomplete):
         w.append("vCPUs outnumber the cores: spinning vCPUs steal time from "
                  "each other; these timings are not figures to quote.")
     if bj.truthy(c.get("forced", False)):
-        w.append("busypoll was forced on more vCPUs than cores (--force).")
+        spin = [e["name"] for e in run.backend_table
+                if run.spins(e["name"])]
+        w.append("%s was forced on more vCPUs than cores (--force)." %
+                 (" or ".join(spin) if spin else "A spinning backend"))
     if bj.truthy(c.get("virtualized", False)):
         w.append("This is a virtual machine: the host schedules the vCPUs "
                  "(and may move them between cache domains), and waking a "
@@ -208,7 +238,7 @@ def warnings(run, incomplete):
     timers = [b.get("p50_ns") for b in run.select("timer")
               if b.get("p50_ns") is not None]
     ipis = [b.get("p50_ns") for b in run.benchmarks
-            if b.ok and "backend" in b.keys and has_ratio(b)]
+            if b.ok and "backend" in b.keys and run.kind(b) == "latency"]
     if timers and ipis and max(timers) > min(ipis) / 10:
         w.append("One timed sample costs %s (the `timer` yardstick), more "
                  "than a tenth of the smallest p50 (%s): the timer's own "
@@ -239,6 +269,9 @@ def machine_table(run):
         ("backends", c.get("backends")),
         ("placement", c.get("placement")),
         ("perf counters", c.get("perf")),
+        ("KASSERTs (DIAGNOSTIC)", ("on" if bj.truthy(c["diagnostic"])
+                                   else "off")
+         if "diagnostic" in c else None),
         ("ipibench", c.get("ipibench_version")),
         ("Google Benchmark build", c.get("library_build_type")),
         ("date", c.get("date")),
@@ -282,26 +315,18 @@ def write_report(folder):
 
     out += ["## Results", "",
             "Times are per operation, nanoseconds to milliseconds: p50 and "
-            "p99 of single operations, each the median over repetitions. "
-            "**× ref** is the p50 divided by the p50 of the yardstick of "
-            "the same shape measured on the same PUs right beside the "
-            "backend (busypoll: `pingpong`, futex: `futex_wake`, eventfd: "
-            "`eventfd_wake`; the same pair where the workload has one, "
-            "else the nearest pair); none for throughputs (mboxfull) and "
-            "coalescing counts.", ""]
+            "p99 of single operations, each the median over repetitions. " +
+            ratio_text(run, "**× ref**", "`%s`"), ""]
     plot_of = {"unicast": ["unicast_classes", "unicast_heatmap",
                            "latency_cdf", "placement"],
                "multicast": ["multicast"], "broadcast": ["broadcast"],
                "mboxfull": ["mboxfull"]}
     shown = set()
-    for wl in [x for x in ["unicast", "multicast", "broadcast", "trigger",
-                           "mboxfull"] if run.select(x, ok=False)] + \
-            [x for x in run.workloads() if x not in WORKLOAD_TEXT and
-             x not in bj.YARDSTICKS and
-             any("backend" in b.keys for b in run.select(x, ok=False))]:
+    for wl in [x for x in run.ipi_workloads() if run.select(x, ok=False)]:
         out += ["### %s" % wl, ""]
-        if wl in WORKLOAD_TEXT:
-            out += [WORKLOAD_TEXT[wl] + ".", ""]
+        info = run.workload_info(wl)
+        if info and info.get("summary"):
+            out += [str(info["summary"]).rstrip(".") + ".", ""]
         out += workload_table(run, wl) + [""]
         for name in plot_of.get(wl, []):
             m = plots.get(name)

@@ -117,6 +117,13 @@ class Fixture(unittest.TestCase):
         self.assertIn("![", text)
         self.assertIn("plots/unicast_classes.png", text)
         self.assertIn("This is a virtual machine", text)
+        self.assertIn("| KASSERTs (DIAGNOSTIC) | on |", text)
+        self.assertIn("(busypoll: `pingpong`, futex: `futex_wake`, eventfd: "
+                      "`eventfd_wake`;", text)
+        self.assertIn(self.r.workload_info("unicast")["summary"], text)
+        self.assertIn("| benchmark | busypoll p50 | p99 | × ref | "
+                      "arrival p50 |", text)
+        self.assertIn("| benchmark | busypoll p50 | p99 | Mmsg/s |", text)
         self.assertIn("debug build", text)
         self.assertEqual(text.count("debug build"), 1, "said once")
         # a unicast row: p50 and the ratio to pingpong beside busypoll
@@ -144,6 +151,128 @@ class Fixture(unittest.TestCase):
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 2)
         self.assertIn("nothing", r.stderr)
+
+
+def synthetic(names, context=None):
+    """A Run of one iteration per benchmark name (p50_ns 100)."""
+    data = {"context": context or {}, "benchmarks": [
+        {"name": n, "run_name": n, "run_type": "iteration",
+         "iterations": 1, "real_time": 100.0, "time_unit": "ns",
+         "p50_ns": 100.0, "p99_ns": 200.0} for n in names]}
+    return bj.Run(data, "synthetic.json")
+
+
+class Tables(unittest.TestCase):
+    """What plot/ knows of backends and workloads comes from the
+    context's backend_table and workload_table."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="test_plot.")
+        cls.path = os.path.join(cls.dir, "bench.json")
+        make_fixture(cls.path)
+        cls.r = bj.load(cls.path)
+        with open(cls.path) as f:
+            cls.data = json.load(f)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def one(self, workload, **keys):
+        bs = self.r.select(workload, **keys)
+        self.assertTrue(bs, (workload, keys))
+        return bs[0]
+
+    def test_kind(self):
+        self.assertEqual(self.r.kind(self.one("unicast")), "latency")
+        self.assertEqual(self.r.kind(self.one("trigger", mode="latency")),
+                         "latency")
+        self.assertEqual(self.r.kind(self.one("trigger", mode="coalesce")),
+                         "count", "kind_of before kind")
+        self.assertEqual(self.r.kind(self.one("mboxfull")), "throughput")
+        b = synthetic(["nosuch/backend:x/placement:local"]).benchmarks[0]
+        self.assertIsNone(self.r.kind(b))
+
+    def test_reference(self):
+        self.assertEqual(self.r.reference("busypoll"), "pingpong")
+        self.assertEqual(self.r.reference("futex"), "futex_wake")
+        self.assertIsNone(self.r.reference("nosuch"))
+        r = synthetic([], {"backend_table": json.dumps(
+            [{"name": "x", "spins": False, "reference": None}])})
+        self.assertIsNone(r.reference("x"))
+        self.assertIs(r.spins("x"), False)
+        self.assertTrue(report.has_ratio(self.r, self.one("unicast")))
+        self.assertFalse(report.has_ratio(self.r, self.one(
+            "trigger", mode="coalesce")))
+        self.assertFalse(report.has_ratio(self.r, self.one("mboxfull")))
+
+    def test_workload_lists(self):
+        self.assertEqual(self.r.yardsticks()[:3],
+                         ["pingpong", "futex_wake", "eventfd_wake"])
+        self.assertEqual(self.r.ipi_workloads(),
+                         ["unicast", "multicast", "broadcast", "trigger",
+                          "mboxfull"])
+        self.assertTrue(self.r.is_pair("unicast"))
+        self.assertTrue(self.r.is_pair("trigger"))
+        self.assertFalse(self.r.is_pair("multicast"))
+        self.assertEqual(self.r.workload_info("unicast")["kind"], "latency")
+        self.assertTrue(self.r.backend_info("busypoll")["spins"])
+        import backends
+        self.assertEqual(backends.default_base(self.r, self.r.backends()),
+                         "futex", "the first backend that does not spin")
+
+    def test_color_stable(self):
+        tab10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+        self.assertEqual([self.r.color(b) for b in
+                          ["busypoll", "futex", "eventfd", "other"]], tab10)
+        # One backend only, or another order: the same colour each.
+        ctx = dict(self.data["context"], backends="eventfd,futex")
+        r = synthetic(["unicast/backend:eventfd/placement:local",
+                       "unicast/backend:futex/placement:local"], ctx)
+        self.assertEqual(r.backends(), ["eventfd", "futex"])
+        self.assertEqual(r.color("eventfd"), "#2ca02c")
+        self.assertEqual(r.color("futex"), "#ff7f0e")
+
+    def test_old_file_without_tables(self):
+        """A results file of an older ipibench: no tables, no ratios, and
+        its yardsticks found by their keys."""
+        data = dict(self.data)
+        data["context"] = {k: v for k, v in data["context"].items()
+                           if k not in ("backend_table", "workload_table",
+                                        "diagnostic")}
+        d = os.path.join(self.dir, "old")
+        os.mkdir(d)
+        with open(os.path.join(d, "bench.json"), "w") as f:
+            json.dump(data, f)
+        r = bj.load(d)
+        self.assertEqual((r.backend_table, r.workload_table), ([], []))
+        self.assertIsNone(r.reference("busypoll"))
+        self.assertIsNone(r.kind(r.select("unicast")[0]))
+        self.assertEqual(r.yardsticks(), ["pingpong", "futex_wake",
+                                          "eventfd_wake", "futex_pingpong",
+                                          "pipe_pingpong", "timer",
+                                          "membarrier"])
+        self.assertEqual(r.ipi_workloads(), ["unicast", "multicast",
+                                             "broadcast", "trigger",
+                                             "mboxfull"])
+        self.assertEqual(r.color("futex"), "#ff7f0e", "the run's order")
+        m = plotmod.draw_all(r, os.path.join(d, "plots"))
+        self.assertTrue(all("files" in x for x in m), m)
+        with open(report.write_report(d)) as f:
+            text = f.read()
+        self.assertNotIn("× ref", text)
+        self.assertNotIn("KASSERTs", text)
+        self.assertIn("### unicast", text)
+        self.assertIn("| yardstick | beside busypoll p50 |", text)
+        # Malformed tables read as none.
+        for bad in ("[{", "{}", "3", '[1, {"summary": "x"}]'):
+            ctx = dict(self.data["context"], backend_table=bad,
+                       workload_table=bad)
+            r = synthetic(["unicast/backend:futex/placement:local"], ctx)
+            self.assertEqual((r.backend_table, r.workload_table), ([], []),
+                             bad)
+            self.assertFalse(report.has_ratio(r, r.benchmarks[0]))
 
 
 class Partial(unittest.TestCase):
