@@ -142,25 +142,18 @@ static const char *const aliases[][2] = {
 
 /*
  * run_options: getopt_long's table: help, config, out, the aliases, and
- * every parameter under its key and, where the key has '_', with '-'.
- * => NULL when out of memory; free(*names) and free the table.
+ * every parameter under its key.  => NULL when out of memory (free it).
  */
 static struct option *
-run_options(char **names)
+run_options(void)
 {
-	size_t nparam = 0, len = 0, o = 0, k = 0;
+	size_t nparam = 0, k = 0;
 	struct option *v;
-	char *buf;
 
 	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
-		nparam++, len += 2 * (strlen(q->key) + 1);
-	v = calloc(3 + 3 + 2 * nparam + 1, sizeof(*v));
-	buf = malloc(len);
-	if (v == NULL || buf == NULL) {
-		free(v);
-		free(buf);
+		nparam++;
+	if ((v = calloc(3 + 3 + nparam + 1, sizeof(*v))) == NULL)
 		return NULL;
-	}
 	v[k++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
 	v[k++] = (struct option){ "config", required_argument, NULL,
 	    OPT_CONFIG };
@@ -170,42 +163,76 @@ run_options(char **names)
 			if (strcmp(hb_param_table[i].key, aliases[a][1]) == 0)
 				v[k++] = (struct option){ aliases[a][0],
 				    required_argument, NULL, OPT_PARAM + (int)i };
-	for (size_t i = 0; i < nparam; i++) {
-		const struct hb_param *q = &hb_param_table[i];
-		int has = q->type == HB_PT_BOOL ? optional_argument :
-		    required_argument;
-		char *dash = buf + o;
-
-		v[k++] = (struct option){ q->key, has, NULL, OPT_PARAM + (int)i };
-		if (strchr(q->key, '_') == NULL)
-			continue;
-		for (size_t c = 0; ; c++) {
-			dash[c] = q->key[c] == '_' ? '-' : q->key[c];
-			if (q->key[c] == '\0')
-				break;
-		}
-		o += strlen(q->key) + 1;
-		v[k++] = (struct option){ dash, has, NULL, OPT_PARAM + (int)i };
-	}
-	*names = buf;
+	for (size_t i = 0; i < nparam; i++)
+		v[k++] = (struct option){ hb_param_table[i].key,
+		    hb_param_table[i].type == HB_PT_BOOL ? optional_argument :
+		    required_argument, NULL, OPT_PARAM + (int)i };
 	return v;
 }
 
 /*
- * next_option: getopt_long over argv; a boolean flag without '=' takes
+ * exact_names: every "--NAME[=VALUE]" of argv (up to a "--") spells an
+ * option of opts in full, '-' and '_' alike: NAME is rewritten in place
+ * with '_', so that getopt_long sees only the table's spelling and never
+ * matches a prefix (a script's --rep must not turn into --repetitions,
+ * nor break when a parameter --report appears).
+ * => 0, or 2 with a message naming the argument.
+ */
+static int
+exact_names(int argc, char **argv, const struct option *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		char *name = argv[i] + 2;
+		size_t len = strcspn(name, "=");
+		bool known = false;
+
+		if (strncmp(argv[i], "--", 2) != 0)
+			continue;
+		if (len == 0 && name[0] == '\0')
+			break;		/* "--": the end of the options */
+		for (size_t c = 0; c < len; c++)
+			if (name[c] == '-')
+				name[c] = '_';
+		for (const struct option *o = opts; o->name != NULL && !known;
+		    o++)
+			known = strlen(o->name) == len &&
+			    strncmp(o->name, name, len) == 0;
+		if (!known) {
+			fprintf(stderr, "ipibench run: unknown option '--%.*s' "
+			    "(expected --config, --out, --backend, "
+			    "--placement, --workload, a parameter of --help, "
+			    "or --benchmark_*)\n", (int)len, name);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/*
+ * next_option: getopt_long over argv.  A boolean flag without '=' takes
  * the next word as its value unless that starts with "--" (--matrix
- * false).  => getopt_long's return; *val the value or NULL.
+ * false); a flag that needs a value never takes a following "--WORD"
+ * (it is missing: ':').
+ * => getopt_long's return; *val the value or NULL; *at the index of the
+ *    option's word in argv.
  */
 static int
 next_option(int argc, char **argv, const struct option *opts,
-    const char **val)
+    const char **val, int *at)
 {
-	int c = getopt_long(argc, argv, "+:h", opts, NULL);
+	int c;
 
+	*at = optind > 0 ? optind : 1;
+	c = getopt_long(argc, argv, "+:h", opts, NULL);
 	*val = optarg;
+	if (c == -1 || c == '?' || c == ':')
+		return c;
 	if (c >= OPT_PARAM && optarg == NULL && optind < argc &&
 	    strncmp(argv[optind], "--", 2) != 0)
 		*val = argv[optind++];
+	else if (optarg != NULL && strchr(argv[*at], '=') == NULL &&
+	    strncmp(optarg, "--", 2) == 0)
+		return ':';
 	return c;
 }
 
@@ -217,18 +244,20 @@ next_option(int argc, char **argv, const struct option *opts,
 static int
 parse_args(int argc, char **argv, struct hb_params *p, struct run_args *a)
 {
-	char err[1024], *names = NULL;
-	struct option *opts = run_options(&names);
+	char err[1024];
+	struct option *opts = run_options();
 	const char *val;
-	int c, rc = 0;
+	int c, at, rc = 0;
 
 	if (opts == NULL) {
 		fprintf(stderr, "ipibench run: out of memory\n");
 		return 2;
 	}
+	if ((rc = exact_names(argc, argv, opts)) != 0)
+		goto out;
 	opterr = 0;
 	optind = 0;	/* glibc: a fresh scan */
-	while ((c = next_option(argc, argv, opts, &val)) != -1) {
+	while ((c = next_option(argc, argv, opts, &val, &at)) != -1) {
 		if (c == OPT_HELP) {
 			run_usage(stdout);
 			rc = 1;
@@ -246,8 +275,8 @@ parse_args(int argc, char **argv, struct hb_params *p, struct run_args *a)
 	}
 
 	optind = 0;
-	while (rc == 0 && (c = next_option(argc, argv, opts, &val)) != -1) {
-		const char *arg = argv[optind - 1];
+	while (rc == 0 &&
+	    (c = next_option(argc, argv, opts, &val, &at)) != -1) {
 		const struct hb_param *q;
 
 		switch (c) {
@@ -262,15 +291,13 @@ parse_args(int argc, char **argv, struct hb_params *p, struct run_args *a)
 			a->out = val;
 			break;
 		case ':':
-			fprintf(stderr, "ipibench run: %s needs a value (see "
-			    "--help)\n", arg);
+			fprintf(stderr, "ipibench run: %.*s needs a value (see "
+			    "--help)\n", (int)strcspn(argv[at], "="), argv[at]);
 			rc = 2;
 			break;
 		case '?':
 			fprintf(stderr, "ipibench run: unknown option '%s' "
-			    "(expected --config, --out, --backend, "
-			    "--placement, --workload, a parameter of --help, "
-			    "or --benchmark_*)\n", arg);
+			    "(options start with --; see --help)\n", argv[at]);
 			rc = 2;
 			break;
 		default:
@@ -290,7 +317,6 @@ parse_args(int argc, char **argv, struct hb_params *p, struct run_args *a)
 	}
 out:
 	free(opts);
-	free(names);
 	return rc;
 }
 
@@ -454,12 +480,13 @@ static void
 register_all(const struct hb_run *run, char *wrun, size_t len)
 {
 	const struct hb_params *p = run->params;
-	bool names_yardstick = false, sel[64] = { false };
+	bool names_yardstick = false, sel[HB_PICK_MAX] = { false };
 	size_t o = 0;
 
 	for (unsigned i = 0; i < p->workloads.n; i++)
 		names_yardstick |= hb_workload_at(p, i)->yardstick;
-	for (unsigned w = 0; hb_workloads[w] != NULL && w < 64; w++)
+	/* The table fits a pick (params.c refuses to start otherwise). */
+	for (unsigned w = 0; hb_workloads[w] != NULL; w++)
 		sel[w] = selected(p, w, names_yardstick);
 	for (unsigned b = 0; b < p->backends.n; b++) {
 		struct hb_group g = { .backend = hb_backend_at(p, b),

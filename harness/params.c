@@ -161,8 +161,8 @@ parse_pick(const char *value, const struct hb_names *t, struct hb_pick *out,
 	while (isspace((unsigned char)*p))
 		p++;
 	if (*p == '\0') {
-		for (unsigned i = 0; t->every_if_empty && t->name_at(i) != NULL &&
-		    k.n < HB_PICK_MAX; i++)
+		for (unsigned i = 0; t->every_if_empty && t->name_at(i) != NULL;
+		    i++)
 			k.v[k.n++] = (unsigned char)i;
 		*out = k;
 		return 0;
@@ -198,7 +198,7 @@ parse_pick(const char *value, const struct hb_names *t, struct hb_pick *out,
 				snprintf(err + o, errlen - o, ")");
 			return -1;
 		}
-		if (!hb_pick_has(&k, i) && k.n < HB_PICK_MAX)
+		if (!hb_pick_has(&k, i))
 			k.v[k.n++] = (unsigned char)i;
 		if (e == NULL)
 			break;
@@ -417,11 +417,36 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 	return -1;
 }
 
+/*
+ * names_fit: every table of a PICK has at most HB_PICK_MAX entries (so a
+ * pick, which never repeats an entry, cannot overflow).  A bigger table
+ * is a build mistake: say so and stop.
+ */
+static void
+names_fit(void)
+{
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		unsigned n = 0;
+
+		if (q->type != HB_PT_PICK)
+			continue;
+		while (q->names->name_at(n) != NULL)
+			n++;
+		if (n > HB_PICK_MAX) {
+			fprintf(stderr, "ipibench: %u %ss, more than "
+			    "HB_PICK_MAX (%d): raise it in params.h\n", n,
+			    q->names->what, HB_PICK_MAX);
+			abort();
+		}
+	}
+}
+
 void
 hb_params_init(struct hb_params *p)
 {
 	char err[256];
 
+	names_fit();
 	memset(p, 0, sizeof(*p));
 	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
 		if (param_set(p, q, q->defval, err, sizeof(err)) != 0) {

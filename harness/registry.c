@@ -59,19 +59,23 @@ static void
 check_keys(const struct hb_workload *w, const char *rest)
 {
 	const char *want = w->keys != NULL ? w->keys : "";
+	size_t seg;
 
-	for (const char *s = rest; *s != '\0';) {
-		size_t seg = strcspn(s, "/"), klen = strcspn(s, ":/");
+	if (*rest == '\0')
+		return;
+	for (const char *s = rest;; s += seg + 1) {
+		size_t klen = strcspn(s, ":/");
 		const char *k = want;
 		bool found = false;
 
+		seg = strcspn(s, "/");
 		while (*k != '\0' && !found) {
 			size_t l = strcspn(k, ",");
 
 			found = l == klen && strncmp(k, s, klen) == 0;
 			k += l + (k[l] == ',');
 		}
-		if (klen == seg || !found) {
+		if (seg == 0 || klen == seg || klen + 1 == seg || !found) {
 			fprintf(stderr, "ipibench: bug: workload %s registers a "
 			    "name with segment '%.*s': expected key:value with "
 			    "a key of its table entry, in order (%s)\n",
@@ -79,7 +83,8 @@ check_keys(const struct hb_workload *w, const char *rest)
 			abort();
 		}
 		want = k;	/* the next key comes later in the list */
-		s += seg + (s[seg] == '/');
+		if (s[seg] == '\0')
+			return;
 	}
 }
 

@@ -197,6 +197,12 @@ intr_take(struct cpu_info *ci)
  * are not async-signal-safe.  Dropping the level takes what came
  * meanwhile (splx).
  * => job_lock returns what job_unlock needs.
+ * => The level stays high across a pthread_cond_wait in the section
+ *    (vcpu_join, vcpu_intr_block called on a vCPU): such a vCPU takes
+ *    no interrupt until the wait ends, as a CPU that sleeps with
+ *    interrupts masked.  So a vCPU must not join a vCPU whose job waits
+ *    for the joiner's acknowledgement (the kernel's rule: no sleeping
+ *    with a spin mutex held); vcpu_join says so.
  */
 static int
 job_lock(struct cpu_info *ci)
@@ -772,8 +778,12 @@ vcpu_post(struct cpu_info *ci, void (*fn)(void *), void *arg)
 	ci->ci_job_fn = fn;
 	ci->ci_job_arg = arg;
 	atomic_store(&ci->ci_job_posted, true);
-	job_unlock(ci, s);
+	/* Kick before the level drops: the caller's own pending handlers
+	 * (job_unlock's splx) must not delay ci. */
+	pthread_mutex_unlock(&ci->ci_job_lock);
 	machine_ops->kick(ci);
+	if (s != -1)
+		splx(s);
 	return 0;
 }
 

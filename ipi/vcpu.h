@@ -124,6 +124,9 @@ int	vcpu_post(struct cpu_info *ci, void (*fn)(void *), void *arg);
  * vcpu_join: wait, sleeping, for the job posted on ci to finish.
  * => timeout_ns 0 waits forever.
  * => Returns 0, or -ETIMEDOUT (the job is still running: join again).
+ * => Called on a vCPU, that vCPU takes no interrupt while it waits (it
+ *    sleeps at IPL_HIGH, vcpu.c job_lock): ci's job must not wait for
+ *    an acknowledgement from the joining vCPU.
  */
 int	vcpu_join(struct cpu_info *ci, uint64_t timeout_ns);
 
@@ -159,6 +162,9 @@ void	splx(int s);
  * cpu_intr_poll: the point where a vCPU running code takes an interrupt.
  * Spin loops (ipi_wait, put_msg) call it: a real CPU spinning with
  * interrupts enabled takes IPIs; a thread must look for them.
+ * => Takes everything pending, pass after pass, until no pending word
+ *    is set (as spllower does): a handler that keeps re-triggering its
+ *    own vCPU keeps the caller here.
  */
 void	cpu_intr_poll(void);
 

@@ -344,3 +344,11 @@ Test(bench, keys_out_of_order_abort, .signal = SIGABRT, .timeout = 30)
 	setup(10);
 	hb_bench_add(&g, fixed_body, NULL, NULL, "b:1/a:2");
 }
+
+Test(bench, empty_segment_aborts, .signal = SIGABRT, .timeout = 30)
+{
+	struct hb_group g = group(&w_fixed, NULL);
+
+	setup(10);
+	hb_bench_add(&g, fixed_body, NULL, NULL, "k:1/");
+}

@@ -99,6 +99,17 @@ bad "0.5s" --benchmark_min_time=0.5s
 bad "benchmark_nosuch" --benchmark_nosuch=1
 bad "planning topology" --topology "synthetic:pack:1 core:2 pu:1"
 bad "--nosuch" --nosuch 1
+bad "unknown option '--rep'" --rep 2
+bad "unknown option '-backend'" --workload unicast -backend futex
+bad "--cpus needs a value" --cpus --matrix
+bad "--out needs a value" --out --matrix
+bad "--batch needs a value" --batch
+# '-' and '_' alike, in full, in any mix: a run that lists its benchmarks
+"$IPIBENCH" run --ack-delay_ns 2 --min-time 0.01 --workload mboxfull \
+    --yardsticks=false --benchmark_list_tests=true >"$tmp/mix.out" \
+    2>"$tmp/mix.err" || fail "run --ack-delay_ns: $(cat "$tmp/mix.err")"
+grep -q "/ack_delay_ns:2" "$tmp/mix.out" ||
+	fail "--ack-delay_ns 2 did not reach the names: $(cat "$tmp/mix.out")"
 bad "nosuch.ini" --config "$tmp/nosuch.ini"
 
 # --- SIGINT mid-run: exit 130, valid JSON, the rest "interrupted"
