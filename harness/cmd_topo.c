@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "placement.h"
 #include "topology.h"
 
@@ -123,25 +124,6 @@ fmt_size(unsigned long long b, char *buf, size_t len)
 	return buf;
 }
 
-static void
-json_str(FILE *f, const char *s)
-{
-	if (s == NULL) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 /* A set in full (hb_setstr would cut a long one short). */
 static void
 json_set(FILE *f, hwloc_const_bitmap_t s)
@@ -152,7 +134,7 @@ json_set(FILE *f, hwloc_const_bitmap_t s)
 		fputs("null", f);
 		return;
 	}
-	json_str(f, str);
+	hb_json_str(f, str);
 	free(str);
 }
 
@@ -661,7 +643,7 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 	FILE *f = stdout;
 
 	fprintf(f, "{\n  \"source\": ");
-	json_str(f, m->source);
+	hb_json_str(f, m->source);
 	fprintf(f, ",\n  \"thissystem\": %s,\n", m->thissystem ? "true" :
 	    "false");
 	fprintf(f, "  \"packages\": %d,\n  \"cores\": %d,\n  \"pus\": %d,\n",
@@ -686,7 +668,7 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 		const struct cache_level *c = &m->caches[i];
 
 		fprintf(f, "%s\n    {\"type\": ", i ? "," : "");
-		json_str(f, c->name);
+		hb_json_str(f, c->name);
 		fprintf(f, ", \"count\": %d, \"variants\": [", c->count);
 		for (unsigned v = 0; v < c->nvar; v++)
 			fprintf(f, "%s{\"count\": %d, \"size\": %llu, "
@@ -717,22 +699,22 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 		const struct topo_kind *kd = &m->kinds[k];
 
 		fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
-		json_str(f, kd->name);
+		hb_json_str(f, kd->name);
 		fprintf(f, ", \"efficiency\": %d, \"cpuset\": ", kd->efficiency);
 		json_set(f, kd->cpuset);
 		fprintf(f, ", \"infos\": {");
 		for (unsigned j = 0; j < kd->ninfos; j++) {
 			fprintf(f, "%s", j ? ", " : "");
-			json_str(f, kd->infos[j].name);
+			hb_json_str(f, kd->infos[j].name);
 			fprintf(f, ": ");
-			json_str(f, kd->infos[j].value);
+			hb_json_str(f, kd->infos[j].value);
 		}
 		fprintf(f, "}}");
 	}
 	if (m->hybrid)
 		fprintf(f, "\n  ");
 	fprintf(f, "],\n  \"selection\": {\"cpus\": ");
-	json_str(f, o->cpus);
+	hb_json_str(f, o->cpus);
 	fprintf(f, ", \"no_smt\": %s},\n", o->no_smt ? "true" : "false");
 	fprintf(f, "  \"vcpus\": [");
 	for (unsigned i = 0; i < m->nvcpus; i++) {
@@ -743,7 +725,7 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 		    "\"l3\": %d, \"node\": %d, \"kind\": ", i ? "," : "",
 		    v->index, v->pu, v->pu_logical, v->core, v->package,
 		    m->l3[i], v->node);
-		json_str(f, v->kind);
+		hb_json_str(f, v->kind);
 		fprintf(f, ", \"state_node_planned\": %d, "
 		    "\"state_node_measured\": ", pl->planned_node[i]);
 		if (pl->actual_node[i] >= 0)
@@ -757,9 +739,9 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 		fprintf(f, "%s\"%s\": %lu", c ? ", " : "",
 		    hb_pair_class_name((enum hb_pair_class)c), m->classes[c]);
 	fprintf(f, "},\n  \"placement\": {\"policy\": ");
-	json_str(f, hb_policy_name(pl->policy));
+	hb_json_str(f, hb_policy_name(pl->policy));
 	fprintf(f, ", \"note\": ");
-	json_str(f, pl->note);
+	hb_json_str(f, pl->note);
 	fprintf(f, ", \"allocated\": %s, \"bound\": %s, "
 	    "\"membind_denied\": %s, \"arenas\": %u, \"slot_size\": %zu, "
 	    "\"mismatches\": %u}\n}\n",

@@ -15,6 +15,7 @@
 #include "bench.h"
 #include "context.h"
 #include "gbench.h"
+#include "json.h"
 #include "perf.h"
 #include "timer.h"
 #include "topology.h"
@@ -142,26 +143,14 @@ tf(bool b)
 	return b ? "true" : "false";
 }
 
-/* json_str: s as a JSON string (NULL: null). */
+/* table_entry: the start of entry i of a table: {"name": .., "summary": .. */
 static void
-json_str(FILE *f, const char *s)
+table_entry(FILE *f, unsigned i, const char *name, const char *summary)
 {
-	if (s == NULL) {
-		fputs("null", f);
-		return;
-	}
-	putc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			putc(c, f);
-	}
-	putc('"', f);
+	fputs(i > 0 ? ", {\"name\": " : "{\"name\": ", f);
+	hb_json_str(f, name);
+	fputs(", \"summary\": ", f);
+	hb_json_str(f, summary);
 }
 
 /* backend_table: ipi_backends[] as JSON (results/README.md). */
@@ -172,12 +161,9 @@ backend_table(FILE *f)
 	for (unsigned i = 0; ipi_backends[i] != NULL; i++) {
 		const struct ipi_backend_ops *b = ipi_backends[i];
 
-		fputs(i > 0 ? ", {\"name\": " : "{\"name\": ", f);
-		json_str(f, b->name);
-		fputs(", \"summary\": ", f);
-		json_str(f, b->summary);
+		table_entry(f, i, b->name, b->summary);
 		fprintf(f, ", \"spins\": %s, \"reference\": ", tf(b->spins));
-		json_str(f, b->reference);
+		hb_json_str(f, b->reference);
 		putc('}', f);
 	}
 	putc(']', f);
@@ -192,18 +178,15 @@ workload_table(FILE *f)
 		const struct hb_workload *w = hb_workloads[i];
 		const char *k = w->keys != NULL ? w->keys : "";
 
-		fputs(i > 0 ? ", {\"name\": " : "{\"name\": ", f);
-		json_str(f, w->name);
-		fputs(", \"summary\": ", f);
-		json_str(f, w->summary);
+		table_entry(f, i, w->name, w->summary);
 		fprintf(f, ", \"yardstick\": %s, \"kind\": ",
 		    tf(w->yardstick));
-		json_str(f, hb_kind_name(w->kind));
+		hb_json_str(f, hb_kind_name(w->kind));
 		fputs(", \"kind_of\": {", f);
 		if (w->kind_of.segment != NULL) {
-			json_str(f, w->kind_of.segment);
+			hb_json_str(f, w->kind_of.segment);
 			fputs(": ", f);
-			json_str(f, hb_kind_name(w->kind_of.kind));
+			hb_json_str(f, hb_kind_name(w->kind_of.kind));
 		}
 		fputs("}, \"keys\": [", f);
 		fputs(w->yardstick ? "\"beside\"" :
