@@ -33,6 +33,12 @@ struct hb_run {
 	const struct hb_params *params;
 	const struct hb_topology *topo;	/* topo->vcpus: the selected vCPUs */
 	unsigned	ncores;		/* distinct cores among them */
+	const char *	out;		/* the results folder (--out), or NULL:
+					 * where workloads write files of
+					 * their own (matrix.csv) */
+	bool		simulated;	/* topo is not this machine: its vCPUs
+					 * run oversubscribed here (--simulate);
+					 * figures are not timings */
 };
 
 /*
@@ -48,6 +54,7 @@ struct hb_group {
 };
 
 struct hb_bench;	/* one benchmark while it runs */
+struct hb_entry;	/* one registered benchmark */
 typedef void (*hb_body_fn)(struct hb_bench *b, void *arg);
 
 /*
@@ -59,8 +66,9 @@ typedef void (*hb_body_fn)(struct hb_bench *b, void *arg);
  *    order (workload.h); anything else is a bug: abort with a message.
  * => arg is owned by the registry from now on: free_arg(arg) at exit
  *    (free_arg may be NULL).
+ * => Returns the entry, for hb_entry_fix().
  */
-void	hb_bench_add(const struct hb_group *g, hb_body_fn body, void *arg,
+struct hb_entry *hb_bench_add(const struct hb_group *g, hb_body_fn body, void *arg,
 	    void (*free_arg)(void *), const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 
@@ -73,9 +81,19 @@ void	hb_bench_add(const struct hb_group *g, hb_body_fn body, void *arg,
  *    placement, vCPUs) stay the same: register such benchmarks together,
  *    so that the machine restarts rarely.
  */
-void	hb_bench_add_n(const struct hb_group *g, unsigned nvcpus,
+struct hb_entry *hb_bench_add_n(const struct hb_group *g, unsigned nvcpus,
 	    hb_body_fn body, void *arg, void (*free_arg)(void *),
 	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/*
+ * hb_entry_fix: entry e runs exactly `iterations` operations (rounded up
+ * to whole KeepRunningBatch batches) in each of `repetitions`
+ * repetitions, whatever min_time and --repetitions say: for a body that
+ * measures a fixed amount of work (the matrix pass) or reports what
+ * another measured.  => iterations >= 1, repetitions >= 1.
+ */
+void	hb_entry_fix(struct hb_entry *e, uint64_t iterations,
+	    unsigned repetitions);
 
 /*
  * hb_quiet_backend: the machine's backend for yardsticks: the first of

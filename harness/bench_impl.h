@@ -12,7 +12,7 @@
 #include "gbench.h"
 
 /* One registered benchmark. */
-struct entry {
+struct hb_entry {
 	char *		name;
 	const struct ipi_backend_ops *backend;	/* the machine's */
 	enum hb_policy	placement;
@@ -21,12 +21,15 @@ struct entry {
 	void *		arg;
 	void		(*free_arg)(void *);
 	bool		errored;	/* skipped with an error */
+	uint64_t	iterations;	/* hb_entry_fix: fixed; 0: min_time */
+	unsigned	repetitions;	/* hb_entry_fix: fixed; 0: the run's */
+	hbg_bench *	gb;		/* Google Benchmark's */
 };
 
 /* One benchmark while its body runs. */
 struct hb_bench {
 	hbg_state *	st;
-	struct entry *	e;
+	struct hb_entry *	e;
 	bool		failed;		/* skipped with an error */
 };
 
@@ -47,7 +50,7 @@ extern struct bench_state bench_state;
  * machine_stop: stop it, if it runs.  machine_forget: forget the last
  *    failure (a new run).
  */
-int	machine_ensure(const struct entry *e, char *err, size_t errlen);
+int	machine_ensure(const struct hb_entry *e, char *err, size_t errlen);
 void	machine_stop(void);
 void	machine_forget(void);
 

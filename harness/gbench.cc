@@ -169,6 +169,18 @@ hbg_use_manual_time(hbg_bench *b)
 	b->manual = true;
 }
 
+void
+hbg_iterations(hbg_bench *b, uint64_t n)
+{
+	b->gb->Iterations((benchmark::IterationCount)n);
+}
+
+void
+hbg_repetitions(hbg_bench *b, unsigned n)
+{
+	b->gb->Repetitions((int)n);
+}
+
 bool
 hbg_keep_running_batch(hbg_state *st, uint64_t n)
 {

@@ -56,6 +56,14 @@ hbg_bench *hbg_register(const char *name, hbg_fn fn, void *arg);
 void	hbg_use_manual_time(hbg_bench *b);
 
 /*
+ * hbg_iterations: Iterations(n): exactly n iterations a repetition (no
+ * search against min_time).  hbg_repetitions: Repetitions(n), whatever
+ * --benchmark_repetitions says.
+ */
+void	hbg_iterations(hbg_bench *b, uint64_t n);
+void	hbg_repetitions(hbg_bench *b, unsigned n);
+
+/*
  * In a body:
  * hbg_keep_running_batch: KeepRunningBatch(n): true while more batches
  *    of n iterations are wanted.  => n > 0.

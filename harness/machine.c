@@ -61,7 +61,7 @@ machine_forget(void)
 }
 
 int
-machine_ensure(const struct entry *e, char *err, size_t errlen)
+machine_ensure(const struct hb_entry *e, char *err, size_t errlen)
 {
 	const struct hb_run *run = bench_state.run;
 	struct mkey key = { e->backend, e->placement, e->nvcpus };

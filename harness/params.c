@@ -35,6 +35,10 @@ const struct hb_param hb_param_table[] = {
 	    "(empty: this machine)", NULL },
 	{ "machine", "cpus", HB_PT_STRING, OFF(cpus), 0, 0, "",
 	    "PUs to run vCPUs on, e.g. 0-3,8 (empty: every allowed PU)", NULL },
+	{ "machine", "simulate", HB_PT_STRING, OFF(simulate), 0, 0, "",
+	    "hwloc XML file or synthetic description to simulate: one vCPU "
+	    "per PU of it, oversubscribed on this machine (functional, not "
+	    "timings)", NULL },
 	{ "machine", "no_smt", HB_PT_BOOL, OFF(no_smt), 0, 0, "false",
 	    "one vCPU per core (first PU of each core)", NULL },
 	{ "machine", "force", HB_PT_BOOL, OFF(force), 0, 0, "false",
@@ -64,10 +68,17 @@ const struct hb_param hb_param_table[] = {
 	    "measure the yardsticks beside each backend's group", NULL },
 	{ "run", "perf", HB_PT_BOOL, OFF(perf), 0, 0, "true",
 	    "perf counters per benchmark where the kernel allows", NULL },
+	{ "run", "budget", HB_PT_DURATION, OFF(budget), 0, 30 * 86400, "",
+	    "time the sweep may take (90s, 15m, 1h30m; empty: none): the "
+	    "plan thins the sweep to fit", NULL },
 
 	/* [unicast] */
 	{ "unicast", "matrix", HB_PT_BOOL, OFF(matrix), 0, 0, "false",
-	    "every ordered pair (heatmap), not one pair per class", NULL },
+	    "run the matrix workload: every ordered pair in one sampling "
+	    "pass (matrix.csv, the heatmap)", NULL },
+	{ "unicast", "matrix_samples", HB_PT_UINT, OFF(matrix_samples), 10,
+	    1000000, "1000", "samples per ordered pair in the matrix pass S",
+	    NULL },
 
 	/* [multicast] */
 	{ "multicast", "fanout", HB_PT_ULIST, OFF(fanout), 1, 4096, "pow2",
@@ -300,6 +311,50 @@ parse_double(const char *s, double min, double max, double *out)
 	return 0;
 }
 
+/*
+ * parse_duration: seconds from "90", "90s", "15m", "1h", "1h30m", "2.5m"
+ * (a number and a unit, repeated; a bare number is seconds); "" is 0.
+ */
+static int
+parse_duration(const char *s, double min, double max, double *out)
+{
+	double total = 0;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0') {
+		*out = 0;
+		return 0;
+	}
+	while (*s != '\0' && !isspace((unsigned char)*s)) {
+		char *end;
+		double v;
+
+		errno = 0;
+		v = strtod(s, &end);
+		if (errno != 0 || end == s || !isfinite(v) || v < 0 ||
+		    *s == '-' || *s == '+')
+			return -1;
+		if (*end == 'h')
+			v *= 3600;
+		else if (*end == 'm')
+			v *= 60;
+		else if (*end != 's' && *end != '\0' &&
+		    !isspace((unsigned char)*end))
+			return -1;
+		if (*end == 'h' || *end == 'm' || *end == 's')
+			end++;
+		total += v;
+		s = end;
+	}
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s != '\0' || (total != 0 && (total < min || total > max)))
+		return -1;
+	*out = total;
+	return 0;
+}
+
 /* parse_ulist: "pow2", "all" or "v1,v2,..." with each v in [min, max]. */
 static int
 parse_ulist(const char *s, double min, double max, struct hb_ulist *out)
@@ -401,6 +456,14 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 		if (parse_double(value, q->min, q->max, field(p, q)) != 0) {
 			hb_seterr(err, errlen, "expected a number from %g to %g, "
 			    "got '%s'", q->min, q->max, value);
+			return -1;
+		}
+		return 0;
+	case HB_PT_DURATION:
+		if (parse_duration(value, q->min, q->max, field(p, q)) != 0) {
+			hb_seterr(err, errlen, "expected a duration such as 90s, "
+			    "15m or 1h30m (a bare number is seconds; empty: "
+			    "none), got '%s'", value);
 			return -1;
 		}
 		return 0;
@@ -728,6 +791,20 @@ format_value(const struct hb_params *p, const struct hb_param *q, char *buf,
 		}
 		break;
 	}
+	case HB_PT_DURATION: {
+		long t = lround(*(const double *)f);
+		size_t o = 0;
+
+		/* 0 (none) stays empty; else 1h30m, 15m, 1m30s, 45s. */
+		if (t / 3600 != 0)
+			o += (size_t)snprintf(buf + o, len - o, "%ldh", t / 3600);
+		if (t % 3600 / 60 != 0 && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%ldm",
+			    t % 3600 / 60);
+		if (t % 60 != 0 && o < len)
+			snprintf(buf + o, len - o, "%lds", t % 60);
+		break;
+	}
 	case HB_PT_ULIST: {
 		const struct hb_ulist *l = f;
 		size_t o = 0;
@@ -772,6 +849,7 @@ hb_params_usage(FILE *f)
 		[HB_PT_STRING] = "TEXT", [HB_PT_PICK] = "LIST",
 		[HB_PT_BOOL] = "[BOOL]",
 		[HB_PT_UINT] = "N", [HB_PT_DOUBLE] = "X", [HB_PT_ULIST] = "LIST",
+		[HB_PT_DURATION] = "TIME",
 	};
 
 	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {

@@ -56,6 +56,10 @@ struct hb_params {
 	/* [machine] which vCPUs */
 	char *		topology;	/* NULL: this machine */
 	char *		cpus;		/* NULL: every allowed PU */
+	char *		simulate;	/* NULL; else a topology (file or
+					 * synthetic) whose PUs each get a
+					 * vCPU, oversubscribed on this
+					 * machine's PUs (functional only) */
 	bool		no_smt;
 	bool		force;		/* busypoll on more vCPUs than cores */
 
@@ -70,9 +74,13 @@ struct hb_params {
 	unsigned	timeout;	/* watchdog: seconds one batch may take */
 	bool		yardsticks;	/* measure the yardsticks beside */
 	bool		perf;		/* perf counters */
+	double		budget;		/* seconds the sweep may take; 0:
+					 * no budget (plan.h fits to it) */
 
 	/* [unicast] */
-	bool		matrix;		/* every ordered pair, not one per class */
+	bool		matrix;		/* the matrix workload: every ordered
+					 * pair in one sampling pass */
+	unsigned	matrix_samples;	/* samples per ordered pair (S) */
 
 	/* [multicast] */
 	struct hb_ulist	fanout;		/* k */
@@ -96,6 +104,8 @@ enum hb_param_type {
 	HB_PT_UINT,	/* unsigned in [min, max] */
 	HB_PT_DOUBLE,	/* double in [min, max] */
 	HB_PT_ULIST,	/* struct hb_ulist, values in [min, max] */
+	HB_PT_DURATION,	/* double seconds in [min, max]: 90, 90s, 15m,
+			 * 1h30m; "" or 0: none (0) */
 };
 
 /* The table a PICK parameter chooses from. */

@@ -28,7 +28,7 @@
 struct bench_state bench_state;
 
 static struct {
-	struct entry **	v;
+	struct hb_entry **	v;
 	unsigned	n, cap;
 } reg;
 
@@ -89,18 +89,18 @@ check_keys(const struct hb_workload *w, const char *rest)
 }
 
 /* add_entry: hb_bench_add_n() with a va_list. */
-static void
+static struct hb_entry *
 add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
     void *arg, void (*free_arg)(void *), const char *fmt, va_list ap)
 {
 	const struct hb_workload *w = g->workload;
 	char *rest = NULL;
-	struct entry *e;
+	struct hb_entry *e;
 	int len;
 
 	if (reg.n == reg.cap) {
 		unsigned cap = reg.cap ? 2 * reg.cap : 64;
-		struct entry **v = realloc(reg.v, cap * sizeof(*v));
+		struct hb_entry **v = realloc(reg.v, cap * sizeof(*v));
 
 		if (v == NULL)
 			nomem();
@@ -128,29 +128,44 @@ add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
 	e->arg = arg;
 	e->free_arg = free_arg;
 	reg.v[reg.n++] = e;
-	hbg_use_manual_time(hbg_register(e->name, body_entry, e));
+	e->gb = hbg_register(e->name, body_entry, e);
+	hbg_use_manual_time(e->gb);
+	return e;
 }
 
-void
+struct hb_entry *
 hb_bench_add(const struct hb_group *g, hb_body_fn body, void *arg,
     void (*free_arg)(void *), const char *fmt, ...)
 {
+	struct hb_entry *e;
 	va_list ap;
 
 	va_start(ap, fmt);
-	add_entry(g, 0, body, arg, free_arg, fmt, ap);
+	e = add_entry(g, 0, body, arg, free_arg, fmt, ap);
 	va_end(ap);
+	return e;
 }
 
-void
+struct hb_entry *
 hb_bench_add_n(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
     void *arg, void (*free_arg)(void *), const char *fmt, ...)
 {
+	struct hb_entry *e;
 	va_list ap;
 
 	va_start(ap, fmt);
-	add_entry(g, nvcpus, body, arg, free_arg, fmt, ap);
+	e = add_entry(g, nvcpus, body, arg, free_arg, fmt, ap);
 	va_end(ap);
+	return e;
+}
+
+void
+hb_entry_fix(struct hb_entry *e, uint64_t iterations, unsigned repetitions)
+{
+	e->iterations = iterations > 0 ? iterations : 1;
+	e->repetitions = repetitions > 0 ? repetitions : 1;
+	hbg_iterations(e->gb, e->iterations);
+	hbg_repetitions(e->gb, e->repetitions);
 }
 
 unsigned
@@ -176,7 +191,7 @@ hb_bench_begin(const struct hb_run *r)
 static void
 body_entry(hbg_state *st, void *arg)
 {
-	struct entry *e = arg;
+	struct hb_entry *e = arg;
 	struct hb_bench b = { .st = st, .e = e, .failed = false };
 	char err[1024];
 
@@ -248,7 +263,7 @@ hb_bench_end(void)
 	machine_stop();
 	hbg_clear();
 	for (unsigned i = 0; i < reg.n; i++) {
-		struct entry *e = reg.v[i];
+		struct hb_entry *e = reg.v[i];
 
 		if (e->errored)
 			rc = 1;

@@ -18,8 +18,9 @@
 
 #include <stdbool.h>
 
-struct hb_run;
 struct hb_group;
+struct hb_params;
+struct hb_run;
 
 /* What the time of one operation of a benchmark is. */
 enum hb_kind {
@@ -48,6 +49,11 @@ struct hb_workload {
 	 * hb_bench_add() refuses a name with any other.
 	 */
 	const char *	keys;
+	/*
+	 * optional: whether an empty workloads list (the default) selects
+	 * it; NULL: always (a yardstick: with yardsticks = true).
+	 */
+	bool		(*wanted)(const struct hb_params *p);
 	/* optional: once per run, before any vCPU thread exists */
 	void		(*init)(void);
 	/*
