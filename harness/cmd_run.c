@@ -465,9 +465,13 @@ fmt_dur(double s, char *buf, size_t len)
 static bool
 selected(const struct hb_params *p, unsigned w, bool names_yardstick)
 {
+	const struct hb_workload *wl = hb_workloads[w];
+
 	if (hb_pick_has(&p->workloads, w))
 		return true;
-	if (!hb_workloads[w]->yardstick)
+	if (wl->wanted != NULL && !wl->wanted(p))
+		return false;
+	if (!wl->yardstick)
 		return p->workloads.n == 0;
 	return p->yardsticks && !names_yardstick;
 }
