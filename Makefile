@@ -113,13 +113,27 @@ test: all ## run every test; SAN=thread or SAN=address,undefined for sanitizers
 
 # make bench: scripts/bench.sh writes results/<host>-<UTC time>/ (see
 # results/README.md); results/latest points at the newest run.
+# BUDGET=15m fits the sweep to that time; DRY_RUN=1 prints the plan
+# (benchmarks, machine starts, the estimate, what a budget thinned) and
+# runs nothing; TOPOLOGY=FILE with DRY_RUN=1 plans for that machine.
 CONFIG   ?= configs/default.ini
 BACKENDS ?=
 RESULTS  ?= results
+BUDGET   ?=
+DRY_RUN  ?=
+TOPOLOGY ?=
+RUN_FLAGS = $(if $(BUDGET),--budget $(BUDGET)) \
+	    $(if $(TOPOLOGY),--topology $(TOPOLOGY))
 
-bench: all ## run the default sweep on this machine into results/ (CONFIG=, BACKENDS=)
+bench: all ## run the default sweep into results/ (CONFIG=, BACKENDS=, BUDGET=15m, DRY_RUN=1)
+ifneq ($(filter-out 0,$(DRY_RUN)),)
+	@$(IPIBENCH) run --dry-run --config $(CONFIG) \
+	    $(if $(BACKENDS),--backends $(BACKENDS)) $(RUN_FLAGS)
+else
 	@IPIBENCH=$(IPIBENCH) PYTHON=$(PYTHON) bash scripts/bench.sh \
-	    -c $(CONFIG) -r $(RESULTS) $(if $(BACKENDS),-b $(BACKENDS))
+	    -c $(CONFIG) -r $(RESULTS) $(if $(BACKENDS),-b $(BACKENDS)) \
+	    -- $(RUN_FLAGS)
+endif
 
 .PHONY: quick
 quick: CONFIG = configs/quick.ini

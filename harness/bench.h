@@ -39,6 +39,10 @@ struct hb_run {
 	bool		simulated;	/* topo is not this machine: its vCPUs
 					 * run oversubscribed here (--simulate);
 					 * figures are not timings */
+	const struct hb_topology *host;	/* simulated: this machine, its
+					 * allowed PUs selected; vCPU i runs
+					 * on host->vcpus[i mod nvcpus].pu
+					 * (simulate.h).  NULL otherwise */
 };
 
 /*
@@ -88,9 +92,10 @@ struct hb_entry *hb_bench_add_n(const struct hb_group *g, unsigned nvcpus,
 /*
  * hb_entry_fix: entry e runs exactly `iterations` operations (rounded up
  * to whole KeepRunningBatch batches) in each of `repetitions`
- * repetitions, whatever min_time and --repetitions say: for a body that
- * measures a fixed amount of work (the matrix pass) or reports what
- * another measured.  => iterations >= 1, repetitions >= 1.
+ * repetitions (0: the run's), whatever min_time and --repetitions say:
+ * for a body that measures a fixed amount of work (the matrix pass) or
+ * reports what another measured.  Google Benchmark then appends
+ * /iterations:N (and /repeats:N) to the name.  => iterations >= 1.
  */
 void	hb_entry_fix(struct hb_entry *e, uint64_t iterations,
 	    unsigned repetitions);
@@ -167,6 +172,12 @@ bool	hb_bench_wedged(void);
  * hb_bench_begin: the run the registered benchmarks will use (its
  *    topology for placements and binding, its parameters).
  *    => run stays valid until hb_bench_end().
+ * hb_bench_commit: hand every registered benchmark not yet handed to
+ *    Google Benchmark (hb_bench_add only records it: a plan may still
+ *    drop the lot, see hb_bench_reset).  => Before hbg_run().
+ * hb_bench_reset: forget every registered benchmark (freeing their
+ *    args), to register again (plan.c thinning a sweep to its budget).
+ *    => Only before hb_bench_commit().
  * hb_bench_count: benchmarks registered so far.
  * hb_bench_name: the name of the i-th (i < hb_bench_count()).
  * hb_bench_signals: from now on SIGINT and SIGTERM set a flag: the
@@ -180,6 +191,8 @@ bool	hb_bench_wedged(void);
  *    machine wedged or a benchmark was skipped with an error.
  */
 void	hb_bench_begin(const struct hb_run *run);
+void	hb_bench_commit(void);
+void	hb_bench_reset(void);
 unsigned hb_bench_count(void);
 const char *hb_bench_name(unsigned i);
 void	hb_bench_signals(void);

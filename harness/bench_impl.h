@@ -14,6 +14,8 @@
 /* One registered benchmark. */
 struct hb_entry {
 	char *		name;
+	const struct hb_workload *workload;
+	const struct ipi_backend_ops *group_backend;	/* of its name */
 	const struct ipi_backend_ops *backend;	/* the machine's */
 	enum hb_policy	placement;
 	unsigned	nvcpus;		/* machine size; 0: every vCPU */
@@ -23,7 +25,18 @@ struct hb_entry {
 	bool		errored;	/* skipped with an error */
 	uint64_t	iterations;	/* hb_entry_fix: fixed; 0: min_time */
 	unsigned	repetitions;	/* hb_entry_fix: fixed; 0: the run's */
-	hbg_bench *	gb;		/* Google Benchmark's */
+	hbg_bench *	gb;		/* Google Benchmark's (hb_bench_commit) */
+	/* what it cost, measured while it ran (costs.csv, plan.h) */
+	uint64_t	ops;		/* iterations over every call of the
+					 * body (search and repetitions) */
+	unsigned	calls;		/* body calls */
+	double		manual_s;	/* sum of the manual times set */
+	double		body_s;		/* wall time inside the body */
+	double		start_s;	/* machine start before its first call */
+	double		t_first, t_last; /* monotonic: first call began,
+					 * last call ended */
+	double		est_s;		/* the plan's estimate (plan.c) */
+	bool		capped;		/* fixed by the plan: tiny operations */
 };
 
 /* One benchmark while its body runs. */
@@ -42,6 +55,12 @@ struct bench_state {
 };
 extern struct bench_state bench_state;
 
+/* hb_mono: CLOCK_MONOTONIC in seconds. */
+double	hb_mono(void);
+
+/* The registered entries, in registration order (registry.c). */
+unsigned hb_bench_entries(struct hb_entry ***v);
+
 /*
  * machine.c.
  * machine_ensure: the machine runs with e's backend and placement on its
@@ -50,7 +69,7 @@ extern struct bench_state bench_state;
  * machine_stop: stop it, if it runs.  machine_forget: forget the last
  *    failure (a new run).
  */
-int	machine_ensure(const struct hb_entry *e, char *err, size_t errlen);
+int	machine_ensure(struct hb_entry *e, char *err, size_t errlen);
 void	machine_stop(void);
 void	machine_forget(void);
 

@@ -3,11 +3,14 @@
  * backend and placement, on this machine, with Google Benchmark.
  *
  * Order: the config file (--config) first, then every flag in the order
- * given (so flags override the config), then the checks (the machine,
+ * given (so flags override the config), then the checks (the machine:
+ * this one, a planning topology with --dry-run, or a simulated one;
  * busy-poll on too few cores), then registration: for each backend, the
  * yardsticks (beside that backend), then for each placement the
- * workloads.  One run-summary line, the context, the --out files, and
- * Google Benchmark runs them.
+ * workloads, planned and thinned to the budget (plan.h), registered
+ * again after each thinning.  One run-summary line (--dry-run: the plan,
+ * and stop), the context, the --out files, and Google Benchmark runs
+ * them; the run's costs go to --out's costs.csv (cost.h).
  *
  * Flags are getopt_long's, made from the parameters' table (params.h):
  * --KEY VALUE, --KEY=VALUE, '-' for '_', a boolean alone meaning true.
@@ -30,6 +33,9 @@
 #include "bench.h"
 #include "cli.h"
 #include "context.h"
+#include "cost.h"
+#include "plan.h"
+#include "simulate.h"
 #include "gbench.h"
 #include "params.h"
 #include "placement.h"
@@ -43,6 +49,8 @@ run_usage(FILE *f)
 	fprintf(f,
 "usage: ipibench run [--config FILE] [--backend LIST] [--placement LIST]\n"
 "                    [--cpus LIST] [--workload LIST] [--out DIR]\n"
+"                    [--budget TIME] [--dry-run [--json]] [--calibrate RUN]\n"
+"                    [--topology SRC | --simulate SRC]\n"
 "                    [--KEY VALUE ...] [--benchmark_FLAG=VALUE ...] [--help]\n"
 "\n"
 "Measures the workloads on this machine: one vCPU thread pinned to each\n"
@@ -78,8 +86,25 @@ run_usage(FILE *f)
 "                     cores: two spinners on one core starve each other);\n"
 "                     the results say forced = true.  Without it such a\n"
 "                     run is refused.\n"
-"  --topology SRC     refused: run measures only this machine; a file or\n"
-"                     synthetic topology is for `ipibench topo`.\n"
+"  --budget TIME      the time the sweep may take (90s, 15m, 1h30m): over it,\n"
+"                     the plan thins the sweep before it starts (fewer\n"
+"                     samples and repetitions, then thinner fan-out, n and\n"
+"                     sender lists) and says what it thinned.\n"
+"  --dry-run          print the plan and run nothing: benchmarks per\n"
+"                     workload and backend, machine starts, the estimated\n"
+"                     time (a per-operation cost model replaying Google\n"
+"                     Benchmark's choice of iterations), what a budget\n"
+"                     thinned.  --json: one JSON object instead (benchmarks,\n"
+"                     machine_starts, estimate_s, budget_s, fits, groups).\n"
+"  --calibrate RUN    plan from what a measured run cost (RUN/costs.csv,\n"
+"                     written by every run with --out) instead of the\n"
+"                     built-in model.\n"
+"  --topology SRC     with --dry-run: plan for that machine (an hwloc XML\n"
+"                     file or synthetic:DESC); a run measures this machine.\n"
+"  --simulate SRC     run one vCPU per PU of topology SRC on this machine's\n"
+"                     PUs, oversubscribed: a functional test of a big\n"
+"                     machine (sleeping backends only; not timings, and\n"
+"                     the results say so).\n"
 "  -h, --help         this manual.\n"
 "\n"
 "Every parameter below is a flag --KEY VALUE (or --KEY=VALUE; a boolean\n"
@@ -99,7 +124,8 @@ run_usage(FILE *f)
 "  --benchmark_out=FILE --benchmark_out_format=json\n"
 "See `--benchmark_help` of any Google Benchmark binary for the rest.\n"
 "\n"
-"Progress goes to stderr before each benchmark:\n"
+"Progress goes to stderr before each benchmark, the time left from the\n"
+"plan, corrected by how the run compares with it so far:\n"
 "  [k/N] NAME  elapsed 0:12  left ~1:03\n"
 "SIGINT (Ctrl-C) or SIGTERM: the benchmark running stops after its batch,\n"
 "the rest are skipped as \"interrupted\", the JSON stays valid, exit 130\n"
@@ -112,14 +138,23 @@ run_usage(FILE *f)
 "examples:\n"
 "  ipibench run --workload unicast --backend futex --benchmark_min_time=0.05\n"
 "  ipibench run --config configs/quick.ini --out results/mine\n"
-"  ipibench run --backend busypoll --matrix --benchmark_filter=unicast\n");
+"  ipibench run --backend busypoll --workload matrix --out results/mine\n"
+"  ipibench run --dry-run --topology tests/topologies/AMD-19h-Zen4-2xEpyc-9654.xml\n"
+"               --config configs/full.ini\n"
+"  ipibench run --simulate 'synthetic:pack:2 numa:2 core:16 pu:1' --backend futex\n"
+"               --config configs/quick.ini\n");
 }
 
 struct run_args {
 	const char *	config;
 	const char *	out;
-	char **		gb;		/* --benchmark_* as given */
+	const char *	calibrate;	/* a results folder, or NULL */
+	bool		dry_run, json;
+	char **		gb;		/* --benchmark_* as given, but min_time
+					 * and repetitions (folded into the
+					 * parameters: the plan may thin them) */
 	int		ngb;
+	const char *	filter;		/* --benchmark_filter's value, or NULL */
 	bool		min_time_given, reps_given;
 	double		gb_min_time;
 	unsigned	gb_reps;
@@ -130,6 +165,9 @@ enum {
 	OPT_HELP = 'h',
 	OPT_CONFIG = 0x100,
 	OPT_OUT,
+	OPT_DRY_RUN,
+	OPT_JSON,
+	OPT_CALIBRATE,
 	OPT_PARAM,		/* + index in hb_param_table */
 };
 
@@ -152,12 +190,16 @@ run_options(void)
 
 	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
 		nparam++;
-	if ((v = calloc(3 + 3 + nparam + 1, sizeof(*v))) == NULL)
+	if ((v = calloc(6 + 3 + nparam + 1, sizeof(*v))) == NULL)
 		return NULL;
 	v[k++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
 	v[k++] = (struct option){ "config", required_argument, NULL,
 	    OPT_CONFIG };
 	v[k++] = (struct option){ "out", required_argument, NULL, OPT_OUT };
+	v[k++] = (struct option){ "dry_run", no_argument, NULL, OPT_DRY_RUN };
+	v[k++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+	v[k++] = (struct option){ "calibrate", required_argument, NULL,
+	    OPT_CALIBRATE };
 	for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++)
 		for (size_t i = 0; i < nparam; i++)
 			if (strcmp(hb_param_table[i].key, aliases[a][1]) == 0)
@@ -199,9 +241,10 @@ exact_names(int argc, char **argv, const struct option *opts)
 			    strncmp(o->name, name, len) == 0;
 		if (!known) {
 			fprintf(stderr, "ipibench run: unknown option '--%.*s' "
-			    "(expected --config, --out, --backend, "
-			    "--placement, --workload, a parameter of --help, "
-			    "or --benchmark_*)\n", (int)len, name);
+			    "(expected --config, --out, --dry-run, --json, "
+			    "--calibrate, --backend, --placement, --workload, "
+			    "a parameter of --help, or --benchmark_*)\n",
+			    (int)len, name);
 			return 2;
 		}
 	}
@@ -282,6 +325,15 @@ parse_args(int argc, char **argv, struct hb_params *p, struct run_args *a)
 		switch (c) {
 		case OPT_CONFIG:
 			break;		/* done above */
+		case OPT_DRY_RUN:
+			a->dry_run = true;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_CALIBRATE:
+			a->calibrate = val;
+			break;
 		case OPT_OUT:
 			if (*val == '\0') {
 				fprintf(stderr, "ipibench run: --out needs a "
@@ -310,6 +362,11 @@ parse_args(int argc, char **argv, struct hb_params *p, struct run_args *a)
 			break;
 		}
 	}
+	if (rc == 0 && a->json && !a->dry_run) {
+		fprintf(stderr, "ipibench run: --json prints the plan: it goes "
+		    "with --dry-run (a run's JSON is --out's bench.json)\n");
+		rc = 2;
+	}
 	if (rc == 0 && optind < argc) {
 		fprintf(stderr, "ipibench run: unexpected argument '%s' (options "
 		    "start with --; see --help)\n", argv[optind]);
@@ -337,7 +394,11 @@ take_gb(int *argc, char **argv, struct run_args *a)
 			argv[w++] = argv[i];
 			continue;
 		}
-		a->gb[a->ngb++] = argv[i];
+		if (strncmp(arg, "--benchmark_filter=", 19) == 0)
+			a->filter = arg + 19;	/* the last one wins */
+		if (strncmp(arg, "--benchmark_min_time=", 21) != 0 &&
+		    strncmp(arg, "--benchmark_repetitions=", 24) != 0)
+			a->gb[a->ngb++] = argv[i];
 		if (strncmp(arg, "--benchmark_min_time=", 21) == 0) {
 			errno = 0;
 			a->gb_min_time = strtod(arg + 21, &end);
@@ -445,19 +506,6 @@ write_out(const char *dir, const struct hb_topology *t,
 	return 0;
 }
 
-/* fmt_dur: seconds as m:ss or h:mm:ss. */
-static void
-fmt_dur(double s, char *buf, size_t len)
-{
-	long t = (long)(s + 0.5);
-
-	if (t >= 3600)
-		snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60,
-		    t % 60);
-	else
-		snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
-}
-
 /*
  * selected: is workload w in the run (see --workload in the usage)?
  * names_yardstick: the list names a yardstick.
@@ -556,8 +604,11 @@ check_spinners(const struct hb_params *p, const struct hb_topology *t,
 }
 
 /*
- * gb_initialize: Google Benchmark's flags: ours (from the parameters)
- * first, so that the user's --benchmark_* win.  => 0, or 2 (printed).
+ * gb_initialize: Google Benchmark's flags: min_time and repetitions from
+ * the parameters (where the user's --benchmark_min_time and
+ * --benchmark_repetitions went, and the plan may have thinned them),
+ * the output file, then the user's other --benchmark_*.
+ * => 0, or 2 (printed).
  */
 static int
 gb_initialize(const struct hb_params *p, const struct run_args *a)
@@ -595,18 +646,107 @@ gb_initialize(const struct hb_params *p, const struct run_args *a)
 	return 0;
 }
 
+/* The registration callback of the plan (plan.h). */
+struct reg_arg {
+	char *		wrun;		/* the selected workloads' names */
+	size_t		len;
+};
+
+static void
+register_cb(const struct hb_run *run, void *arg)
+{
+	struct reg_arg *r = arg;
+
+	register_all(run, r->wrun, r->len);
+}
+
+/*
+ * open_machine: the topology the run measures (this machine), plans for
+ * (--topology, with --dry-run) or simulates (--simulate), its vCPUs
+ * selected.  => 0 with *t (and with --simulate *host) set, or 2 with a
+ * message printed.
+ */
+static int
+open_machine(const struct hb_params *p, const struct run_args *a,
+    struct hb_topology **t, struct hb_topology **host)
+{
+	char err[1024];
+
+	*t = *host = NULL;
+	if (p->simulate != NULL) {
+		if (hb_simulate_open(p, t, host, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ipibench run: %s\n", err);
+			return 2;
+		}
+		return 0;
+	}
+	if (hb_topology_open(p->topology, t, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ipibench run: %s\n", err);
+		return 2;
+	}
+	if (!(*t)->thissystem && !a->dry_run) {
+		fprintf(stderr, "ipibench run: --topology %s is not this "
+		    "machine: add --dry-run to plan a sweep for it, or use "
+		    "--simulate %s to run its vCPUs oversubscribed here "
+		    "(functional, not timings)\n", p->topology, p->topology);
+		return 2;
+	}
+	if (hb_topology_select(*t, p->cpus, p->no_smt, err, sizeof(err)) !=
+	    0) {
+		fprintf(stderr, "ipibench run: %s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * drop_spinners: --dry-run on a machine where check_spinners refuses:
+ * plan without the spinning backends, saying so.  => 0, or 2 when no
+ * backend is left.
+ */
+static int
+drop_spinners(struct hb_params *p, const struct hb_topology *t,
+    unsigned ncores)
+{
+	struct hb_pick keep = { 0 };
+
+	for (unsigned i = 0; i < p->backends.n; i++) {
+		const struct ipi_backend_ops *ops = hb_backend_at(p, i);
+
+		if (ops->spins && t->nvcpus > ncores && !p->force)
+			fprintf(stderr, "ipibench run: plan: backend %s left "
+			    "out: it would be refused on %u vCPUs over %u "
+			    "cores (--no-smt, --cpus or --force)\n", ops->name,
+			    t->nvcpus, ncores);
+		else
+			keep.v[keep.n++] = p->backends.v[i];
+	}
+	if (keep.n == 0) {
+		fprintf(stderr, "ipibench run: plan: no backend left to "
+		    "plan\n");
+		return 2;
+	}
+	p->backends = keep;
+	return 0;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
 	struct hb_params p;
 	struct run_args a = { 0 };
-	struct hb_topology *t = NULL;
+	struct hb_topology *t = NULL, *host = NULL;
+	struct hb_costs *cal = NULL;
+	struct hb_plan *plan = NULL;
+	double *est = NULL;
 	char err[1024];
 	int rc = 2;
 
 	hb_params_init(&p);
-	if ((a.gb = calloc((size_t)argc + 8, sizeof(*a.gb))) == NULL) {
+	if ((a.gb = calloc((size_t)argc + 8, sizeof(*a.gb))) == NULL ||
+	    (plan = calloc(1, sizeof(*plan))) == NULL) {
 		fprintf(stderr, "ipibench run: out of memory\n");
+		free(a.gb);
 		return 1;
 	}
 	a.gb[a.ngb++] = (char *)"ipibench run";
@@ -621,79 +761,95 @@ cmd_run(int argc, char **argv)
 	default:
 		goto out;
 	}
-	if (gb_initialize(&p, &a) != 0)
+	/* Google Benchmark's flags win, and the plan thins from them. */
+	if (a.min_time_given)
+		p.min_time = a.gb_min_time;
+	if (a.reps_given)
+		p.repetitions = a.gb_reps;
+	if (a.calibrate != NULL &&
+	    hb_costs_load(a.calibrate, &cal, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ipibench run: --calibrate %s: %s\n",
+		    a.calibrate, err);
 		goto out;
+	}
 
 	/* The machine. */
-	if (hb_topology_open(p.topology, &t, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ipibench run: %s\n", err);
+	if (open_machine(&p, &a, &t, &host) != 0)
 		goto out;
-	}
-	if (!t->thissystem) {
-		fprintf(stderr, "ipibench run: --topology %s is a planning "
-		    "topology, not this machine: run measures only this "
-		    "machine (see the plan with `ipibench topo --topology "
-		    "%s`)\n", p.topology, p.topology);
-		goto out;
-	}
-	if (hb_topology_select(t, p.cpus, p.no_smt, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ipibench run: %s\n", err);
-		goto out;
-	}
 	unsigned ncores = count_cores(t);
-	bool forced;
+	bool forced = false;
 	char pus[256];
 
 	hwloc_bitmap_list_snprintf(pus, sizeof(pus), t->selected);
-	if (check_spinners(&p, t, ncores, pus, &forced) != 0)
+	if (a.dry_run && p.simulate == NULL) {
+		if (drop_spinners(&p, t, ncores) != 0)
+			goto out;
+	} else if (check_spinners(&p, t, ncores, pus, &forced) != 0) {
 		goto out;
+	}
 
-	/* Registration, the workloads' init first: no vCPU thread yet. */
-	struct hb_run run = { .params = &p, .topo = t, .ncores = ncores };
+	/* Registration (the workloads' init first: no vCPU thread yet),
+	 * thinned to the budget. */
+	struct hb_run run = { .params = &p, .topo = t, .ncores = ncores,
+	    .out = a.out, .simulated = host != NULL, .host = host };
 	char wrun[2048];
+	struct reg_arg ra = { wrun, sizeof(wrun) };
 
-	for (unsigned w = 0; hb_workloads[w] != NULL; w++)
+	for (unsigned w = 0; !a.dry_run && hb_workloads[w] != NULL; w++)
 		if (hb_workloads[w]->init != NULL)
 			hb_workloads[w]->init();
 	hb_bench_begin(&run);
-	register_all(&run, wrun, sizeof(wrun));
-
-	unsigned nreg = hb_bench_count();
-	size_t nsel = hbg_count_selected();
-
-	if (nreg == 0) {
+	if (hb_plan_fit(&p, &run, cal, a.filter, register_cb, &ra, plan, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "ipibench run: --budget: %s\n", err);
+		goto end;
+	}
+	if (plan->registered == 0) {
 		fprintf(stderr, "ipibench run: nothing to measure: %u vCPU%s "
 		    "(PUs %s) and workloads %s register no benchmark (every "
 		    "workload needs at least 2 vCPUs)\n", t->nvcpus,
 		    t->nvcpus == 1 ? "" : "s", pus, wrun);
 		goto end;
 	}
-	if (nsel == 0) {
+	if (plan->benchmarks == 0) {
 		fprintf(stderr, "ipibench run: --benchmark_filter selects none "
 		    "of the %u benchmarks (`--benchmark_list_tests=true` "
-		    "lists them)\n", nreg);
+		    "lists them)\n", plan->registered);
 		goto end;
 	}
 
 	/* The run-summary line. */
-	double min_time = a.min_time_given ? a.gb_min_time : p.min_time;
-	unsigned nrep = a.reps_given ? a.gb_reps : p.repetitions;
-	double per = min_time * ((double)nrep + 0.5) + 0.05;
-	char bl[512], plb[512], est[32];
+	char bl[512], plb[512], est_txt[32];
 
 	hb_pick_format(&p.backends, &hb_backend_names, bl, sizeof(bl));
 	hb_pick_format(&p.placements, &hb_placement_names, plb, sizeof(plb));
-	fmt_dur(per * (double)nsel, est, sizeof(est));
-	fprintf(stderr, "ipibench run: %u vCPU%s (PUs %s) on %u core%s; "
-	    "backends %s; placements %s; workloads %s; %zu benchmark%s x %u "
-	    "repetition%s x %g s: about %s\n", t->nvcpus,
-	    t->nvcpus == 1 ? "" : "s", pus, ncores, ncores == 1 ? "" : "s",
-	    bl, plb, wrun, nsel, nsel == 1 ? "" : "s", nrep,
-	    nrep == 1 ? "" : "s", min_time, est);
+	hb_fmt_dur(plan->estimate_s, est_txt, sizeof(est_txt));
+	fprintf(a.dry_run && !a.json ? stdout : stderr, "ipibench run%s: %u vCPU%s "
+	    "(%s %s) on %u core%s%s; backends %s; placements %s; workloads "
+	    "%s; %u benchmark%s x %u repetition%s x %g s: about %s\n",
+	    a.dry_run ? " --dry-run" : "", t->nvcpus,
+	    t->nvcpus == 1 ? "" : "s", host != NULL ? "simulated PUs" : "PUs",
+	    pus, ncores, ncores == 1 ? "" : "s",
+	    t->thissystem ? "" : " (planned, not this machine)", bl, plb,
+	    wrun, plan->benchmarks, plan->benchmarks == 1 ? "" : "s",
+	    p.repetitions, p.repetitions == 1 ? "" : "s", p.min_time, est_txt);
+	if (a.dry_run) {
+		if (a.json)
+			hb_plan_print(plan, &run, true, stdout);
+		else
+			hb_plan_print(plan, &run, false, stdout);
+		rc = 0;
+		goto end;
+	}
+	if (plan->thinned[0] != '\0')
+		fprintf(stderr, "ipibench run: to fit the budget: %s\n",
+		    plan->thinned);
+	if (gb_initialize(&p, &a) != 0)
+		goto end;
 
 	/* The record. */
 	struct hb_context_info info = { .backends = bl, .placements = plb,
-	    .workloads = wrun, .forced = forced };
+	    .workloads = wrun, .forced = forced, .plan = plan };
 
 	hb_context_add(&run, &info);
 	if (a.out != NULL && write_out(a.out, t, &p) != 0) {
@@ -701,11 +857,20 @@ cmd_run(int argc, char **argv)
 		goto end;
 	}
 
+	hb_bench_commit();
+	est = hb_plan_estimates();
 	hb_bench_signals();
-	hbg_set_progress(true, per);
+	hbg_set_progress(true, est, est != NULL ? hb_bench_count() : 0);
+	uint64_t t0 = hb_mono_ns();
+
 	hbg_run();
 	hbg_shutdown();
 	rc = 0;
+	hb_fmt_dur((double)(hb_mono_ns() - t0) * 1e-9, err, sizeof(err));
+	fprintf(stderr, "ipibench run: took %s (estimated %s)\n", err,
+	    est_txt);
+	if (a.out != NULL && hb_costs_write(a.out, err, sizeof(err)) != 0)
+		fprintf(stderr, "ipibench run: %s\n", err);
 end:
 	if (hb_bench_end() != 0) {
 		/* Wedged: a vCPU still runs; leave everything as it is. */
@@ -718,8 +883,12 @@ end:
 	if (hb_bench_interrupted())
 		rc = 128 + hb_bench_interrupted();
 out:
+	hb_costs_free(cal);
 	hb_topology_close(t);
+	hb_topology_close(host);
 	hb_params_free(&p);
+	free(est);
+	free(plan);
 	free(a.gb);
 	return rc;
 }

@@ -14,9 +14,11 @@
 #include "../ipi/backend.h"
 #include "bench.h"
 #include "context.h"
+#include "plan.h"
 #include "gbench.h"
 #include "json.h"
 #include "perf.h"
+#include "simulate.h"
 #include "timer.h"
 #include "topology.h"
 #include "version.h"
@@ -59,12 +61,16 @@ hb_cpu_model(const struct hb_run *run, char *buf, size_t len)
 
 	if (cpuinfo_value("model name", buf, len))
 		return;
-	if (run != NULL && run->topo != NULL) {
-		hwloc_obj_t root = hwloc_get_root_obj(run->topo->topo);
+	/* This machine's: a simulated topology's CPU is not what ran. */
+	const struct hb_topology *t = run == NULL ? NULL :
+	    run->simulated ? run->host : run->topo;
+
+	if (t != NULL) {
+		hwloc_obj_t root = hwloc_get_root_obj(t->topo);
 
 		m = hwloc_obj_get_info_by_name(root, "CPUModel");
 		if (m == NULL) {
-			hwloc_obj_t pk = hwloc_get_obj_by_type(run->topo->topo,
+			hwloc_obj_t pk = hwloc_get_obj_by_type(t->topo,
 			    HWLOC_OBJ_PACKAGE, 0);
 
 			m = pk != NULL ? hwloc_obj_get_info_by_name(pk,
@@ -96,13 +102,17 @@ hb_governors(const struct hb_run *run, char *buf, size_t len)
 {
 	size_t o = 0;
 
+	/* The PUs the vCPUs run on: this machine's, when simulated. */
+	const struct hb_topology *t = run == NULL ? NULL :
+	    run->simulated && run->host != NULL ? run->host : run->topo;
+
 	buf[0] = '\0';
-	for (unsigned i = 0; run != NULL && i < run->topo->nvcpus; i++) {
+	for (unsigned i = 0; t != NULL && i < t->nvcpus; i++) {
 		char path[128], g[64];
 		FILE *f;
 
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
-		    "cpufreq/scaling_governor", run->topo->vcpus[i].pu);
+		    "cpufreq/scaling_governor", t->vcpus[i].pu);
 		if ((f = fopen(path, "r")) == NULL) {
 			snprintf(g, sizeof(g), "none");
 		} else {
@@ -202,6 +212,31 @@ workload_table(FILE *f)
 	putc(']', f);
 }
 
+/*
+ * oversubscribed: the vCPUs outnumber the cores they run on (simulated:
+ * this machine's PUs they share).
+ */
+static bool
+oversubscribed(const struct hb_run *run)
+{
+	if (run->simulated && run->host != NULL)
+		return run->topo->nvcpus > run->host->nvcpus;
+	return run->topo->nvcpus > run->ncores;
+}
+
+/* host_pus: this machine's PUs the vCPUs run on, in list syntax. */
+static void
+host_pus(const struct hb_run *run, char *buf, size_t len)
+{
+	if (run->simulated && run->host != NULL)
+		(void)hb_simulate_host_pus(run->host, run->topo->nvcpus, buf,
+		    len);
+	else
+		hb_setstr(run->topo->selected, buf, len);
+	if (buf[0] == '\0')
+		snprintf(buf, len, "unknown");
+}
+
 /* add_json: context key = what write() writes (a JSON text). */
 static void
 add_json(const char *key, void (*write)(FILE *))
@@ -258,9 +293,13 @@ hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
 	hbg_add_context("governor", buf);
 	hbg_add_context("smt", smt(run->topo) ? "on" : "off");
 	hbg_add_context("virtualized", tf(hb_virtualized()));
-	hbg_add_context("oversubscribed",
-	    tf(run->topo->nvcpus > run->ncores));
-	hbg_add_context("simulated_topology", tf(!run->topo->thissystem));
+	hbg_add_context("oversubscribed", tf(oversubscribed(run)));
+	hbg_add_context("simulated_topology",
+	    tf(run->simulated || !run->topo->thissystem));
+	hbg_add_context("simulated_source", run->simulated ?
+	    run->topo->source : "none");
+	host_pus(run, buf, sizeof(buf));
+	hbg_add_context("host_pus", buf);
 	hbg_add_context("forced", tf(info->forced));
 	hbg_add_context("perf", run->params->perf ? hb_perf_status() :
 	    "off (perf = false)");
@@ -271,4 +310,15 @@ hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
 #endif
 	add_json("backend_table", backend_table);
 	add_json("workload_table", workload_table);
+	if (info->plan != NULL) {
+		const struct hb_plan *pl = info->plan;
+
+		snprintf(buf, sizeof(buf), "%.1f", pl->estimate_s);
+		hbg_add_context("plan_estimate_s", buf);
+		snprintf(buf, sizeof(buf), "%.1f", pl->budget_s);
+		hbg_add_context("plan_budget_s", buf);
+		hbg_add_context("plan_thinned", pl->thinned);
+		hbg_add_context("plan_costs", pl->calibrated ?
+		    "calibrated" : "built-in model");
+	}
 }

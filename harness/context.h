@@ -10,11 +10,14 @@
 
 struct hb_run;
 
+struct hb_plan;
+
 struct hb_context_info {
 	const char *	backends;	/* comma list, as run */
 	const char *	placements;	/* comma list, as run */
 	const char *	workloads;	/* comma list, as run */
 	bool		forced;		/* busy-poll forced on too few cores */
+	const struct hb_plan *plan;	/* the plan it runs, or NULL */
 };
 
 /*
@@ -26,10 +29,12 @@ void	hb_context_add(const struct hb_run *run,
 
 /*
  * Single facts, also for the run-summary line and tests.
- * hb_cpu_model: /proc/cpuinfo's "model name" (else hwloc's CPUModel,
- *    else "unknown").
- * hb_governors: the distinct scaling governors of the run's PUs,
- *    comma-separated, "none" where cpufreq is absent.
+ * hb_cpu_model: /proc/cpuinfo's "model name" (else hwloc's CPUModel of
+ *    this machine, else "unknown"): the CPU that ran, also when the
+ *    run is simulated.
+ * hb_governors: the distinct scaling governors of the PUs the vCPUs
+ *    run on (this machine's, run->host, when simulated), comma-separated,
+ *    "none" where cpufreq is absent.
  * hb_virtualized: /proc/cpuinfo has the "hypervisor" flag.
  */
 void	hb_cpu_model(const struct hb_run *run, char *buf, size_t len);

@@ -30,6 +30,8 @@ struct hbg_bench {
 	size_t		index;		/* registration order */
 	hbg_fn		fn;
 	void *		arg;
+	double		est = 0;	/* the plan's seconds, 0 unknown */
+	bool		sel = true;	/* the filter selects it */
 
 	/* full_name: the instance name Google Benchmark gives it */
 	std::string full_name() const {
@@ -49,7 +51,7 @@ thread_local struct {
 
 struct progress_state {
 	bool	on = true;
-	double	est = 1.0;		/* seconds per benchmark, a guess */
+	std::vector<double> est;	/* the plan's, by registration index */
 	size_t	total = 0;		/* selected */
 	size_t	started = 0;		/* benchmarks begun */
 	long	last = -1;		/* index of the last one begun */
@@ -93,8 +95,24 @@ begin(const hbg_bench *b)
 	size_t done = progress.started - 1;
 	size_t total = progress.total > progress.started ? progress.total :
 	    progress.started;
-	double per = done > 0 ? elapsed / (double)done : progress.est;
-	double left = per * (double)(total - done);
+	double est_done = 0, est_left = 0, left;
+
+	/* The plan's estimates, scaled by how the run compares so far. */
+	for (const hbg_bench *o : benches) {
+		if (!o->sel)
+			continue;
+		if (o->index < b->index)
+			est_done += o->est;
+		else
+			est_left += o->est;
+	}
+	if (est_done > 0 && done > 0)
+		left = est_left * elapsed / est_done;
+	else if (est_left > 0)
+		left = est_left;
+	else
+		left = done > 0 ? elapsed / (double)done *
+		    (double)(total - done) : 0;
 
 	fprintf(stderr, "[%zu/%zu] %s  elapsed %s  left ~%s\n",
 	    progress.started, total, b->full_name().c_str(),
@@ -216,6 +234,41 @@ hbg_error_occurred(hbg_state *st)
 	return S(st).error_occurred();
 }
 
+uint64_t
+hbg_iterations_done(hbg_state *st)
+{
+	return (uint64_t)S(st).iterations();
+}
+
+bool
+hbg_selects(const char *spec_in, const char *name)
+{
+	/* One spec per run: compiled once (a plan asks for every entry). */
+	static std::string spec;
+	static regex_t re;
+	static int state = 0;	/* 0 none, 1 compiled, -1 invalid */
+	static bool negative;
+	std::string s = spec_in != NULL ? spec_in : "";
+
+	if (s.empty() || s == "all" || s == ".")
+		return true;
+	if (state == 0 || s != spec) {
+		if (state == 1)
+			regfree(&re);
+		spec = s;
+		negative = s[0] == '-';
+		if (negative)
+			s.erase(0, 1);
+		state = regcomp(&re, s.c_str(), REG_EXTENDED | REG_NOSUB) == 0 ?
+		    1 : -1;
+	}
+	if (state < 0)
+		return true;
+	std::string full = std::string(name) + "/manual_time";
+
+	return (regexec(&re, full.c_str(), 0, NULL, 0) == 0) != negative;
+}
+
 void
 hbg_add_context(const char *key, const char *value)
 {
@@ -230,11 +283,10 @@ hbg_initialize(int *argc, char **argv)
 }
 
 void
-hbg_set_progress(bool on, double est_seconds)
+hbg_set_progress(bool on, const double *est, size_t n)
 {
 	progress.on = on;
-	if (est_seconds > 0)
-		progress.est = est_seconds;
+	progress.est.assign(est, est != NULL ? est + n : est);
 }
 
 size_t
@@ -253,6 +305,16 @@ hbg_count_selected(void)
 size_t
 hbg_run(void)
 {
+	std::string spec = benchmark::GetBenchmarkFilter();
+	bool ok = true;
+
+	for (hbg_bench *b : benches) {
+		b->sel = selected(spec, b->full_name(), &ok);
+		b->est = b->index < progress.est.size() ?
+		    progress.est[b->index] : 0;
+	}
+	for (hbg_bench *b : benches)
+		b->sel = b->sel || !ok;	/* as hbg_count_selected */
 	progress.total = hbg_count_selected();
 	progress.started = 0;
 	progress.last = -1;

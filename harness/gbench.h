@@ -72,6 +72,7 @@ void	hbg_repetitions(hbg_bench *b, unsigned n);
  * hbg_skip_with_error: SkipWithError(msg); the body then returns without
  *    calling hbg_keep_running_batch again.
  * hbg_error_occurred: whether the benchmark was skipped with an error.
+ * hbg_iterations_done: the iterations this call of the body ran.
  */
 bool	hbg_keep_running_batch(hbg_state *st, uint64_t n);
 void	hbg_set_iteration_time(hbg_state *st, double seconds);
@@ -79,6 +80,7 @@ void	hbg_counter(hbg_state *st, const char *name, double value,
 	    unsigned flags);
 void	hbg_skip_with_error(hbg_state *st, const char *msg);
 bool	hbg_error_occurred(hbg_state *st);
+uint64_t hbg_iterations_done(hbg_state *st);
 
 /*
  * hbg_add_context: one key of the JSON "context" (AddCustomContext).
@@ -96,10 +98,20 @@ int	hbg_initialize(int *argc, char **argv);
 
 /*
  * hbg_set_progress: print the progress line before each benchmark (on
- * by default); est_seconds: a guess of one benchmark's duration, used
- * for "left" until the first one finished.
+ * by default); est: the plan's estimate of each registered benchmark,
+ * in registration order (n of them; copied), or NULL.  "left" is the
+ * estimate of the benchmarks still to run, scaled by how the elapsed
+ * time compares with the estimate of those that ran.
  */
-void	hbg_set_progress(bool on, double est_seconds);
+void	hbg_set_progress(bool on, const double *est, size_t n);
+
+/*
+ * hbg_selects: whether filter spec (--benchmark_filter's value, NULL or
+ * "" for every one) selects the benchmark to be registered as name with
+ * manual time, as Google Benchmark will.  A spec that is not a valid
+ * regular expression selects every one (Google Benchmark reports it).
+ */
+bool	hbg_selects(const char *spec, const char *name);
 
 /*
  * hbg_count_selected: how many registered benchmarks the filter

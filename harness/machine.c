@@ -10,6 +10,12 @@
  * hb_placement_create() on the run's topology; binding:
  * hb_topology_bind_thread().  The vCPU threads are created with SIGINT
  * and SIGTERM blocked, so that those signals reach the runner thread.
+ *
+ * A simulated run (run->simulated, simulate.h): the run's topology is a
+ * planning one, so the placement is a plan only (every state NULL: the
+ * runtime allocates it); each vCPU's PU becomes this machine's PU
+ * hb_simulate_pu() and binding goes through run->host, this machine's
+ * topology.  PUs repeat: the vCPUs share them, oversubscribed.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +24,7 @@
 #include "../ipi/vcpu.h"
 #include "bench_impl.h"
 #include "placement.h"
+#include "simulate.h"
 
 /* What a machine is: the key of the cache. */
 struct mkey {
@@ -61,11 +68,12 @@ machine_forget(void)
 }
 
 int
-machine_ensure(const struct hb_entry *e, char *err, size_t errlen)
+machine_ensure(struct hb_entry *e, char *err, size_t errlen)
 {
 	const struct hb_run *run = bench_state.run;
 	struct mkey key = { e->backend, e->placement, e->nvcpus };
 	sigset_t block, old;
+	double t0;
 	int rc;
 
 	if (run == NULL || run->topo == NULL) {
@@ -81,21 +89,38 @@ machine_ensure(const struct hb_entry *e, char *err, size_t errlen)
 		return -1;
 	}
 	machine_stop();
+	if (run->simulated && (run->host == NULL || run->host->nvcpus == 0)) {
+		snprintf(err, errlen, "simulated run without this machine's "
+		    "topology (hb_run.host not set: harness bug)");
+		goto fail;
+	}
 	if (key.backend == NULL) {
 		snprintf(err, errlen, "no backend whose idle sleeps, for the "
 		    "yardsticks");
 		goto fail;
 	}
+	t0 = hb_mono();
 	if (hb_placement_create(run->topo, key.placement, &mach.pl, err,
 	    errlen) != 0)
 		goto fail;
+	if (run->simulated) {
+		/* The plan stays (planned_node); the threads go here. */
+		for (unsigned i = 0; i < mach.pl->n; i++) {
+			struct vcpu_spec *s = &mach.pl->specs[i];
+
+			s->pu = hb_simulate_pu(run->host, i);
+			s->node = hb_topology_node_of(run->host, s->pu);
+			s->state = NULL;
+		}
+		mach.pl->note = HB_SIMULATE_PLACEMENT_NOTE;
+	}
 
 	struct vcpu_config cfg = {
 		.specs = mach.pl->specs,
 		.n = key.nvcpus < mach.pl->n ? key.nvcpus : mach.pl->n,
 		.backend = key.backend,
 		.bind = hb_topology_bind_thread,
-		.bind_ctx = (void *)run->topo,
+		.bind_ctx = (void *)(run->simulated ? run->host : run->topo),
 	};
 	/* vCPU threads inherit the mask: signals go to the runner. */
 	sigemptyset(&block);
@@ -103,6 +128,7 @@ machine_ensure(const struct hb_entry *e, char *err, size_t errlen)
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	rc = ipi_machine_start(&cfg, err, errlen);
+	e->start_s += hb_mono() - t0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		hb_placement_destroy(mach.pl);

@@ -50,6 +50,7 @@ hb_bench_keep_running(struct hb_bench *b, uint64_t n)
 void
 hb_bench_set_time(struct hb_bench *b, double seconds)
 {
+	b->e->manual_s += seconds;
 	hbg_set_iteration_time(b->st, seconds);
 }
 

@@ -79,6 +79,10 @@ const struct hb_param hb_param_table[] = {
 	{ "unicast", "matrix_samples", HB_PT_UINT, OFF(matrix_samples), 10,
 	    1000000, "1000", "samples per ordered pair in the matrix pass S",
 	    NULL },
+	{ "unicast", "matrix_pairs", HB_PT_UINT, OFF(matrix_pairs), 0,
+	    1048576, "0", "ordered pairs the matrix pass measures on a "
+	    "sleeping backend, spread evenly, every class kept (0: every "
+	    "pair)", NULL },
 
 	/* [multicast] */
 	{ "multicast", "fanout", HB_PT_ULIST, OFF(fanout), 1, 4096, "pow2",

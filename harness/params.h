@@ -23,6 +23,8 @@
  * Resolved against the machine by hb_ulist_resolve().
  */
 #define	HB_ULIST_MAX	64
+/* The most counts a list resolves to ("all" on the largest machine). */
+#define	HB_COUNTS_MAX	4096
 struct hb_ulist {
 	enum { HB_ULIST_VALUES, HB_ULIST_POW2, HB_ULIST_ALL } kind;
 	unsigned	n;
@@ -81,6 +83,8 @@ struct hb_params {
 	bool		matrix;		/* the matrix workload: every ordered
 					 * pair in one sampling pass */
 	unsigned	matrix_samples;	/* samples per ordered pair (S) */
+	unsigned	matrix_pairs;	/* pairs a sleeping backend's pass
+					 * measures; 0: every one */
 
 	/* [multicast] */
 	struct hb_ulist	fanout;		/* k */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench_impl.h"
 #include "timer.h"
@@ -121,6 +122,8 @@ add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
 	free(rest);
 	if (len < 0)
 		nomem();
+	e->workload = w;
+	e->group_backend = g->backend;
 	e->backend = w->yardstick ? hb_quiet_backend() : g->backend;
 	e->placement = g->placement;
 	e->nvcpus = nvcpus;
@@ -128,8 +131,6 @@ add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
 	e->arg = arg;
 	e->free_arg = free_arg;
 	reg.v[reg.n++] = e;
-	e->gb = hbg_register(e->name, body_entry, e);
-	hbg_use_manual_time(e->gb);
 	return e;
 }
 
@@ -163,9 +164,39 @@ void
 hb_entry_fix(struct hb_entry *e, uint64_t iterations, unsigned repetitions)
 {
 	e->iterations = iterations > 0 ? iterations : 1;
-	e->repetitions = repetitions > 0 ? repetitions : 1;
-	hbg_iterations(e->gb, e->iterations);
-	hbg_repetitions(e->gb, e->repetitions);
+	e->repetitions = repetitions;
+}
+
+void
+hb_bench_commit(void)
+{
+	for (unsigned i = 0; i < reg.n; i++) {
+		struct hb_entry *e = reg.v[i];
+
+		if (e->gb != NULL)
+			continue;
+		e->gb = hbg_register(e->name, body_entry, e);
+		hbg_use_manual_time(e->gb);
+		/* Google Benchmark appends iterations:N and repeats:N to
+		 * these names (results/README.md). */
+		if (e->iterations > 0)
+			hbg_iterations(e->gb, e->iterations);
+		if (e->repetitions > 0)
+			hbg_repetitions(e->gb, e->repetitions);
+	}
+}
+
+unsigned
+hb_bench_entries(struct hb_entry ***v)
+{
+	*v = reg.v;
+	return reg.n;
+}
+
+double
+hb_mono(void)
+{
+	return (double)hb_mono_ns() * 1e-9;
 }
 
 unsigned
@@ -194,6 +225,7 @@ body_entry(hbg_state *st, void *arg)
 	struct hb_entry *e = arg;
 	struct hb_bench b = { .st = st, .e = e, .failed = false };
 	char err[1024];
+	double t0 = hb_mono(), t1;
 
 	if (bench_state.interrupted) {
 		hbg_skip_with_error(st, "interrupted");
@@ -204,8 +236,16 @@ body_entry(hbg_state *st, void *arg)
 	} else if (machine_ensure(e, err, sizeof(err)) != 0) {
 		hbg_skip_with_error(st, err);
 	} else {
+		double tb = hb_mono();
+
 		e->body(&b, e->arg);
+		e->body_s += hb_mono() - tb;
+		e->ops += hbg_iterations_done(st);
 	}
+	t1 = hb_mono();
+	if (e->calls++ == 0)
+		e->t_first = t0;
+	e->t_last = t1;
 	if (hbg_error_occurred(st))
 		e->errored = true;
 }
@@ -263,10 +303,27 @@ hb_bench_end(void)
 	machine_stop();
 	hbg_clear();
 	for (unsigned i = 0; i < reg.n; i++) {
+		if (reg.v[i]->errored)
+			rc = 1;
+		reg.v[i]->gb = NULL;	/* gone with hbg_clear */
+	}
+	hb_bench_reset();
+	bench_state.run = NULL;
+	machine_forget();
+	return rc;
+}
+
+void
+hb_bench_reset(void)
+{
+	for (unsigned i = 0; i < reg.n; i++) {
 		struct hb_entry *e = reg.v[i];
 
-		if (e->errored)
-			rc = 1;
+		if (e->gb != NULL) {
+			fprintf(stderr, "ipibench: bug: hb_bench_reset after "
+			    "hb_bench_commit\n");
+			abort();
+		}
 		if (e->free_arg != NULL)
 			e->free_arg(e->arg);
 		free(e->name);
@@ -275,7 +332,4 @@ hb_bench_end(void)
 	free(reg.v);
 	reg.v = NULL;
 	reg.n = reg.cap = 0;
-	bench_state.run = NULL;
-	machine_forget();
-	return rc;
 }

@@ -255,6 +255,8 @@ hb_topology_close(struct hb_topology *t)
 	for (unsigned k = 0; k < t->nkinds; k++)
 		free(t->kinds[k]);
 	free(t->kinds);
+	free(t->pair_class);
+	free(t->pu_slot);
 	free(t->vcpus);
 	free(t->source);
 	hwloc_bitmap_free(t->usable);
@@ -632,6 +634,8 @@ check_subset(const char *cpus, hwloc_const_bitmap_t req,
 	return rc;
 }
 
+static void classes_cache(struct hb_topology *);
+
 int
 hb_topology_select(struct hb_topology *t, const char *cpus, bool no_smt,
     char *err, size_t errlen)
@@ -714,6 +718,7 @@ hb_topology_select(struct hb_topology *t, const char *cpus, bool no_smt,
 	t->vcpus = v;
 	t->nvcpus = n;
 	v = NULL;
+	classes_cache(t);
 	rc = 0;
 out:
 	free(v);
@@ -784,8 +789,70 @@ classify_obj(hwloc_obj_t a, hwloc_obj_t b, bool *same_numa)
 enum hb_pair_class
 hb_pair_classify(const struct hb_topology *t, int a, int b, bool *same_numa)
 {
+	if (t->pair_class != NULL && a >= 0 && b >= 0 && a <= t->maxpu &&
+	    b <= t->maxpu && t->pu_slot[a] >= 0 && t->pu_slot[b] >= 0) {
+		unsigned char c = t->pair_class[(size_t)t->pu_slot[a] * t->npu +
+		    (size_t)t->pu_slot[b]];
+
+		if (same_numa != NULL)
+			*same_numa = (c & 0x80) != 0;
+		return (enum hb_pair_class)(c & 0x7f);
+	}
 	return classify_obj(hb_topology_pu(t, a), hb_topology_pu(t, b),
 	    same_numa);
+}
+
+/*
+ * classes_cache: the class of every pair of selected PUs, once: a sweep
+ * on a big machine asks for each of the 147,072 pairs of 384 PUs many
+ * times, and hb_topology_pu() walks the PUs.  Out of memory: no cache
+ * (hb_pair_classify computes each).
+ */
+static void
+classes_cache(struct hb_topology *t)
+{
+	hwloc_obj_t *objs;
+	unsigned n = t->nvcpus;
+	int maxpu = -1;
+
+	free(t->pair_class);
+	free(t->pu_slot);
+	t->pair_class = NULL;
+	t->pu_slot = NULL;
+	for (unsigned i = 0; i < n; i++)
+		if (t->vcpus[i].pu > maxpu)
+			maxpu = t->vcpus[i].pu;
+	if (n == 0 || maxpu < 0)
+		return;
+	objs = calloc(n, sizeof(*objs));
+	t->pu_slot = malloc(((size_t)maxpu + 1) * sizeof(*t->pu_slot));
+	t->pair_class = malloc((size_t)n * n);
+	if (objs == NULL || t->pu_slot == NULL || t->pair_class == NULL) {
+		free(t->pu_slot);
+		free(t->pair_class);
+		t->pu_slot = NULL;
+		t->pair_class = NULL;
+		free(objs);
+		return;
+	}
+	for (int p = 0; p <= maxpu; p++)
+		t->pu_slot[p] = -1;
+	for (unsigned i = 0; i < n; i++) {
+		objs[i] = hb_topology_pu(t, t->vcpus[i].pu);
+		t->pu_slot[t->vcpus[i].pu] = (int)i;
+	}
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < n; j++) {
+			bool same;
+			enum hb_pair_class c = classify_obj(objs[i], objs[j],
+			    &same);
+
+			t->pair_class[(size_t)i * n + j] =
+			    (unsigned char)((unsigned)c | (same ? 0x80u : 0));
+		}
+	t->npu = n;
+	t->maxpu = maxpu;
+	free(objs);
 }
 
 unsigned long

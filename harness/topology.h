@@ -58,6 +58,12 @@ struct hb_topology {
 	char **		kinds;		/* kind names, [nkinds]; NULL when
 					 * fewer than 2 kinds (not hybrid) */
 	unsigned	nkinds;
+	/* private: the classes of the selected PUs' pairs (select fills
+	 * it; hb_pair_classify reads it), indexed by PU OS index */
+	unsigned char *	pair_class;	/* [npu * npu]: class | same<<7 */
+	int *		pu_slot;	/* [maxpu + 1]: row of a PU, -1 */
+	unsigned	npu;
+	int		maxpu;
 };
 
 /*

@@ -61,6 +61,14 @@
  *	by a kick, and the kick re-checks the announcement after a seq_cst
  *	fence.  The proof that no wakeup is lost is in futex.c.
  *
+ *	Shared PUs: the caller may put several vCPUs on one PU (a simulated
+ *	big machine, the scale tests).  A vCPU spinning for another (in
+ *	ipi_wait, put_msg) would then hold the PU its partner may need
+ *	until the scheduler preempts it; so on such a machine
+ *	cpu_intr_poll() also yields the PU, as a hypervisor's pause-loop
+ *	exiting deschedules a spinning guest vCPU.  Never with one vCPU per
+ *	PU: there the spin is what is measured.
+ *
  *	One machine at a time: ncpu, kcpuset_attached and the cpu_info array
  *	are globals, as in the kernel.  ipi_machine_start and
  *	ipi_machine_stop are called by one controlling thread.
@@ -94,6 +102,8 @@ static struct cpu_info *cpu_infos;	/* ncpu of them */
 static const struct ipi_backend_ops *machine_ops;
 static void		*machine_states; /* the backend's states, or NULL */
 static bool		machine_running;
+static bool		machine_shared;	/* two vCPUs share a PU: spinners
+					 * yield (cpu_intr_poll) */
 
 /* curcpu(): the vCPU this thread is, NULL on any other thread. */
 static _Thread_local struct cpu_info *curcpu_ci;
@@ -427,6 +437,7 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 	void *states = NULL;
 	size_t stride = 0;
 	unsigned n, ninit = 0, nthreads = 0;
+	bool shared;
 	int rc;
 
 	if (machine_running) {
@@ -486,6 +497,12 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 			}
 		}
 	}
+
+	/* PUs may repeat (an oversubscribed machine). */
+	shared = false;
+	for (unsigned i = 0; i < n && !shared; i++)
+		for (unsigned j = 0; j < i && !shared; j++)
+			shared = cfg->specs[j].pu == cfg->specs[i].pu;
 
 	/* Build the cpu_infos. */
 	cis = aligned_alloc(CACHE_LINE_SIZE,
@@ -565,6 +582,7 @@ ipi_machine_start(const struct vcpu_config *cfg, char *err, size_t errlen)
 	ncpu = n;
 	machine_ops = ops;
 	machine_states = states;
+	machine_shared = shared;
 	kcpuset_zero(&attached_set);
 	for (unsigned i = 0; i < n; i++)
 		kcpuset_set(&attached_set, i);
@@ -641,6 +659,7 @@ fail_backend:
 	ncpu = 0;
 	machine_ops = NULL;
 	machine_states = NULL;
+	machine_shared = false;
 	kcpuset_zero(&attached_set);
 fail:
 	for (unsigned i = 0; i < ninit; i++) {
@@ -691,6 +710,7 @@ ipi_machine_stop(void)
 	cpu_infos = NULL;
 	machine_ops = NULL;
 	machine_states = NULL;
+	machine_shared = false;
 	machine_running = false;
 }
 
@@ -957,14 +977,19 @@ splx(int s)
 /*
  * cpu_intr_poll: take a pending interrupt if the calling vCPU may.
  * => Anywhere; does nothing off a vCPU or with interrupts blocked.
+ * => On a machine whose vCPUs share PUs, then yield the PU (the essay
+ *    at the top says why).
  */
 void
 cpu_intr_poll(void)
 {
 	struct cpu_info *ci = curcpu();
 
-	if (ci != NULL)
-		(void)intr_take(ci);
+	if (ci == NULL)
+		return;
+	(void)intr_take(ci);
+	if (machine_shared)
+		(void)sched_yield();
 }
 
 /*

@@ -165,6 +165,10 @@ void	splx(int s);
  * => Takes everything pending, pass after pass, until no pending word
  *    is set (as spllower does): a handler that keeps re-triggering its
  *    own vCPU keeps the caller here.
+ * => When the machine's vCPUs share PUs (specs' PUs repeat: an
+ *    oversubscribed machine), it then yields the PU (sched_yield), as
+ *    a hypervisor deschedules a spinning vCPU: the spinner may wait for
+ *    a vCPU that needs its PU.
  */
 void	cpu_intr_poll(void);
 

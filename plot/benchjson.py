@@ -378,10 +378,17 @@ class Run:
         return str(self.context.get("date", ""))[:16].replace("T", " ")
 
     def title(self, what):
-        """A figure title: what, machine, date."""
+        """A figure title: what, machine, date; a simulated run's
+        (ipibench run --simulate: its figures are not timings) says so."""
         host = self.context.get("host_name", "")
-        return "%s\n%s%s, %s" % (what, host + ": " if host else "",
-                                 self.machine(), self.date())
+        sim = (" \u2014 SIMULATED, not timings"
+               if truthy(self.context.get("simulated_topology", False))
+               else "")
+        if what:
+            what += sim
+            sim = ""
+        return "%s\n%s%s, %s%s" % (what, host + ": " if host else "",
+                                   self.machine(), self.date(), sim)
 
 
 def class_rank(c):

@@ -13,6 +13,7 @@ every latency is a round trip in nanoseconds per operation, the median
 over repetitions of each repetition's percentile counters.
 """
 import argparse
+import csv
 import json
 import os
 import sys
@@ -20,8 +21,11 @@ import sys
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib import colors as mcolors  # noqa: E402
 from matplotlib import ticker  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchjson as bj  # noqa: E402
@@ -126,86 +130,251 @@ def finish(fig, run, what):
 # ---------------------------------------------------------------------------
 # The plots.  Each returns (figure, caption) or (None, why not).
 
-def is_matrix(benches):
-    pairs = {(b.key("src"), b.key("dst")) for b in benches}
-    cpus = sorted({c for p in pairs for c in p})
-    if len(cpus) < 2:
-        return False
-    return all((a, b) in pairs for a in cpus for b in cpus if a != b)
+# matrix.csv, written by the matrix workload into the run's folder
+# (results/README.md): one row per ordered pair of each pass.
+MATRIX_COLUMNS = ["backend", "placement", "src", "dst", "src_pu", "dst_pu",
+                  "class", "numa", "samples", "p50_ns", "p90_ns", "p99_ns",
+                  "round_min_p50_ns", "round_max_p50_ns", "unstable",
+                  "pingpong_samples", "pingpong_p50_ns", "pingpong_p99_ns"]
+MATRIX_INTS = {"src", "dst", "src_pu", "dst_pu", "samples", "unstable",
+               "pingpong_samples"}
+MATRIX_TEXT = {"backend", "placement", "class", "numa"}
+
+# Pair classes whose two vCPUs share no L3: adjacent vCPUs of such a
+# class sit across an L3 boundary.
+ABOVE_L3 = {"group", "die", "package", "machine"}
+
+NO_MATRIX = ("no matrix.csv in this run: set [unicast] matrix = true "
+             "(configs/full.ini does) or run --workload matrix")
+
+
+def read_matrix(run):
+    """The rows of matrix.csv beside the run's bench.json, as dicts
+    (numbers converted), or None when there is none.  Raises ValueError
+    naming the file on a header or row that is not MATRIX_COLUMNS'."""
+    path = os.path.join(run.folder or ".", "matrix.csv")
+    if not os.path.exists(path):
+        return None
+    rows = []
+    with open(path, newline="") as f:
+        rd = csv.reader(f)
+        header = next(rd, None)
+        if header != MATRIX_COLUMNS:
+            raise ValueError("%s: header %s, expected %s" %
+                             (path, header, ",".join(MATRIX_COLUMNS)))
+        for rec in rd:
+            if len(rec) != len(MATRIX_COLUMNS):
+                raise ValueError("%s:%d: %d columns, expected %d" %
+                                 (path, rd.line_num, len(rec),
+                                  len(MATRIX_COLUMNS)))
+            r = {}
+            for k, v in zip(MATRIX_COLUMNS, rec):
+                r[k] = v if k in MATRIX_TEXT else \
+                    int(v) if k in MATRIX_INTS else float(v)
+            rows.append(r)
+    return rows
+
+
+def matrix_panels(run, rows):
+    """[(backend, placement, rows)]: one per backend of matrix.csv, in the
+    run's order; its placement local when it has one, else its first."""
+    by = {}
+    for r in rows:
+        by.setdefault(r["backend"], {}).setdefault(r["placement"],
+                                                    []).append(r)
+    order = [be for be in run.backends() if be in by]
+    order += [be for be in by if be not in order]
+    out = []
+    for be in order:
+        pl = "local" if "local" in by[be] else next(iter(by[be]))
+        out.append((be, pl, by[be][pl]))
+    return out
+
+
+def fmt_pct(x):
+    """A percentage with the digits that matter: 12%, 1.5%, 0.083%."""
+    return "%.0f%%" % x if x >= 10 or x == 0 else \
+        "%.1f%%" % x if x >= 1 else "%.2g%%" % x
+
+
+def matrix_ticks(n):
+    """Tick positions for n vCPUs: every vCPU up to 16, else a power-of-two
+    step leaving at most 16 labels."""
+    step = 1
+    while n / step > 16:
+        step *= 2
+    return list(range(0, n, step))
+
+
+def matrix_size(n):
+    """(width, height) in inches of one panel of n vCPUs."""
+    if n <= 16:
+        return 5.4, 4.4
+    if n <= 64:
+        return 6.4, 5.4
+    return 7.6, 6.6
+
+
+def draw_matrix(fig, ax, rows, value, cbar_label, mark_unstable):
+    """One heatmap panel: rows' value per (src, dst), vCPUs in index order
+    (topology order), log colour scale spanning at least x1.5, package
+    (solid), NUMA (dashed) and L3 (dotted) boundaries, values written in
+    the cells up to 16 vCPUs, unstable cells hatched (red dots past 64
+    vCPUs) when mark_unstable.  Returns (vCPUs, cells, unstable cells)."""
+    cpus = sorted({r["src"] for r in rows} | {r["dst"] for r in rows})
+    idx = {c: i for i, c in enumerate(cpus)}
+    n = len(cpus)
+    m = np.full((n, n), np.nan)
+    cls = {}
+    bad = []
+    for r in rows:
+        i, j = idx[r["src"]], idx[r["dst"]]
+        m[i, j] = r[value] if r[value] > 0 else np.nan
+        cls[(i, j)] = (r["class"], r["numa"])
+        if r["unstable"]:
+            bad.append((i, j))
+    vals = m[~np.isnan(m)]
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("#dddddd")
+    # A colour scale spanning at least x1.5, so that noise of a few
+    # percent does not look like structure.
+    lo, hi = (float(vals.min()), float(vals.max())) if vals.size else (1, 2)
+    if hi / lo < 1.5:
+        mid = (lo * hi) ** 0.5
+        lo, hi = mid / 1.5 ** 0.5, mid * 1.5 ** 0.5
+    norm = mcolors.LogNorm(lo, hi)
+    im = ax.imshow(m, cmap=cmap, norm=norm, interpolation="nearest")
+    cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    cb.set_label(cbar_label)
+    cb.ax.yaxis.set_major_formatter(ticker.FuncFormatter(fmt_ns))
+    # Label the minor ticks only where there are few major ones.
+    cb.ax.yaxis.set_minor_formatter(
+        ticker.FuncFormatter(fmt_ns) if hi / lo < 10
+        else ticker.NullFormatter())
+    # Boundaries between vCPU i and i + 1, from the pair's class: another
+    # package (class machine), another NUMA node, another L3.
+    big = n > 64
+    styles = {"package": dict(ls="-", lw=1.2 if big else 2.5),
+              "numa": dict(ls="--", lw=0.9 if big else 1.5),
+              "l3": dict(ls=":", lw=0.6 if big else 1.0)}
+    for i in range(n - 1):
+        c, nu = cls.get((i, i + 1), cls.get((i + 1, i), (None, None)))
+        kind = "package" if c == "machine" else "numa" if nu == "cross" \
+            else "l3" if c in ABOVE_L3 else None
+        if kind is None:
+            continue
+        for line in (ax.axhline, ax.axvline):
+            line(i + 0.5, color="white", gid=kind + "_boundary",
+                 **styles[kind])
+    if n <= 16:
+        for (i, j) in cls:
+            v = m[i, j]
+            if v != v:
+                continue
+            # On a hatched cell, the value on a plate of its own.
+            plate = dict(boxstyle="round,pad=0.2", fc="white", ec="none",
+                         alpha=0.8) if mark_unstable and (i, j) in bad \
+                else None
+            r, g, b_, _ = cmap(norm(v))
+            dark = 0.299 * r + 0.587 * g + 0.114 * b_ < 0.5
+            ax.text(j, i, fmt_ns(v).replace(" ", "\n"), ha="center",
+                    va="center", fontsize=8 if n <= 8 else 5,
+                    color="white" if dark and plate is None else "black",
+                    bbox=plate, zorder=4)
+    if mark_unstable and bad:
+        ys, xs = zip(*bad)
+        if big:
+            ax.scatter(xs, ys, s=1.5, marker="s", color="red", lw=0,
+                       zorder=3, gid="unstable")
+        else:
+            ax.add_collection(PatchCollection(
+                [Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j in bad],
+                facecolor="none", edgecolor="red", hatch="///", lw=0,
+                zorder=3, gid="unstable"))
+    ticks = matrix_ticks(n)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([cpus[i] for i in ticks],
+                       rotation=90 if big else 0)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels([cpus[i] for i in ticks])
+    ax.set_xlabel("target vCPU (dst)")
+    ax.set_ylabel("sender vCPU (src)")
+    return n, len(cls), len(bad)
+
+
+def matrix_figure(run, value, cbar_label, what, mark_unstable):
+    """The figure of one matrix.csv value, one panel per backend; returns
+    (figure, [(backend, placement, cells, unstable, samples)]) or
+    (None, why not)."""
+    rows = read_matrix(run)
+    if not rows:
+        return None, NO_MATRIX if rows is None else "matrix.csv is empty"
+    panels = matrix_panels(run, rows)
+    n = max(len({r["src"] for r in prs} | {r["dst"] for r in prs})
+            for _, _, prs in panels)
+    w, h = matrix_size(n)
+    fig, axes = new_fig(len(panels), w=w, h=h)
+    stats = []
+    for ax, (be, pl, prs) in zip(axes[0], panels):
+        nv, cells, bad = draw_matrix(fig, ax, prs, value, cbar_label,
+                                     mark_unstable)
+        key = "samples" if mark_unstable else "pingpong_samples"
+        s = sorted({r[key] for r in prs})
+        stats.append((be, pl, cells, bad, s))
+        title = "%s (placement %s), %s samples a pair" % (
+            be, pl, "/".join(str(x) for x in s))
+        if mark_unstable:
+            title += "\n%d of %d cells unstable (%s, %s)" % (
+                bad, cells, "red dots" if nv > 64 else "hatched",
+                fmt_pct(100.0 * bad / cells)) if bad else \
+                "\nno unstable cell"
+        ax.set_title(title, fontsize=9)
+    finish(fig, run, what)
+    return fig, stats
 
 
 def plot_heatmap(run):
-    pl = first_placement(run, "unicast")
-    per_backend = []
-    for be in run.backends():
-        bs = run.select("unicast", backend=be, placement=pl)
-        if bs and is_matrix(bs):
-            per_backend.append((be, bs))
-    if not per_backend:
-        return None, ("no unicast matrix in this run (one pair per class "
-                      "only): set [unicast] matrix = true, as "
-                      "configs/full.ini does")
-    fig, axes = new_fig(len(per_backend), w=5.4, h=4.4)
-    for ax, (be, bs) in zip(axes[0], per_backend):
-        cpus = sorted({b.key("src") for b in bs} | {b.key("dst") for b in bs})
-        idx = {c: i for i, c in enumerate(cpus)}
-        n = len(cpus)
-        m = [[float("nan")] * n for _ in range(n)]
-        info = {}
-        for b in bs:
-            i, j = idx[b.key("src")], idx[b.key("dst")]
-            m[i][j] = b.get("p50_ns")
-            info[(i, j)] = (b.keys.get("class"), b.keys.get("numa"))
-        vals = [v for row in m for v in row if v == v]
-        cmap = plt.get_cmap("viridis").copy()
-        cmap.set_bad("#dddddd")
-        # A colour scale spanning at least x1.5, so that noise of a few
-        # percent does not look like structure.
-        lo, hi = min(vals), max(vals)
-        if hi / lo < 1.5:
-            mid = (lo * hi) ** 0.5
-            lo, hi = mid / 1.5 ** 0.5, mid * 1.5 ** 0.5
-        norm = mcolors.LogNorm(lo, hi)
-        im = ax.imshow(m, cmap=cmap, norm=norm, interpolation="nearest")
-        cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04,
-                          format=ticker.FuncFormatter(fmt_ns))
-        cb.set_label("p50 round trip")
-        cb.ax.yaxis.set_major_formatter(ticker.FuncFormatter(fmt_ns))
-        # Label the minor ticks only where there are few major ones.
-        cb.ax.yaxis.set_minor_formatter(
-            ticker.FuncFormatter(fmt_ns) if hi / lo < 10
-            else ticker.NullFormatter())
-        # Package (solid) and NUMA (dashed) boundaries, from the pairs'
-        # classes: between i and i+1 when they are in different packages
-        # (class machine) or NUMA nodes (numa cross).
-        for i in range(n - 1):
-            cl, nu = info.get((i, i + 1), info.get((i + 1, i), (None, None)))
-            if cl == "machine":
-                ax.axhline(i + 0.5, color="white", lw=2.5)
-                ax.axvline(i + 0.5, color="white", lw=2.5)
-            elif nu == "cross":
-                ax.axhline(i + 0.5, color="white", lw=1.5, ls="--")
-                ax.axvline(i + 0.5, color="white", lw=1.5, ls="--")
-        if n <= 16:
-            for (i, j) in info:
-                v = m[i][j]
-                ax.text(j, i, fmt_ns(v).replace(" ", "\n"), ha="center",
-                        va="center", fontsize=8 if n <= 8 else 5,
-                        color="white" if norm(v) < 0.5 else "black")
-        step = max(1, n // 16)
-        ax.set_xticks(range(0, n, step))
-        ax.set_xticklabels([cpus[i] for i in range(0, n, step)])
-        ax.set_yticks(range(0, n, step))
-        ax.set_yticklabels([cpus[i] for i in range(0, n, step)])
-        ax.set_xlabel("target vCPU (dst)")
-        ax.set_ylabel("sender vCPU (src)")
-        ax.set_title(be)
-    finish(fig, run, "Unicast round trip, every ordered pair "
-           "(placement %s)" % pl)
-    return fig, ("p50 of ipi_unicast + ipi_wait for every ordered pair of "
-                 "vCPUs, per backend (each with its own colour scale). "
-                 "White lines: package boundaries (solid) and NUMA node "
-                 "boundaries (dashed).")
+    fig, stats = matrix_figure(run, "p50_ns", "p50 round trip",
+                               "Unicast round trip, every ordered pair "
+                               "(matrix workload: one sampling pass)", True)
+    if fig is None:
+        return None, stats
+    cells = sum(c for _, _, c, _, _ in stats)
+    bad = sum(b for _, _, _, b, _ in stats)
+    text = ("p50 of ipi_unicast + ipi_wait for every ordered pair of "
+            "vCPUs (matrix.csv: one pass visiting every pair in rounds of "
+            "random order), per backend with its own colour scale; vCPUs "
+            "in topology order.  White lines: package boundaries (solid), "
+            "NUMA node boundaries (dashed), L3 boundaries (dotted).  "
+            "Hatched (red dots past 64 vCPUs): unstable cells, whose "
+            "per-round p50s disagree (the largest over 1.5 times the "
+            "smallest and over 50 ns above it).  Read it against "
+            "matrix_pingpong, the cache line's round trip on the same "
+            "pairs.")
+    if bad:
+        pct = fmt_pct(100.0 * bad / cells)
+        text += ("  %s of the cells (%d of %d) are unstable: the host "
+                 "moved vCPUs during the pass: this matrix mixes "
+                 "placements." % (pct, bad, cells))
+        fig.suptitle(fig._suptitle.get_text().replace(
+            "\n", "\n%s of cells unstable: the host moved vCPUs during "
+            "the pass: this matrix mixes placements\n" % pct, 1),
+            fontsize=11)
+    return fig, text
+
+
+def plot_matrix_pingpong(run):
+    fig, stats = matrix_figure(run, "pingpong_p50_ns", "p50 round trip",
+                               "Cache-line ping-pong, every ordered pair "
+                               "(the matrix pass's yardstick)", False)
+    if fig is None:
+        return None, stats
+    return fig, ("p50 of the pingpong yardstick (one cache line's round "
+                 "trip) for every ordered pair, measured in the same visits "
+                 "of the matrix pass as unicast_heatmap's IPIs, beside each "
+                 "backend: the physical map the IPI matrix is read against. "
+                 "White lines: package (solid), NUMA node (dashed) and L3 "
+                 "(dotted) boundaries.")
 
 
 def plot_unicast_classes(run):
@@ -220,10 +389,12 @@ def plot_unicast_classes(run):
                                            placement=pl)).items():
             groups.setdefault(key, {})[be] = bs
     keys = sorted(groups, key=lambda k: (bj.class_rank(k[0]), k[1] != "same"))
-    fig, axes = new_fig(1, w=max(7.5, 2.2 * len(keys) * len(backends) / 2),
-                        h=4.8)
+    # About 0.65 in a bar: room for its value above it at any class count
+    # (8 classes x 3 backends: 17 in, not 26).
+    fig, axes = new_fig(1, w=max(7.5, 1.5 + 0.65 * len(keys) *
+                                 len(backends)), h=4.8)
     ax = axes[0][0]
-    width = min(0.8 / len(backends), 0.22)
+    width = min(0.8 / len(backends), 0.26)
     used = set()
     for gi, key in enumerate(keys):
         for bi, be in enumerate(backends):
@@ -274,7 +445,7 @@ def plot_unicast_classes(run):
         extra = ("\nvCPU %s → %s" % next(iter(pairs)) if len(pairs) == 1
                  else "\n%d pairs (median)" % len(pairs))
         labels.append(pair_label(*k) + extra)
-    ax.set_xticklabels(labels)
+    ax.set_xticklabels(labels, fontsize=8 if len(keys) > 4 else None)
     if len(keys) == 1:
         ax.set_xlim(-0.6, 0.6)
     ax.set_xlabel("pair class: the nearest level the sender and the target "
@@ -282,7 +453,7 @@ def plot_unicast_classes(run):
     log_time_axis(ax)
     ax.set_ylabel("round trip (bar: p50, whisker: p99)")
     ax.grid(axis="y", which="both", alpha=0.3, zorder=0)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    legend_outside(ax)
     finish(fig, run, "Unicast latency by pair class (placement %s)" % pl)
     return fig, ("ipi_unicast + ipi_wait round trip per pair class and "
                  "backend: bar p50, whisker p99 (median over the pairs of a "
@@ -318,60 +489,165 @@ def yardstick_caption(run, backends):
             ("; and ".join(lines), pairs))
 
 
+# ---------------------------------------------------------------------------
+# Helpers of the plots whose x grows with the machine (targets k, vCPUs n,
+# senders S) and of grids of panels: they must read at 2 vCPUs and at 400.
+
+def count_axis(ax, values, axis="x"):
+    """An axis of counts (targets, vCPUs, senders): log2 with a tick at
+    every power of two (every other one past 10) when the values span x8
+    or more, else linear with every value a tick (at most 12)."""
+    import math
+    vs = sorted({v for v in values if v is not None})
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    fmt = ticker.FuncFormatter(lambda v, _p: "%d" % v if v == int(v)
+                               else "%g" % v)
+    if len(vs) >= 3 and vs[0] > 0 and vs[-1] / vs[0] >= 8:
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log", base=2)
+        e0 = int(math.ceil(math.log2(vs[0]) - 1e-9))
+        e1 = int(math.floor(math.log2(vs[-1]) + 1e-9))
+        ticks = [2 ** e for e in range(e0, e1 + 1)]
+        if len(ticks) > 10:
+            ticks = [t for i, t in enumerate(ticks) if i % 2 == 0]
+        # The largest value, when it is no power of two and its label
+        # would not touch the last one's (383 beside 256 would).
+        if vs[-1] / ticks[-1] >= 1.7:
+            ticks.append(vs[-1])
+        a.set_major_locator(ticker.FixedLocator(ticks))
+        a.set_minor_locator(ticker.NullLocator())
+        a.set_major_formatter(fmt)
+        a.set_minor_formatter(ticker.NullFormatter())
+        lim = (vs[0] / 2 ** 0.3, vs[-1] * 2 ** 0.3)
+    else:
+        a.set_major_locator(ticker.FixedLocator(vs) if len(vs) <= 12
+                            else ticker.MaxNLocator(integer=True))
+        a.set_major_formatter(fmt)
+        lim = (vs[0] - 1, vs[0] + 1) if len(vs) == 1 else None
+    if lim is not None:
+        (ax.set_xlim if axis == "x" else ax.set_ylim)(*lim)
+
+
+def panel_grid(n, per_row=4, w=4.6, h=4.0, sharey=False):
+    """A figure of n panels, at most per_row a row and the rows as even
+    as can be (6: 3 + 3), the spare places hidden.  Returns (fig, the n
+    axes in reading order, the axes at the right end of the first row:
+    where a legend goes outside)."""
+    nrows = max(1, (n + per_row - 1) // per_row)
+    ncols = max(1, (n + nrows - 1) // nrows)
+    fig, axes = new_fig(ncols, nrows, w=w, h=h, sharey=sharey)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:max(1, n)], axes[0][ncols - 1]
+
+
+def legend_outside(ax, handles=None, labels=None, **kw):
+    """A legend right of ax, outside the data (constrained layout makes
+    room for it)."""
+    kw.setdefault("fontsize", 8)
+    if handles is None:
+        return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), **kw)
+    return ax.legend(handles, labels, loc="upper left",
+                     bbox_to_anchor=(1.02, 1), **kw)
+
+
+def collect_legend(axes):
+    """Every labelled artist of axes, each label once, in order."""
+    seen = {}
+    for ax in axes:
+        for h, lbl in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lbl, h)
+    return list(seen.values()), list(seen)
+
+
+def label_2_5(v, _pos=None):
+    """A minor tick's label on a log axis of under two decades: only at
+    2 and 5 times a power of ten, so that labels never touch."""
+    import math
+    if v <= 0:
+        return ""
+    m = v / 10 ** math.floor(math.log10(v) + 1e-9)
+    return "%g" % v if abs(m - 2) < 1e-6 or abs(m - 5) < 1e-6 else ""
+
+
+def shade(color, j, n):
+    """The j-th of n shades of a colour: darker first, lighter last (the
+    colour itself in the middle of three)."""
+    rgb = mcolors.to_rgb(color)
+    if n <= 1:
+        return rgb
+    f = -0.3 + 0.65 * j / (n - 1)
+    if f < 0:
+        return tuple(c * (1 + f) for c in rgb)
+    return tuple(c + (1 - c) * f for c in rgb)
+
+
 def band_plot(run, workload, xkey, panel_key, what, xlabel, panel_fmt,
               caption):
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
     pl = first_placement(run, workload)
-    panels = run.values_of(panel_key, workload)
     if not run.select(workload):
         return None, "no %s results in this run" % workload
+    panels = run.values_of(panel_key, workload)
     fig, axes = new_fig(max(1, len(panels)), w=5.2, h=4.4, sharey=True)
-    allx = set()
-    single = len({b.key(xkey) for b in run.select(workload)}) == 1
-    backends = run.backends()
+    allx = sorted({b.key(xkey) for b in run.select(workload, placement=pl)})
+    single = len(allx) == 1
+    # Markers only where the points are few enough to be told apart.
+    marker = "o" if len(allx) <= 12 else None
+    backends = [be for be in run.backends()
+                if run.select(workload, backend=be, placement=pl)]
+    banded = whiskered = False
     for ax, pv in zip(axes[0], panels or [None]):
         for bi, be in enumerate(backends):
             sel = {"backend": be, "placement": pl}
             if pv is not None:
                 sel[panel_key] = pv
-            bs = run.select(workload, where=sel)
             pts = {}
-            for b in bs:
+            for b in run.select(workload, where=sel):
                 pts.setdefault(b.key(xkey), []).append(b)
             xs = sorted(pts)
             if not xs:
                 continue
-            allx.update(xs)
             p50 = [median([b.get("p50_ns") for b in pts[x]]) for x in xs]
             p99 = [median([b.get("p99_ns") for b in pts[x]]) for x in xs]
             if single:  # one x: side by side, so whiskers do not overlap
                 xs = [x + (bi - (len(backends) - 1) / 2) * 0.15 for x in xs]
             c = run.color(be)
-            ax.plot(xs, p50, marker="o", color=c, label="%s p50" % be)
+            ax.plot(xs, p50, marker=marker, ms=4, color=c, lw=1.6,
+                    label=be, zorder=3)
             if all(v is not None for v in p99) and len(xs) > 1:
                 ax.fill_between(xs, p50, p99, color=c, alpha=0.18, lw=0,
-                                label="%s p50..p99" % be)
-                ax.plot(xs, p99, color=c, lw=0.8, ls="--", alpha=0.7)
+                                zorder=1)
+                ax.plot(xs, p99, color=c, lw=0.8, ls="--", alpha=0.7,
+                        zorder=2)
+                banded = True
             elif all(v is not None for v in p99):
                 # One point: no band to draw, a whisker up to p99.
                 ax.errorbar(xs, p50, yerr=[[0] * len(xs),
                                            [b - a for a, b in zip(p50, p99)]],
-                            fmt="none", ecolor=c, capsize=4, lw=1,
-                            label="%s p50..p99" % be)
+                            fmt="none", ecolor=c, capsize=4, lw=1)
+                whiskered = True
         log_time_axis(ax)
-        xs = sorted(allx)
-        if xs and max(xs) / max(1, min(xs)) >= 16:
-            ax.set_xscale("log", base=2)
-        ax.xaxis.set_major_locator(ticker.FixedLocator(xs) if len(xs) <= 12
-                                   else ticker.MaxNLocator(integer=True))
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(
-            lambda v, _p: "%d" % v))
-        if len(xs) == 1:
-            ax.set_xlim(xs[0] - 1, xs[0] + 1)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("time to last acknowledgement")
-        ax.grid(which="both", alpha=0.3)
+        count_axis(ax, allx)
+        ax.set_xlabel(xlabel + (" (log scale)" if ax.get_xscale() == "log"
+                                else ""))
+        ax.grid(which="major", alpha=0.3)
+        ax.grid(axis="y", which="minor", alpha=0.12)
         ax.set_title(panel_fmt % pv if pv is not None else "")
-    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    axes[0][0].set_ylabel("time to last acknowledgement")
+    handles = [Line2D([], [], color=run.color(be), lw=1.6, marker=marker,
+                      ms=4) for be in backends]
+    labels = ["%s p50" % be for be in backends]
+    if banded:
+        handles += [Patch(color="gray", alpha=0.3, lw=0),
+                    Line2D([], [], color="gray", lw=0.8, ls="--")]
+        labels += ["band: p50..p99", "p99"]
+    if whiskered:
+        handles.append(Line2D([], [], color="gray", lw=0, marker="|",
+                              ms=10))
+        labels.append("whisker: up to p99")
+    legend_outside(axes[0][-1], handles, labels)
     finish(fig, run, "%s (placement %s)" % (what, pl))
     return fig, caption
 
@@ -383,7 +659,8 @@ def plot_multicast(run):
         "ipi_multicast to k targets + ipi_wait, until the last target "
         "acknowledged: line p50, band up to p99 (dashed), per backend; "
         "one panel per target order (near: nearest first; spread: across "
-        "packages and NUMA nodes first).")
+        "packages and NUMA nodes first). k on a log2 axis when it spans "
+        "x8 or more; markers only where the points are few.")
 
 
 def plot_broadcast(run):
@@ -392,74 +669,180 @@ def plot_broadcast(run):
         "vCPUs taking part n", "self: %s",
         "ipi_broadcast on n vCPUs + ipi_wait: line p50, band up to p99 "
         "(dashed), per backend; self skip: the sender only posts, run: it "
-        "also runs the handler itself.")
+        "also runs the handler itself. n on a log2 axis when it spans x8 "
+        "or more; markers only where the points are few.")
+
+
+# Handler costs one panel tells apart by shade and dash within a
+# backend's colour; more take further rows of panels.
+HANDLER_GROUP = 3
+MBOX_STYLES = ["-", "--", ":"]
+MBOX_MARKERS = ["o", "s", "^"]
+MBOX_SLOTS = 8
+
+
+def mbox_delays(b):
+    """(ack_delay_ns, put_delay_ns) of a mboxfull benchmark, 0 unset."""
+    return (b.key("ack_delay_ns", 0), b.key("put_delay_ns", 0))
+
+
+def delays_text(v):
+    parts = []
+    if v[0]:
+        parts.append("ack delay %s" % fmt_ns(float(v[0])))
+    if v[1]:
+        parts.append("put delay %s" % fmt_ns(float(v[1])))
+    return ", ".join(parts) or "no delays"
 
 
 def plot_mboxfull(run):
+    from matplotlib.lines import Line2D
     pl = first_placement(run, "mboxfull")
-    if not run.select("mboxfull"):
+    allb = run.select("mboxfull", placement=pl)
+    if not allb:
         return None, "no mboxfull results in this run"
-    hs = run.values_of("handler_ns", "mboxfull")
-    senders = run.values_of("senders", "mboxfull")
-    styles = ["-", "--", ":", "-."]
-    markers = ["o", "s", "^", "D", "v", "P"]
-    # At most 4 handler costs a row; each cost is a column of two panels
-    # (throughput over full events), rows of such pairs below.
-    ncols = min(4, max(1, len(hs)))
-    nblocks = (len(hs) + ncols - 1) // ncols or 1
-    fig, axes = new_fig(ncols, 2 * nblocks, w=4.6, h=3.2)
-    for i in range(len(hs), ncols * nblocks):
-        axes[2 * (i // ncols)][i % ncols].set_visible(False)
-        axes[2 * (i // ncols) + 1][i % ncols].set_visible(False)
-    bursts = set()
-    for i, h in enumerate(hs):
-        top = axes[2 * (i // ncols)][i % ncols]
-        bot = axes[2 * (i // ncols) + 1][i % ncols]
-        for be in run.backends():
-            for si, s in enumerate(senders):
-                bs = run.select("mboxfull", backend=be, placement=pl,
-                                handler_ns=h, senders=s)
-                if not bs:
-                    continue
-                bs.sort(key=lambda b: b.key("burst"))
-                xs = [b.key("burst") for b in bs]
-                bursts.update(xs)
-                kw = dict(color=run.color(be), ls=styles[si % len(styles)],
-                          marker=markers[si % len(markers)], ms=4,
-                          label="%s, %s sender%s" % (be, s,
-                                                     "" if s == "1" else "s"))
-                top.plot(xs, [b.get("msgs_per_s", 0) / 1e6 for b in bs], **kw)
-                bot.plot(xs, [b.get("full_per_msg", 0) for b in bs], **kw)
-        for ax in (top, bot):
-            ax.axvline(8, color="gray", lw=0.8, ls=":")
-            ax.set_xscale("log", base=2)
-            ax.xaxis.set_major_locator(ticker.FixedLocator(sorted(bursts)))
-            ax.xaxis.set_major_formatter(ticker.FuncFormatter(
-                lambda v, _p: "%d" % v))
-            ax.grid(which="both", alpha=0.3)
+
+    def values(k):
+        return sorted({b.key(k) for b in allb if b.key(k) is not None})
+    hs, senders, bursts = (values("handler_ns"), values("senders"),
+                           values("burst"))
+    variants = sorted({mbox_delays(b) for b in allb})
+    backends = [be for be in run.backends()
+                if any(b.keys.get("backend") == be for b in allb)]
+    # The dimension that grows with the machine, the senders, on x; one
+    # column per burst.  With one sender count (a 2-vCPU machine) the
+    # bursts go on x instead, in one column.
+    by_s = len(senders) > 1
+    xkey = "senders" if by_s else "burst"
+    cols = bursts if by_s and bursts else [None]
+    hgroups = [hs[i:i + HANDLER_GROUP]
+               for i in range(0, len(hs), HANDLER_GROUP)] or [[None]]
+    blocks = [(v, g) for v in variants for g in hgroups]
+    fig, axes = new_fig(len(cols), 2 * len(blocks), w=4.3, h=2.9,
+                        sharey="row")
+    pts = {}
+    for b in allb:
+        k = (b.keys.get("backend"), mbox_delays(b), b.key("handler_ns"),
+             b.key("burst") if by_s else None)
+        pts.setdefault(k, {}).setdefault(b.key(xkey), []).append(b)
+    allx = values(xkey)
+    marker_ok = len(allx) <= 6
+    full_cols = 0
+    for bi, (v, g) in enumerate(blocks):
+        for ci, col in enumerate(cols):
+            top, bot = axes[2 * bi][ci], axes[2 * bi + 1][ci]
+            for be in backends:
+                for j, h in enumerate(g):
+                    byx = pts.get((be, v, h, col))
+                    if not byx:
+                        continue
+                    xs = sorted(byx)
+                    thr = [median([b.get("msgs_per_s") for b in byx[x]])
+                           for x in xs]
+                    full = [median([b.get("full_per_msg") for b in byx[x]])
+                            for x in xs]
+                    kw = dict(color=shade(run.color(be), j, len(g)),
+                              ls=MBOX_STYLES[j % len(MBOX_STYLES)], lw=1.5,
+                              marker=MBOX_MARKERS[j % len(MBOX_MARKERS)]
+                              if marker_ok else None, ms=4)
+                    top.plot(xs, [t / 1e6 if t is not None else float("nan")
+                                  for t in thr], **kw)
+                    bot.plot(xs, [f if f is not None else float("nan")
+                                  for f in full], **kw)
+            title = ""
+            if by_s and col is not None:
+                title = "B = %d message%s outstanding per sender" % (
+                    col, "" if col == 1 else "s")
+                if col > MBOX_SLOTS:
+                    full_cols += 1
+                    title += ("\n> %d slots: mailbox fills even with one "
+                              "sender" % MBOX_SLOTS)
+                    for ax in (top, bot):
+                        ax.set_facecolor("#fdf0ea")
+            elif not by_s:
+                s = senders[0] if senders else 1
+                title = "S = %d sender%s" % (s, "" if s == 1 else "s")
+            if len(blocks) > 1:
+                extra = []
+                if len(variants) > 1:
+                    extra.append(delays_text(v))
+                if len(hgroups) > 1:
+                    extra.append("handlers %s" % ", ".join(
+                        fmt_ns(float(h)) for h in g))
+                title += "\n" + "; ".join(extra)
+            top.set_title(title, fontsize=9,
+                          color="#a03020" if by_s and col is not None and
+                          col > MBOX_SLOTS else "black")
+            for ax in (top, bot):
+                count_axis(ax, allx)
+                ax.grid(which="major", alpha=0.3)
+            if not by_s and bursts and max(bursts) > MBOX_SLOTS:
+                # The bursts past the mailbox's slots, tinted.
+                for ax in (top, bot):
+                    ax.axvspan(MBOX_SLOTS + 0.5 if ax.get_xscale() ==
+                               "linear" else MBOX_SLOTS * 2 ** 0.25,
+                               ax.get_xlim()[1], color="#fdf0ea", zorder=0,
+                               lw=0)
+                top.text(0.98, 0.03, "B > %d: mailbox fills\neven with one "
+                         "sender" % MBOX_SLOTS, transform=top.transAxes,
+                         ha="right", va="bottom", fontsize=7,
+                         color="#a03020")
+        # The rows share y: scaled once every column is drawn.
+        top, bot = axes[2 * bi][0], axes[2 * bi + 1][0]
         top.set_yscale("log")
         top.yaxis.set_major_formatter(ticker.FuncFormatter(
-            lambda v, _p: "%g" % v))
+            lambda y, _p: "%g" % y))
         lo, hi = top.get_ylim()
         top.yaxis.set_minor_formatter(
-            ticker.FuncFormatter(lambda v, _p: "%g" % v) if hi / lo < 10
+            ticker.FuncFormatter(lambda y, _p: "%g" % y) if hi / lo < 10
+            else ticker.FuncFormatter(label_2_5) if hi / lo < 100
             else ticker.NullFormatter())
         top.tick_params(axis="y", which="minor", labelsize=7)
-        top.set_title("handler %s" % fmt_ns(float(h)))
-        top.set_ylabel("throughput (million msgs/s)")
-        bot.set_ylabel("mailbox-full events per message")
-        bot.set_xlabel("messages outstanding per sender B\n"
-                       "(dotted: the 8 mailbox slots)")
-    axes[0][ncols - 1].legend(fontsize=7, loc="upper left",
-                              bbox_to_anchor=(1.01, 1))
-    finish(fig, run, "Mailbox full: S senders, B messages outstanding each, "
-           "one target (placement %s)" % pl)
-    return fig, ("S senders each keep B messages outstanding to one target "
-                 "whose handler costs H: messages acknowledged per second "
-                 "(top) and mailbox-full events per message (bottom; each "
-                 "is a sender finding all 8 slots taken), per backend and "
-                 "sender count, one column per handler cost (at most four "
-                 "a row).")
+        fulls = [y for ax in axes[2 * bi + 1] for ln in ax.get_lines()
+                 for y in ln.get_ydata() if y == y]
+        bot.set_ylim(0, max(fulls + [0.0]) * 1.06 or 1.0)
+        axes[2 * bi][0].set_ylabel("throughput\n(million msgs/s)")
+        axes[2 * bi + 1][0].set_ylabel("mailbox-full events\nper message")
+        handles = [Line2D([], [], color=run.color(be), lw=2.5)
+                   for be in backends]
+        labels = list(backends)
+        if g != [None]:
+            handles += [Line2D([], [], color=shade("#606060", j, len(g)),
+                               ls=MBOX_STYLES[j % len(MBOX_STYLES)], lw=1.5,
+                               marker=MBOX_MARKERS[j % len(MBOX_MARKERS)]
+                               if marker_ok else None, ms=4)
+                        for j in range(len(g))]
+            labels += ["handler %s" % fmt_ns(float(h)) for h in g]
+        legend_outside(axes[2 * bi][-1], handles, labels,
+                       title="colour: backend\nshade, dash: handler")
+    for ci in range(len(cols)):
+        axes[-1][ci].set_xlabel(
+            "senders S (log scale)" if by_s and
+            axes[-1][ci].get_xscale() == "log" else
+            "senders S" if by_s else
+            "messages outstanding per sender B")
+    what = ("Mailbox full: S senders, B messages outstanding each, one "
+            "target (placement %s)" % pl)
+    if len(variants) == 1 and variants[0] != (0, 0):
+        what += ", " + delays_text(variants[0])
+    finish(fig, run, what)
+    layout = ("x: senders S (log2), one column per burst B" if by_s else
+              "x: burst B (one sender count in this run)")
+    return fig, (
+        "S senders each keep B messages outstanding to one target whose "
+        "handler costs H: messages acknowledged per second (top, millions, "
+        "log scale) and mailbox-full events per message (bottom; each is "
+        "a sender finding all %d slots taken); %s%s. Colour: backend; "
+        "handler cost as shade and dash within the backend's colour "
+        "(darkest, solid: the cheapest), at most %d handler costs a panel, "
+        "further ones on further rows%s." %
+        (MBOX_SLOTS, layout,
+         "; tinted: B > %d, the mailbox fills even with one sender" %
+         MBOX_SLOTS if (full_cols or (not by_s and bursts and
+                                      max(bursts) > MBOX_SLOTS)) else "",
+         HANDLER_GROUP,
+         "; a pair of rows per delay setting (ack_delay_ns, put_delay_ns)"
+         if len(variants) > 1 else ""))
 
 
 def plot_cdf(run):
@@ -471,16 +854,19 @@ def plot_cdf(run):
             groups.setdefault(key, {})[be] = bs
     if not groups:
         return None, "no unicast results in this run"
-    keys = list(groups)[:4]
-    fig, axes = new_fig(len(keys), w=5.0, h=4.6)
+    keys = sorted(groups, key=lambda k: (bj.class_rank(k[0]),
+                                         k[1] != "same"))
+    fig, axes, corner = panel_grid(len(keys), per_row=4, w=4.4, h=3.9)
     ps = [q for _, q in bj.PERCENTILES]
-    for ax, key in zip(axes[0], keys):
+    for ax in axes[1:]:
+        ax.sharex(axes[0])   # classes compared at a glance
+    for ax, key in zip(axes, keys):
         for be, bs in groups[key].items():
             xs = [median([b.get(c) for b in bs]) for c, _ in bj.PERCENTILES]
             if any(x is None for x in xs):
                 continue
             c = run.color(be)
-            ax.plot(xs, ps, marker="o", color=c, label=be)
+            ax.plot(xs, ps, marker="o", ms=4, color=c, label=be)
             mx = median([b.get("max_ns") for b in bs])
             if mx is not None:
                 ax.plot([xs[-1], mx], [ps[-1], 0.9999], color=c, ls=":",
@@ -500,19 +886,22 @@ def plot_cdf(run):
             [0.5, 0.9, 0.99, 0.999, 0.9999]))
         ax.yaxis.set_major_formatter(ticker.FixedFormatter(
             ["p50", "p90", "p99", "p99.9", "max (×)"]))
-        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.yaxis.set_minor_locator(ticker.NullLocator())
         log_time_axis(ax, "x")
         ax.set_xlabel("round trip")
-        ax.set_ylabel("fraction of operations at most x")
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel("fraction of operations at most x")
         ax.grid(which="major", alpha=0.3)
-        ax.set_title("pair class " + pair_label(*key).replace("\n", ", "))
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+        ax.set_title("pair class " + pair_label(*key).replace("\n", ", "),
+                     fontsize=10)
+    legend_outside(corner, *collect_legend(axes), fontsize=7)
     finish(fig, run, "Unicast latency distribution (placement %s)" % pl)
-    return fig, ("Distribution of single unicast round trips, drawn only "
-                 "through the percentile counters p50, p90, p99, p99.9 "
-                 "(points) and max (×, placed at the top): not a full "
-                 "histogram. Dashed: the yardstick of the same shape, "
-                 "measured beside each backend.")
+    return fig, ("Distribution of single unicast round trips, one panel "
+                 "per pair class (every class of the run, at most four a "
+                 "row), drawn only through the percentile counters p50, "
+                 "p90, p99, p99.9 (points) and max (×, placed at the top): "
+                 "not a full histogram. Dashed: the yardstick of the same "
+                 "shape, measured beside each backend.")
 
 
 def plot_placement(run):
@@ -529,10 +918,14 @@ def plot_placement(run):
         if k not in classes:
             classes.append(k)
     classes.sort(key=lambda k: (bj.class_rank(k[0]), k[1] != "same"))
-    fig, axes = new_fig(len(classes), w=4.6, h=4.4)
+    fig, axes, corner = panel_grid(len(classes), per_row=4,
+                                   w=max(3.6, 0.5 + 0.35 * len(pls) *
+                                         len(backends)), h=3.9,
+                                   sharey=True)
     width = 0.8 / len(pls)
     cmap = plt.get_cmap("Set2")
-    for ax, key in zip(axes[0], classes):
+    drawn = []   # every p50 and p99: the shared y range
+    for ax, key in zip(axes, classes):
         for pi, pl in enumerate(pls):
             xs, ys, es = [], [], []
             for bi, be in enumerate(backends):
@@ -544,18 +937,22 @@ def plot_placement(run):
                 xs.append(bi + (pi - (len(pls) - 1) / 2) * width)
                 ys.append(median([b.get("p50_ns") for b in bs]))
                 es.append(median([b.get("p99_ns") for b in bs]))
+            drawn += [v for v in ys + es if v]
             ax.bar(xs, ys, width * 0.9, color=cmap(pi), label=pl, zorder=2)
             ax.errorbar(xs, ys, yerr=[[0] * len(ys),
                                       [max(0, e - y) for e, y in zip(es, ys)]],
                         fmt="none", ecolor="black", lw=1, capsize=2, zorder=3)
         ax.set_xticks(range(len(backends)))
-        ax.set_xticklabels(backends)
+        ax.set_xticklabels(backends, fontsize=8 if len(backends) > 3 else 9)
         log_time_axis(ax)
-        ax.set_ylabel("round trip (bar: p50, whisker: p99)")
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel("round trip (bar: p50, whisker: p99)")
         ax.grid(axis="y", which="both", alpha=0.3, zorder=0)
-        ax.set_title("pair class " + pair_label(*key).replace("\n", ", "))
-    axes[0][-1].legend(title="placement", fontsize=8,
-                       loc="upper left", bbox_to_anchor=(1.01, 1))
+        ax.set_title("pair class " + pair_label(*key).replace("\n", ", "),
+                     fontsize=10)
+    if drawn:   # log bars on shared axes: the range set by hand
+        axes[0].set_ylim(min(drawn) / 1.6, max(drawn) * 1.6)
+    legend_outside(corner, *collect_legend(axes), title="placement")
     one_node = "1 NUMA node" in str(run.context.get("topology", "")) or \
         all(b.keys.get("numa") != "cross" for b in run.select("unicast"))
     finish(fig, run, "Unicast by placement of the per-vCPU IPI state" +
@@ -563,7 +960,8 @@ def plot_placement(run):
     return fig, ("Unicast round trip for each placement of the mailboxes "
                  "and pending words (local: each vCPU's own NUMA node; "
                  "single: the seed's one array; interleave; remote), per "
-                 "backend and pair class: bar p50, whisker p99." +
+                 "backend and pair class (one panel per class, at most four "
+                 "a row): bar p50, whisker p99." +
                  (" With one NUMA node every placement puts the state on "
                   "the same node: differences here are noise." if one_node
                   else ""))
@@ -571,6 +969,7 @@ def plot_placement(run):
 
 PLOTS = [
     ("unicast_heatmap", plot_heatmap),
+    ("matrix_pingpong", plot_matrix_pingpong),
     ("unicast_classes", plot_unicast_classes),
     ("latency_cdf", plot_cdf),
     ("multicast", plot_multicast),

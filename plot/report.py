@@ -20,6 +20,8 @@ MAX_ROWS = 64
 
 # Columns beyond p50/p99/ratio: (counter, header, scale, format).
 EXTRA = {
+    "matrix": [("pingpong_p50_ns", "pingpong p50", 1, "ns"),
+               ("unstable_pairs", "unstable pairs", 1, "%d")],
     "multicast": [("arrival_p50_ns", "arrival p50", 1, "ns")],
     "trigger": [("triggers_per_run", "trig/run", 1, "%.1f")],
     "mboxfull": [("msgs_per_s", "Mmsg/s", 1e-6, "%.3g"),
@@ -29,9 +31,21 @@ EXTRA = {
 
 def has_ratio(run, b):
     """Whether b has a ratio to a yardstick: a round trip (kind latency)
-    on a backend that has a reference yardstick."""
+    on a backend that has a reference yardstick, and not a figure over
+    many pairs (many_pairs: no one yardstick benchmark matches it)."""
     return run.kind(b) == "latency" and \
-        run.reference(b.keys.get("backend")) is not None
+        run.reference(b.keys.get("backend")) is not None and \
+        not many_pairs(run, b.workload)
+
+
+def many_pairs(run, workload):
+    """Whether each figure of workload is over many pairs of vCPUs (the
+    matrix workload's: its names carry a class but no src and dst), from
+    the workload table."""
+    info = run.workload_info(workload)
+    keys = info.get("keys") if info else None
+    return isinstance(keys, list) and "class" in keys and \
+        not run.is_pair(workload)
 
 
 def no_ratio_text(run):
@@ -48,8 +62,14 @@ def no_ratio_text(run):
                        else []):
             if isinstance(k, str) and k != "latency":
                 by_kind.setdefault(k, []).append("%s %s" % (e["name"], seg))
-    return " and ".join("%ss (%s)" % (k, ", ".join(ws))
-                        for k, ws in by_kind.items())
+    many = [e["name"] for e in run.workload_table
+            if not run.is_yardstick(e["name"]) and e.get("kind") ==
+            "latency" and many_pairs(run, e["name"])]
+    return " and ".join(["%ss (%s)" % (k, ", ".join(ws))
+                         for k, ws in by_kind.items()] +
+                        (["figures over many pairs (%s: its pingpong "
+                          "column is the yardstick measured on the same "
+                          "pairs)" % ", ".join(many)] if many else []))
 
 
 def reference_pairs(run, quote="%s"):
@@ -226,8 +246,13 @@ def warnings(run, incomplete):
         w.append("SMT is on (`%s`): pairs of class `core` share one physical "
                  "core's execution units." % smt)
     if bj.truthy(c.get("simulated_topology", False)):
-        w.append("The topology was simulated (loaded from a file or a "
-                 "synthetic description): what ran is not that machine.")
+        w.append("The machine was simulated (`%s`): its vCPUs ran "
+                 "oversubscribed on this host's PUs (%s), the per-vCPU "
+                 "state was not placed on its NUMA nodes, and pair "
+                 "classes name its levels, not this host's: the figures "
+                 "are not timings." %
+                 (c.get("simulated_source") or "?",
+                  c.get("host_pus", "?")))
     load = c.get("load_avg")
     ncpu = c.get("num_cpus")
     if isinstance(load, list) and load and isinstance(ncpu, int) and \
@@ -251,6 +276,36 @@ def warnings(run, incomplete):
     return w
 
 
+def count_list(text):
+    """How many numbers a list like "0-3,8" holds; None if it is not one
+    (or was cut short with "...")."""
+    n = 0
+    try:
+        for part in str(text).split(","):
+            a, _, b = part.partition("-")
+            n += int(b or a) - int(a) + 1
+    except ValueError:
+        return None
+    return n
+
+
+def simulated_banner(run):
+    """The lines that open a simulated run's report (ipibench run
+    --simulate): what ran where, and that the figures are not timings.
+    [] for a run on its own machine."""
+    c = run.context
+    if not bj.truthy(c.get("simulated_topology", False)):
+        return []
+    src = c.get("simulated_source") or "a planning topology"
+    hp = c.get("host_pus")
+    m = count_list(hp) if hp is not None else None
+    on = ("%d PU%s of this host (%s)" % (m, "" if m == 1 else "s", hp)
+          if m is not None else "this host's PUs (%s)" % (hp or "unknown"))
+    return ["**SIMULATED: %s vCPUs of `%s` ran on %s, oversubscribed. "
+            "The figures are not timings: this run is a functional check "
+            "only.**" % (c.get("vcpus", "?"), src, on), ""]
+
+
 def machine_table(run):
     c = run.context
     rows = [
@@ -258,6 +313,9 @@ def machine_table(run):
         ("CPU", c.get("cpu_model")),
         ("kernel", c.get("kernel")),
         ("topology", c.get("topology")),
+        ("simulated from", c.get("simulated_source")
+         if bj.truthy(c.get("simulated_topology", False)) else None),
+        ("PUs of this host used", c.get("host_pus")),
         ("CPUs seen by Google Benchmark", c.get("num_cpus")),
         ("TSC", ("%s GHz, invariant: %s" % (c.get("tsc_ghz"),
                                             c.get("tsc_invariant")))
@@ -301,13 +359,18 @@ def write_report(folder):
     plots = {m["name"]: m for m in manifest}
 
     out = ["# ipibench: %s" % run.title("").strip().replace("\n", " "), ""]
+    out += simulated_banner(run)
     out.append("Status: **%s**" % ("INCOMPLETE: " + incomplete
                                   if incomplete else "complete"))
     out.append("")
+    topo_xml = ("hwloc: the simulated machine's, not this host's"
+                if bj.truthy(run.context.get("simulated_topology", False))
+                else "hwloc")
     out += ["Files: [bench.json](bench.json) (Google Benchmark JSON), "
             "[config.ini](config.ini) (the configuration used), "
-            "[topology.xml](topology.xml) (hwloc), "
-            "[console.log](console.log), plots/ (PNG and SVG).", ""]
+            "[topology.xml](topology.xml) (%s), "
+            "[console.log](console.log), plots/ (PNG and SVG)." % topo_xml,
+            ""]
     out += ["## Machine", ""] + machine_table(run) + [""]
     w = warnings(run, incomplete)
     if w:
@@ -317,8 +380,8 @@ def write_report(folder):
             "Times are per operation, nanoseconds to milliseconds: p50 and "
             "p99 of single operations, each the median over repetitions. " +
             ratio_text(run, "**× ref**", "`%s`"), ""]
-    plot_of = {"unicast": ["unicast_classes", "unicast_heatmap",
-                           "latency_cdf", "placement"],
+    plot_of = {"unicast": ["unicast_classes", "latency_cdf", "placement"],
+               "matrix": ["unicast_heatmap", "matrix_pingpong"],
                "multicast": ["multicast"], "broadcast": ["broadcast"],
                "mboxfull": ["mboxfull"]}
     shown = set()

@@ -84,7 +84,8 @@ run_all(void)
 	int argc = 5;
 
 	cr_assert_eq(hbg_initialize(&argc, argv), 0);
-	hbg_set_progress(false, 0);
+	hbg_set_progress(false, NULL, 0);
+	hb_bench_commit();
 	hbg_run();
 	hbg_shutdown();
 	char *json = slurp(path);

@@ -44,7 +44,7 @@ run_to_json(const char *const *extra, unsigned nextra, size_t *ran)
 		argv[argc++] = (char *)extra[i];
 	argv[argc] = NULL;
 	cr_assert_eq(hbg_initialize(&argc, argv), 0, "flags refused");
-	hbg_set_progress(false, 0);
+	hbg_set_progress(false, NULL, 0);
 	*ran = hbg_run();
 	hbg_shutdown();
 	char *json = slurp(path);

@@ -133,6 +133,16 @@ class Fixture(unittest.TestCase):
         cells = [c.strip() for c in row[0].strip("|").split("|")]
         self.assertTrue(cells[1].endswith("ns"), cells)
         self.assertGreater(float(cells[3]), 1.0, "busypoll above pingpong")
+        # matrix: no ratio; the pingpong measured on its pairs instead,
+        # its heatmaps under it.
+        sec = text[text.index("### matrix"):text.index("### multicast")]
+        self.assertIn("| benchmark | busypoll p50 | p99 | pingpong p50 | "
+                      "unstable pairs |", sec)
+        self.assertNotIn("× ref", sec)
+        self.assertIn("| class:machine/numa:cross | 4", sec)
+        self.assertIn("plots/unicast_heatmap.png", sec)
+        self.assertIn("plots/matrix_pingpong.png", sec)
+        self.assertIn("figures over many pairs (matrix", text)
 
     def test_script_entry_points(self):
         r = subprocess.run([sys.executable, os.path.join(ROOT, "plot",
@@ -206,13 +216,16 @@ class Tables(unittest.TestCase):
         self.assertFalse(report.has_ratio(self.r, self.one(
             "trigger", mode="coalesce")))
         self.assertFalse(report.has_ratio(self.r, self.one("mboxfull")))
+        self.assertFalse(report.has_ratio(self.r, self.one(
+            "matrix", backend="busypoll", where={"class": "l3"})),
+            "a matrix class summary is over many pairs")
 
     def test_workload_lists(self):
         self.assertEqual(self.r.yardsticks()[:3],
                          ["pingpong", "futex_wake", "eventfd_wake"])
         self.assertEqual(self.r.ipi_workloads(),
-                         ["unicast", "multicast", "broadcast", "trigger",
-                          "mboxfull"])
+                         ["unicast", "matrix", "multicast", "broadcast",
+                          "trigger", "mboxfull"])
         self.assertTrue(self.r.is_pair("unicast"))
         self.assertTrue(self.r.is_pair("trigger"))
         self.assertFalse(self.r.is_pair("multicast"))
@@ -253,12 +266,18 @@ class Tables(unittest.TestCase):
                                           "eventfd_wake", "futex_pingpong",
                                           "pipe_pingpong", "timer",
                                           "membarrier"])
-        self.assertEqual(r.ipi_workloads(), ["unicast", "multicast",
-                                             "broadcast", "trigger",
-                                             "mboxfull"])
+        self.assertEqual(r.ipi_workloads(), ["unicast", "matrix",
+                                             "multicast", "broadcast",
+                                             "trigger", "mboxfull"])
         self.assertEqual(r.color("futex"), "#ff7f0e", "the run's order")
         m = plotmod.draw_all(r, os.path.join(d, "plots"))
-        self.assertTrue(all("files" in x for x in m), m)
+        # Every plot but the matrix's (an older ipibench wrote no
+        # matrix.csv), drawn.
+        matrix = {"unicast_heatmap", "matrix_pingpong"}
+        self.assertTrue(all("files" in x for x in m
+                            if x["name"] not in matrix), m)
+        self.assertTrue(all("no matrix.csv" in x["skipped"] for x in m
+                            if x["name"] in matrix), m)
         with open(report.write_report(d)) as f:
             text = f.read()
         self.assertNotIn("× ref", text)
@@ -321,6 +340,376 @@ class Partial(unittest.TestCase):
             self.assertIn("## Plots not drawn", text)
         finally:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def synth_run():
+    """tests/fixtures/synth_run.py, the synthetic many-vCPU runs."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+    import synth_run as sr
+    return sr
+
+
+class BigMachines(unittest.TestCase):
+    """Every plot on synthetic runs of 16, 64 and 384 vCPUs (tests/
+    fixtures/synth_run.py: a cost model, not measurements): drawn, not
+    skipped, and laid out so that it reads at that size."""
+
+    SIZES = (16, 64, 384)
+    EXPECTED = ["unicast_classes", "latency_cdf", "multicast", "broadcast",
+                "mboxfull"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sr = synth_run()
+        cls.dir = tempfile.mkdtemp(prefix="test_plot_big.")
+        cls.runs = {}
+        for n in cls.SIZES:
+            d = os.path.join(cls.dir, "synth%d" % n)
+            os.mkdir(d)
+            cls.sr.write(os.path.join(d, "bench.json"), n)
+            cls.runs[n] = bj.load(d)
+
+    @classmethod
+    def tearDownClass(cls):
+        plotmod.plt.close("all")
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_synthetic_file(self):
+        """The generator writes ipibench's format, marked synthetic."""
+        for n, r in self.runs.items():
+            self.assertTrue(bj.truthy(r.context["synthetic"]))
+            self.assertIn("SYNTHETIC", r.context["cpu_model"])
+            self.assertEqual(r.backends(), ["busypoll", "futex", "eventfd"])
+            self.assertEqual(r.errors(), [])
+            for b in r.benchmarks:
+                self.assertEqual(b.repetitions, 2, b)
+                self.assertTrue(b.ok, b)
+                self.assertIsNotNone(r.kind(b), b)
+                for seg in bj.canonical_name(b.run_name).split("/")[1:]:
+                    self.assertRegex(seg, bj.SEGMENT)
+            pow2 = [2 ** e for e in range(12) if 2 ** e < n]
+            self.assertEqual([int(k) for k in r.values_of("k")],
+                             pow2 + [n - 1])
+            self.assertEqual([int(k) for k in r.values_of("senders")],
+                             pow2 + [n - 1])
+            self.assertEqual([int(v) for v in r.values_of("n")],
+                             [v for v in pow2 if v >= 2] +
+                             ([n] if n not in pow2 else []))
+            self.assertEqual(r.values_of("burst"), ["1", "8", "16"])
+            self.assertEqual(r.values_of("handler_ns"), ["0", "100", "1000"])
+            self.assertEqual(r.values_of("order"), ["near", "spread"])
+            # Each unicast pair has its yardsticks beside each backend.
+            for b in r.select("unicast"):
+                y = r.yardstick(r.reference(b.backend), b.backend,
+                                b.key("src"), b.key("dst"))
+                self.assertEqual(y.keys["dst"], b.keys["dst"])
+        by = plotmod.by_class(self.runs[384].select("unicast",
+                                                    backend="futex"))
+        self.assertEqual(len(by), 8, list(by))
+
+    def draw(self, n):
+        out = os.path.join(self.dir, "plots%d" % n)
+        m = {x["name"]: x for x in plotmod.draw_all(self.runs[n], out)}
+        for name, x in m.items():
+            self.assertFalse(x.get("skipped", "").startswith("failed"),
+                             "%d vCPUs: %s: %s" % (n, name, x))
+        for name in self.EXPECTED:
+            self.assertIn("files", m[name], "%d vCPUs: %s skipped: %s" %
+                          (n, name, m[name].get("skipped")))
+            with open(os.path.join(out, name + ".png"), "rb") as f:
+                data = f.read()
+            self.assertTrue(data.startswith(PNG_MAGIC), name)
+            self.assertGreater(len(data), 20000, name)
+        return m
+
+    def test_every_plot_16(self):
+        self.draw(16)
+
+    def test_every_plot_64(self):
+        self.draw(64)
+
+    def test_every_plot_384(self):
+        self.draw(384)
+
+    def panels(self, fig):
+        return [ax for ax in fig.axes if ax.get_visible()]
+
+    def assert_legend_outside(self, fig):
+        """Every legend right of every panel: it covers no data."""
+        fig.canvas.draw()
+        right = max(ax.get_window_extent().x1 for ax in self.panels(fig))
+        legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+        self.assertTrue(legends)
+        for lg in legends:
+            self.assertGreaterEqual(lg.get_window_extent().x0, right - 1)
+
+    def test_mboxfull_layout_384(self):
+        """Senders on a log2 x axis, a column per burst, at most
+        backends x handler costs lines a panel, none empty."""
+        r = self.runs[384]
+        fig, caption = plotmod.plot_mboxfull(r)
+        try:
+            axes = self.panels(fig)
+            self.assertEqual(len(axes), 2 * 3, "two rows, a column a burst")
+            limit = len(r.backends()) * len(r.values_of("handler_ns"))
+            for ax in axes:
+                lines = ax.get_lines()
+                self.assertGreater(len(lines), 0, "an empty panel")
+                self.assertLessEqual(len(lines), limit)
+                self.assertEqual(ax.get_xscale(), "log")
+                ticks = list(ax.get_xticks())
+                self.assertIn(256, ticks)
+                self.assertLessEqual(len(ticks), 12)
+                for ln in lines:   # every sender count, few markers
+                    self.assertEqual(len(ln.get_xdata()), 10)
+            titles = [ax.get_title() for ax in axes]
+            self.assertEqual(sum("fills even with one sender" in t
+                                 for t in titles), 1, titles)
+            self.assertIn("shade", caption)
+            self.assert_legend_outside(fig)
+        finally:
+            plotmod.plt.close(fig)
+
+    def test_mboxfull_many_handlers_and_delays(self):
+        """8 handler costs: groups of 3 on further rows; two delay
+        settings: a block each; one setting: named in the title."""
+        data = self.sr.build(16, handlers=(0, 50, 100, 200, 500, 1000,
+                                           2000, 5000), reps=1,
+                             aggregates=False)
+        r = bj.Run(data, "synthetic.json")
+        fig, _ = plotmod.plot_mboxfull(r)
+        try:
+            axes = self.panels(fig)
+            self.assertEqual(len(axes), 2 * 3 * 3, "3 handler groups")
+            for ax in axes:
+                self.assertLessEqual(len(ax.get_lines()), 3 * 3)
+                self.assertGreater(len(ax.get_lines()), 0)
+        finally:
+            plotmod.plt.close(fig)
+        data = self.sr.build(4, reps=1, aggregates=False)
+        extra = []
+        for e in data["benchmarks"]:
+            if e["name"].startswith("mboxfull"):
+                e = dict(e)
+                for k in ("name", "run_name"):
+                    e[k] = e[k].replace("/manual_time",
+                                        "/ack_delay_ns:500/manual_time")
+                extra.append(e)
+        one = bj.Run({"context": data["context"], "benchmarks": [
+            e for e in data["benchmarks"]
+            if not e["name"].startswith("mboxfull")] + extra}, "one.json")
+        fig, _ = plotmod.plot_mboxfull(one)
+        try:
+            self.assertIn("ack delay 500 ns", fig._suptitle.get_text())
+            self.assertEqual(len(self.panels(fig)), 2 * 3)
+        finally:
+            plotmod.plt.close(fig)
+        data["benchmarks"] += extra
+        both = bj.Run(data, "both.json")
+        fig, caption = plotmod.plot_mboxfull(both)
+        try:
+            axes = self.panels(fig)
+            self.assertEqual(len(axes), 2 * 2 * 3, "a block per setting")
+            self.assertTrue(any("ack delay 500 ns" in ax.get_title()
+                                for ax in axes))
+            self.assertTrue(any("no delays" in ax.get_title()
+                                for ax in axes))
+            self.assertIn("delay setting", caption)
+        finally:
+            plotmod.plt.close(fig)
+
+    def test_cdf_every_class(self):
+        """Every pair class of the run, at most four panels a row."""
+        fig, _ = plotmod.plot_cdf(self.runs[384])
+        try:
+            axes = self.panels(fig)
+            self.assertEqual(len(axes), 8)
+            self.assertEqual(len({round(ax.get_position().y0, 3)
+                                  for ax in axes}), 2, "two rows of four")
+            self.assertTrue(all(ax.get_title().startswith("pair class")
+                                for ax in axes))
+            self.assert_legend_outside(fig)
+        finally:
+            plotmod.plt.close(fig)
+
+    def test_unicast_classes_fit(self):
+        """8 classes x 3 backends: no wider than ~18 in; value labels of
+        neighbouring bars do not overlap."""
+        fig, _ = plotmod.plot_unicast_classes(self.runs[384])
+        try:
+            self.assertLessEqual(fig.get_size_inches()[0], 18)
+            fig.canvas.draw()
+            ax = self.panels(fig)[0]
+            boxes = [t.get_window_extent() for t in ax.texts]
+            self.assertEqual(len(boxes), 8 * 3)
+            for a, b in zip(boxes, boxes[1:]):
+                if a.y1 > b.y0 and b.y1 > a.y0:   # side by side
+                    self.assertLessEqual(a.x1, b.x0 + 1)
+            self.assert_legend_outside(fig)
+        finally:
+            plotmod.plt.close(fig)
+
+    def test_fanout_all_384(self):
+        """fanout = all, broadcast_n = all on 384 vCPUs (383 and 383
+        points a line), two placements: log2 axes with power-of-two
+        ticks, no markers, legends outside, placement drawn."""
+        d = os.path.join(self.dir, "all384")
+        os.mkdir(d)
+        self.sr.write(os.path.join(d, "bench.json"), 384, fanout="all",
+                      placements=("local", "single"), reps=1,
+                      aggregates=False)
+        r = bj.load(d)
+        for fn, npts in ((plotmod.plot_multicast, 383),
+                         (plotmod.plot_broadcast, 383)):
+            fig, _ = fn(r)
+            try:
+                axes = self.panels(fig)
+                self.assertEqual(len(axes), 2)
+                for ax in axes:
+                    self.assertEqual(ax.get_xscale(), "log")
+                    for t in ax.get_xticks():
+                        self.assertEqual(int(t) & (int(t) - 1), 0, t)
+                    p50 = [ln for ln in ax.get_lines()
+                           if len(ln.get_xdata()) == npts]
+                    self.assertEqual(len(p50), 3 * 2, "p50 and p99 lines")
+                    for ln in p50:
+                        self.assertIn(ln.get_marker(), (None, "None", ""))
+                self.assert_legend_outside(fig)
+            finally:
+                plotmod.plt.close(fig)
+        m = {x["name"]: x for x in plotmod.draw_all(
+            r, os.path.join(d, "plots"), only=["placement"])}
+        self.assertIn("files", m["placement"], m["placement"])
+
+
+def write_matrix_csv(path, n, packages=1, numas=1, l3s=1,
+                     backends=("busypoll",), unstable=()):
+    """A matrix.csv (plot.MATRIX_COLUMNS) of n vCPUs in index order:
+    vCPU v in package v * packages // n, NUMA node v * numas // n, L3
+    v * l3s // n; pair class l3, package or machine from that, p50 from
+    the class (a made-up machine, no measurement); the cells in
+    unstable flagged."""
+    def where(v, k):
+        return v * k // n
+    with open(path, "w") as f:
+        f.write(",".join(plotmod.MATRIX_COLUMNS) + "\n")
+        for be in backends:
+            for s in range(n):
+                for d in range(n):
+                    if s == d:
+                        continue
+                    if where(s, packages) != where(d, packages):
+                        cls, p50 = "machine", 900.0
+                    elif where(s, l3s) != where(d, l3s):
+                        cls, p50 = "package", 400.0
+                    else:
+                        cls, p50 = "l3", 200.0
+                    numa = "same" if where(s, numas) == where(d, numas) \
+                        else "cross"
+                    p50 += 150.0 * (numa == "cross") + (s * 7 + d) % 13
+                    bad = int((s, d) in unstable)
+                    f.write("%s,local,%d,%d,%d,%d,%s,%s,1000,%.1f,%.1f,"
+                            "%.1f,%.1f,%.1f,%d,1000,%.1f,%.1f\n" % (
+                                be, s, d, s, d, cls, numa, p50, p50 * 1.2,
+                                p50 * 2, p50 * (0.5 if bad else 0.98),
+                                p50 * 1.02, bad, p50 * 0.6, p50 * 0.9))
+
+
+class MatrixHeatmap(unittest.TestCase):
+    """plot_heatmap and plot_matrix_pingpong read matrix.csv (the matrix
+    workload's) from the run's folder: laid out for 2 and 384 vCPUs."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="test_plot_matrix.")
+
+    def tearDown(self):
+        plotmod.plt.close("all")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run_of(self, n, **kw):
+        d = os.path.join(self.dir, "run%d" % n)
+        os.mkdir(d)
+        write_matrix_csv(os.path.join(d, "matrix.csv"), n, **kw)
+        return bj.Run({"context": {"host_name": "synthetic"},
+                       "benchmarks": []}, os.path.join(d, "bench.json"))
+
+    @staticmethod
+    def gids(ax, gid):
+        return [a for a in ax.get_children() if a.get_gid() == gid]
+
+    def check_drawn(self, run, only=("unicast_heatmap", "matrix_pingpong")):
+        out = os.path.join(run.folder, "plots")
+        m = plotmod.draw_all(run, out, list(only))
+        self.assertEqual([x["name"] for x in m], list(only))
+        for x in m:
+            self.assertIn("files", x, x)
+            with open(os.path.join(out, x["name"] + ".png"), "rb") as f:
+                data = f.read()
+            self.assertTrue(data.startswith(PNG_MAGIC))
+            self.assertGreater(len(data), 10000)
+
+    def test_384_vcpus(self):
+        # 2 packages, 4 NUMA nodes, 24 L3s; every 7th cell of row 5
+        # unstable.
+        bad = {(5, d) for d in range(0, 384, 7) if d != 5}
+        run = self.run_of(384, packages=2, numas=4, l3s=24,
+                          backends=("busypoll", "futex"), unstable=bad)
+        fig, text = plotmod.plot_heatmap(run)
+        self.assertIsNotNone(fig, text)
+        panels = [ax for ax in fig.axes if ax.images]
+        self.assertEqual(len(panels), 2, "one panel per backend")
+        for ax in fig.axes:
+            self.assertEqual(len(ax.texts), 0, "no text in the cells past 64")
+        for ax in panels:
+            # Boundaries, each a horizontal and a vertical line: 1
+            # package, 4 - 2 NUMA nodes within a package, 24 - 4 L3s
+            # within a node.
+            self.assertEqual(len(self.gids(ax, "package_boundary")), 2)
+            self.assertEqual(len(self.gids(ax, "numa_boundary")), 4)
+            self.assertEqual(len(self.gids(ax, "l3_boundary")), 40)
+            self.assertEqual(len(self.gids(ax, "unstable")), 1)
+            self.assertLessEqual(len(ax.get_xticks()), 16)
+            self.assertEqual(ax.images[0].get_array().shape, (384, 384))
+        pct = "%s of cells unstable" % plotmod.fmt_pct(
+            100.0 * len(bad) / (384 * 383))
+        self.assertEqual(pct, "0.037% of cells unstable")
+        self.assertIn(pct, fig._suptitle.get_text())
+        self.assertIn("mixes placements", fig._suptitle.get_text())
+        self.assertIn("are unstable", text)
+        fig, text = plotmod.plot_matrix_pingpong(run)
+        self.assertIsNotNone(fig, text)
+        for ax in fig.axes:
+            self.assertEqual(len(ax.texts), 0)
+            self.assertEqual(self.gids(ax, "unstable"), [])
+        self.check_drawn(run, ["unicast_heatmap"])
+
+    def test_2_vcpus(self):
+        run = self.run_of(2, backends=("busypoll", "futex", "eventfd"))
+        fig, text = plotmod.plot_heatmap(run)
+        self.assertIsNotNone(fig, text)
+        panels = [ax for ax in fig.axes if ax.images]
+        self.assertEqual(len(panels), 3)
+        for ax in panels:
+            self.assertEqual(sorted(t.get_text() for t in ax.texts),
+                             ["201\nns", "207\nns"])
+            self.assertEqual(self.gids(ax, "unstable"), [])
+            for kind in ("package", "numa", "l3"):
+                self.assertEqual(self.gids(ax, kind + "_boundary"), [])
+        self.assertNotIn("unstable", fig._suptitle.get_text())
+        self.check_drawn(run)
+
+    def test_no_matrix(self):
+        run = bj.Run({"benchmarks": []}, os.path.join(self.dir,
+                                                      "bench.json"))
+        for fn in (plotmod.plot_heatmap, plotmod.plot_matrix_pingpong):
+            fig, why = fn(run)
+            self.assertIsNone(fig)
+            self.assertIn("[unicast] matrix = true", why)
+            self.assertIn("--workload matrix", why)
+        with open(os.path.join(self.dir, "matrix.csv"), "w") as f:
+            f.write("backend,src,dst\nfutex,0,1\n")
+        with self.assertRaisesRegex(ValueError, "matrix.csv: header"):
+            plotmod.plot_heatmap(run)
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ bad "abc" --batch abc
 bad "70000000" --batch 70000000
 bad "0.5s" --benchmark_min_time=0.5s
 bad "benchmark_nosuch" --benchmark_nosuch=1
-bad "planning topology" --topology "synthetic:pack:1 core:2 pu:1"
+bad "is not this machine: add --dry-run" --topology "synthetic:pack:1 core:2 pu:1"
 bad "--nosuch" --nosuch 1
 bad "unknown option '--rep'" --rep 2
 bad "unknown option '-backend'" --workload unicast -backend futex

@@ -86,12 +86,12 @@ bc_free(void *arg)
 static void
 bc_add(const struct hb_run *run, const struct hb_group *g)
 {
-	unsigned nv = run->topo->nvcpus, ns[HB_ULIST_MAX], nn;
+	unsigned nv = run->topo->nvcpus, ns[HB_COUNTS_MAX], nn;
 
 	if (nv < 2)
 		return;
 	nn = hb_ulist_resolve(&run->params->broadcast_n, nv, ns,
-	    HB_ULIST_MAX);
+	    HB_COUNTS_MAX);
 	for (unsigned i = 0; i < nn; i++) {
 		if (ns[i] < 2)
 			continue;

@@ -112,6 +112,9 @@ mb_send(void *arg)
 	    mb->senders) {
 		if (atomic_load_explicit(&mb->abort, memory_order_relaxed))
 			return;
+		/* Untimed; on a machine whose vCPUs share PUs it yields
+		 * (vcpu.h): the senders still to come may need this one. */
+		cpu_intr_poll();
 	}
 	s->t_start = hb_now();
 	for (;;) {
@@ -272,6 +275,81 @@ mb_run(struct hb_bench *b, struct mboxfull *mb)
 	hb_samples_free(&all);
 }
 
+/*
+ * mb_new: one benchmark's parameters.  The senders' state (B message
+ * buffers and a wait sample set each) is allocated by each body call
+ * (mb_senders_alloc): a sweep of every sender count on a big machine
+ * registers tens of thousands of these.  => Exits when out of memory.
+ */
+static struct mboxfull *
+mb_new(const struct hb_params *p, unsigned nv, unsigned senders,
+    unsigned burst, unsigned handler_ns)
+{
+	struct mboxfull *mb = aligned_alloc(CACHE_LINE_SIZE, sizeof(*mb));
+
+	if (mb == NULL) {
+		fprintf(stderr, "ipibench: mboxfull: out of memory\n");
+		exit(1);
+	}
+	*mb = (struct mboxfull){ .nv = nv, .dst = nv - 1,
+	    .senders = senders, .burst = burst, .handler_ns = handler_ns,
+	    .ack_delay_ns = p->ack_delay_ns,
+	    .put_delay_ns = p->put_delay_ns };
+	return mb;
+}
+
+/* mb_senders_free: the senders' state; idempotent. */
+static void
+mb_senders_free(struct mboxfull *mb)
+{
+	for (unsigned s = 0; mb->snd != NULL && s < mb->senders; s++) {
+		free(mb->snd[s].msgs);
+		hb_samples_free(&mb->snd[s].waits);
+	}
+	free(mb->snd);
+	free(mb->perf_cpus);
+	mb->snd = NULL;
+	mb->perf_cpus = NULL;
+}
+
+/* mb_senders_alloc: the senders' state, zeroed.  => false: no memory. */
+static bool
+mb_senders_alloc(struct mboxfull *mb)
+{
+	size_t len = mb->senders * sizeof(*mb->snd);
+
+	mb->snd = aligned_alloc(CACHE_LINE_SIZE,
+	    (len + CACHE_LINE_SIZE - 1) / CACHE_LINE_SIZE * CACHE_LINE_SIZE);
+	mb->perf_cpus = malloc((mb->senders + 1) * sizeof(*mb->perf_cpus));
+	if (mb->snd == NULL || mb->perf_cpus == NULL) {
+		free(mb->snd);
+		free(mb->perf_cpus);
+		mb->snd = NULL;
+		mb->perf_cpus = NULL;
+		return false;
+	}
+	for (unsigned s = 0; s < mb->senders; s++) {
+		struct mb_sender *sd = &mb->snd[s];
+
+		*sd = (struct mb_sender){ .mb = mb, .idx = s };
+		hb_samples_init(&sd->waits, MB_WAIT_CAP);
+		mb->perf_cpus[s] = s;
+	}
+	for (unsigned s = 0; s < mb->senders; s++) {
+		struct mb_sender *sd = &mb->snd[s];
+
+		sd->msgs = aligned_alloc(CACHE_LINE_SIZE,
+		    mb->burst * sizeof(*sd->msgs));
+		if (sd->msgs == NULL) {
+			mb_senders_free(mb);
+			return false;
+		}
+		memset(sd->msgs, 0, mb->burst * sizeof(*sd->msgs));
+	}
+	mb->perf_cpus[mb->senders] = mb->nv - 1;
+	return true;
+}
+
 /* mb_body: the benchmark: the delays armed around mb_run. */
 static void
 mb_body(struct hb_bench *b, void *arg)
@@ -283,9 +361,16 @@ mb_body(struct hb_bench *b, void *arg)
 		    "vCPUs", mb->senders, mb->dst, ncpu);
 		return;
 	}
+	if (!mb_senders_alloc(mb)) {
+		hb_bench_error(b, "mboxfull: out of memory for %u senders",
+		    mb->senders);
+		return;
+	}
 	mb_delays(mb, true);
 	mb_run(b, mb);
 	mb_delays(mb, false);
+	if (!hb_bench_wedged())	/* else a stuck job may still use it */
+		mb_senders_free(mb);
 }
 
 static void
@@ -293,62 +378,21 @@ mb_free(void *arg)
 {
 	struct mboxfull *mb = arg;
 
-	for (unsigned s = 0; s < mb->senders; s++) {
-		free(mb->snd[s].msgs);
-		hb_samples_free(&mb->snd[s].waits);
-	}
-	free(mb->snd);
-	free(mb->perf_cpus);
+	mb_senders_free(mb);
 	free(mb);
 }
 
-/* mb_new: one benchmark's state.  => Exits when out of memory. */
-static struct mboxfull *
-mb_new(const struct hb_params *p, unsigned nv, unsigned senders,
-    unsigned burst, unsigned handler_ns)
-{
-	struct mboxfull *mb = aligned_alloc(CACHE_LINE_SIZE, sizeof(*mb));
-
-	if (mb == NULL)
-		goto nomem;
-	*mb = (struct mboxfull){ .nv = nv, .dst = nv - 1,
-	    .senders = senders, .burst = burst, .handler_ns = handler_ns,
-	    .ack_delay_ns = p->ack_delay_ns,
-	    .put_delay_ns = p->put_delay_ns };
-	mb->snd = aligned_alloc(CACHE_LINE_SIZE,
-	    senders * sizeof(*mb->snd));
-	mb->perf_cpus = malloc((senders + 1) * sizeof(*mb->perf_cpus));
-	if (mb->snd == NULL || mb->perf_cpus == NULL)
-		goto nomem;
-	for (unsigned s = 0; s < senders; s++) {
-		struct mb_sender *sd = &mb->snd[s];
-
-		*sd = (struct mb_sender){ .mb = mb, .idx = s };
-		hb_samples_init(&sd->waits, MB_WAIT_CAP);
-		sd->msgs = aligned_alloc(CACHE_LINE_SIZE,
-		    burst * sizeof(*sd->msgs));
-		if (sd->msgs == NULL)
-			goto nomem;
-		memset(sd->msgs, 0, burst * sizeof(*sd->msgs));
-		mb->perf_cpus[s] = s;
-	}
-	mb->perf_cpus[senders] = nv - 1;
-	return mb;
-nomem:
-	fprintf(stderr, "ipibench: mboxfull: out of memory\n");
-	exit(1);
-}
 
 static void
 mb_add(const struct hb_run *run, const struct hb_group *g)
 {
 	const struct hb_params *p = run->params;
-	unsigned nv = run->topo->nvcpus, ss[HB_ULIST_MAX], bs[HB_ULIST_MAX],
+	unsigned nv = run->topo->nvcpus, ss[HB_COUNTS_MAX], bs[HB_ULIST_MAX],
 	    hs[HB_ULIST_MAX], ns, nb, nh;
 
 	if (nv < 2)
 		return;
-	ns = hb_ulist_resolve(&p->senders, nv - 1, ss, HB_ULIST_MAX);
+	ns = hb_ulist_resolve(&p->senders, nv - 1, ss, HB_COUNTS_MAX);
 	nb = hb_ulist_resolve(&p->burst, 4096, bs, HB_ULIST_MAX);
 	nh = hb_ulist_resolve(&p->handler_ns, 1000000, hs, HB_ULIST_MAX);
 	/* The delays, when set, end the name (the defaults keep it). */

@@ -8,7 +8,10 @@
  * NOTES.md).  So every other vCPU runs a spinner job for the whole
  * benchmark (a plain load loop, no PAUSE: in a VM a PAUSE loop may exit
  * to the host), and the name's n counts the vCPUs taking part, the
- * sender included: n - 1 CPUs are interrupted per operation.
+ * sender included: n - 1 CPUs are interrupted per operation.  With more
+ * vCPUs than cores the spinners would share cores, and on a simulated
+ * machine (--simulate) this machine's PUs: the benchmark is refused
+ * (and a simulated run does not select it by default).
  *
  * The process must be registered first (MEMBARRIER_CMD_REGISTER_PRIVATE_
  * EXPEDITED: mb_register(), the workload's init, which `ipibench run`
@@ -77,6 +80,17 @@ mb_register(void)
 	return state == 1 ? 0 : -1;
 }
 
+/*
+ * mb_wanted: not by default on a simulated machine (--simulate): its
+ * spinners would share this machine's PUs (named in --workload, it is
+ * registered and refused with that reason).
+ */
+static bool
+mb_wanted(const struct hb_params *p)
+{
+	return p->simulate == NULL;
+}
+
 /* mb_init: the workload's init: register before any thread exists. */
 static void
 mb_init(void)
@@ -117,7 +131,8 @@ mb_op(void *arg)
 
 struct mb_arg {
 	unsigned	src;
-	bool		oversubscribed;	/* more vCPUs than cores */
+	bool		oversubscribed;	/* more vCPUs than cores, or a
+					 * simulated machine (--simulate) */
 };
 
 static void
@@ -134,7 +149,8 @@ mb_body(struct hb_bench *b, void *arg)
 
 	if (ma->oversubscribed) {
 		hb_bench_error(b, "membarrier: the other vCPUs spin, and there "
-		    "are more vCPUs than cores: not measured");
+		    "are more vCPUs than cores (or PUs, on a simulated "
+		    "machine): not measured");
 		return;
 	}
 	/* Registration normally happened in mb_init; try late otherwise. */
@@ -185,7 +201,8 @@ mb_add(const struct hb_run *run, const struct hb_group *g)
 	if (run->topo->nvcpus < 2 || (ma = malloc(sizeof(*ma))) == NULL)
 		return;
 	ma->src = 0;
-	ma->oversubscribed = run->ncores < run->topo->nvcpus;
+	ma->oversubscribed = run->ncores < run->topo->nvcpus ||
+	    run->simulated;
 	hb_bench_add(g, mb_body, ma, free, "src:%u/n:%u", ma->src,
 	    run->topo->nvcpus);
 }
@@ -197,6 +214,7 @@ const struct hb_workload hb_workload_membarrier = {
 	.yardstick = true,
 	.kind = HB_KIND_LATENCY,
 	.keys = "src,n",
+	.wanted = mb_wanted,
 	.init = mb_init,
 	.add = mb_add,
 };

@@ -24,6 +24,10 @@
  * ipi_wait() (acquire) orders the targets' stores before the join.
  * The stamp is a bare TSC read where hb_now() reads the TSC (mc_stamp:
  * hb_now()'s fences on the target cost as much as the slots did).
+ * target_packages / target_nodes: how many packages and NUMA nodes the
+ * k targets are on (the order's reach: spread k = 2 on two packages
+ * gives 2, near gives 1), from the run's topology (also a simulated
+ * one).
  * arrival_p50_ns / arrival_max_ns: handler start - post, over targets
  * and operations.  The TSC is synchronised across cores on the machines
  * this runs on (invariant TSC); a stamp earlier than the post counts
@@ -69,6 +73,7 @@ struct multicast {
 	uint64_t	missing;	/* joins that found no entry */
 	struct hb_samples arrivals;	/* ticks, on the sender */
 	uint64_t	arrival_max;
+	unsigned	npackages, nnodes;	/* of the targets */
 };
 
 _Static_assert(offsetof(struct multicast, rawtsc) + sizeof(bool) <=
@@ -262,6 +267,8 @@ mc_body(struct hb_bench *b, void *arg)
 		    "(harness bug)", (uintmax_t)m->missing);
 		return;
 	}
+	hb_bench_counter(b, "target_packages", m->npackages);
+	hb_bench_counter(b, "target_nodes", m->nnodes);
 	if (m->arrivals.n == 0)
 		return;
 	hb_summarize(m->arrivals.v, m->arrivals.n, &sum);
@@ -367,6 +374,27 @@ nomem:
 	exit(1);
 }
 
+/* mc_reach: m->npackages and m->nnodes: distinct among m's targets. */
+static void
+mc_reach(const struct hb_topology *t, struct multicast *m)
+{
+	m->npackages = 0;
+	m->nnodes = 0;
+	for (unsigned i = 0; i < m->k; i++) {
+		const struct hb_vcpu *v = &t->vcpus[m->targets[i]];
+		bool pk = true, nd = true;
+
+		for (unsigned j = 0; j < i && (pk || nd); j++) {
+			const struct hb_vcpu *w = &t->vcpus[m->targets[j]];
+
+			pk = pk && w->package != v->package;
+			nd = nd && w->node != v->node;
+		}
+		m->npackages += pk;
+		m->nnodes += nd;
+	}
+}
+
 /* mc_order: the other vCPUs than src in order o. */
 static unsigned *
 mc_order(const struct hb_run *run, unsigned src, enum hb_order o)
@@ -415,12 +443,12 @@ mc_add(const struct hb_run *run, const struct hb_group *g)
 {
 	const struct hb_pick *orders = &run->params->orders;
 	const unsigned src = 0;
-	unsigned nv = run->topo->nvcpus, ks[HB_ULIST_MAX];
+	unsigned nv = run->topo->nvcpus, ks[HB_COUNTS_MAX];
 	unsigned nk;
 
 	if (nv < 2)
 		return;
-	nk = hb_ulist_resolve(&run->params->fanout, nv - 1, ks, HB_ULIST_MAX);
+	nk = hb_ulist_resolve(&run->params->fanout, nv - 1, ks, HB_COUNTS_MAX);
 	for (unsigned oi = 0; oi < orders->n; oi++) {
 		enum hb_order o = (enum hb_order)orders->v[oi];
 		unsigned *order = mc_order(run, src, o);
@@ -437,6 +465,7 @@ mc_add(const struct hb_run *run, const struct hb_group *g)
 			if (m->targets == NULL)
 				goto nomem;
 			memcpy(m->targets, order, ks[i] * sizeof(*order));
+			mc_reach(run->topo, m);
 			hb_samples_init(&m->arrivals, 0);
 			hb_bench_add(g, mc_body, m, mc_free,
 			    "src:%u/k:%u/order:%s", src, ks[i],

@@ -10,7 +10,9 @@
  * spins (no SPINLOCK_SPIN_HOOK): this is the floor, and in a VM a PAUSE
  * loop may also exit to the host (pause-loop exiting).  The stop flag
  * lives on a line of its own that is written once, so the responder's
- * check of it stays in its own cache.
+ * check of it stays in its own cache.  The line, the responder and the
+ * operation are pingpong.h's: the matrix workload measures them on
+ * every pair beside its IPIs.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,24 +21,21 @@
 
 #include "harness/bench.h"
 #include "harness/workload.h"
+#include "pingpong.h"
 #include "yardstick.h"
 
-/*
- * Each field on a 128-byte block of its own: prefetchers fetch lines in
- * aligned pairs, and the responder's reads of stop should not pull the
- * line of seq along (measured: p50 120 ns here, 130 ns with stop on the
- * line next to seq; the TSC moves in 10 ns steps).
- */
-#define	PP_ALIGN	(2 * CACHE_LINE_SIZE)
+struct pingpong *
+pingpong_alloc(void)
+{
+	/* sizeof is a multiple of the alignment, as aligned_alloc wants. */
+	struct pingpong *pp = aligned_alloc(PP_ALIGN, sizeof(*pp));
 
-struct pingpong {
-	_Alignas(PP_ALIGN) _Atomic uint64_t seq;	/* the one line */
-	_Alignas(PP_ALIGN) _Atomic int stop;
-	_Alignas(PP_ALIGN) uint64_t next;		/* sender's own */
-};
+	if (pp != NULL)
+		memset(pp, 0, sizeof(*pp));
+	return pp;
+}
 
-/* pingpong_serve: on dst: answer every odd seq with seq + 1. */
-static void
+void
 pingpong_serve(void *arg)
 {
 	struct pingpong *pp = arg;
@@ -54,7 +53,7 @@ pingpong_serve(void *arg)
 	}
 }
 
-static void
+void
 pingpong_stop(void *arg)
 {
 	struct pingpong *pp = arg;
@@ -62,8 +61,7 @@ pingpong_stop(void *arg)
 	atomic_store_explicit(&pp->stop, 1, memory_order_relaxed);
 }
 
-/* pingpong_op: on src: one round trip of the line. */
-static uint64_t
+uint64_t
 pingpong_op(void *arg)
 {
 	struct pingpong *pp = arg;
@@ -82,15 +80,13 @@ pingpong_op(void *arg)
 static void
 pingpong_body(struct hb_bench *b, void *arg)
 {
-	/* sizeof is a multiple of the alignment, as aligned_alloc wants. */
-	struct pingpong *pp = aligned_alloc(PP_ALIGN, sizeof(*pp));
+	struct pingpong *pp = pingpong_alloc();
 	struct hb_op op = { .op = pingpong_op };
 
 	if (pp == NULL) {
 		hb_bench_error(b, "pingpong: out of memory");
 		return;
 	}
-	memset(pp, 0, sizeof(*pp));
 	op.arg = pp;
 	if (ys_run(b, arg, &op, pingpong_serve, pingpong_stop, pp))
 		free(pp);

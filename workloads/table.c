@@ -13,6 +13,7 @@
 #include "harness/workload.h"
 
 extern const struct hb_workload hb_workload_unicast;
+extern const struct hb_workload hb_workload_matrix;
 extern const struct hb_workload hb_workload_multicast;
 extern const struct hb_workload hb_workload_broadcast;
 extern const struct hb_workload hb_workload_trigger;
@@ -28,6 +29,7 @@ extern const struct hb_workload hb_workload_membarrier;
 
 const struct hb_workload *const hb_workloads[] = {
 	&hb_workload_unicast,
+	&hb_workload_matrix,
 	&hb_workload_multicast,
 	&hb_workload_broadcast,
 	&hb_workload_trigger,

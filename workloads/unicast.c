@@ -3,8 +3,9 @@
  * to vCPU dst and the wait for its acknowledgement, ipi_unicast() +
  * ipi_wait(), timed on src.
  *
- * Pairs: one representative per (pair class, same NUMA node) by
- * default, every ordered pair with params->matrix (the heatmap).
+ * Pairs: one representative per (pair class, same NUMA node).  Every
+ * ordered pair is the matrix workload's (matrix.c: one sampling pass,
+ * the heatmap).
  *
  * The message lives in the per-benchmark struct (the registered arg,
  * owned by the registry, cache-line aligned and alone on its line), not
@@ -81,7 +82,7 @@ static void
 unicast_add(const struct hb_run *run, const struct hb_group *g)
 {
 	struct hb_pair *pairs;
-	unsigned n = hb_topology_pairs(run->topo, run->params->matrix, &pairs);
+	unsigned n = hb_topology_pairs(run->topo, false, &pairs);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct unicast *u = aligned_alloc(CACHE_LINE_SIZE,
@@ -104,7 +105,7 @@ unicast_add(const struct hb_run *run, const struct hb_group *g)
 const struct hb_workload hb_workload_unicast = {
 	.name = "unicast",
 	.summary = "ipi_unicast + ipi_wait, sender to one target "
-	    "(one pair per class, or every pair with matrix)",
+	    "(one pair per class; every pair: the matrix workload)",
 	.kind = HB_KIND_LATENCY,
 	.keys = "src,dst,class,numa",
 	.add = unicast_add,
