@@ -155,9 +155,8 @@ struct run_args {
 					 * parameters: the plan may thin them) */
 	int		ngb;
 	const char *	filter;		/* --benchmark_filter's value, or NULL */
-	bool		min_time_given, reps_given;
-	double		gb_min_time;
-	unsigned	gb_reps;
+	const char *	gb_min_time;	/* --benchmark_min_time's value, or NULL */
+	const char *	gb_reps;	/* --benchmark_repetitions's, or NULL */
 };
 
 /* Long options beyond the parameters' own. */
@@ -400,17 +399,19 @@ take_gb(int *argc, char **argv, struct run_args *a)
 		    strncmp(arg, "--benchmark_repetitions=", 24) != 0)
 			a->gb[a->ngb++] = argv[i];
 		if (strncmp(arg, "--benchmark_min_time=", 21) == 0) {
+			double v;
+
 			errno = 0;
-			a->gb_min_time = strtod(arg + 21, &end);
+			v = strtod(arg + 21, &end);
 			if (errno != 0 || end == arg + 21 || *end != '\0' ||
-			    !(a->gb_min_time > 0)) {
+			    !(v > 0)) {
 				fprintf(stderr, "ipibench run: %s: expected "
 				    "plain seconds > 0, e.g. "
 				    "--benchmark_min_time=0.5 (Google Benchmark "
 				    "1.7.1 takes no unit)\n", arg);
 				return 2;
 			}
-			a->min_time_given = true;
+			a->gb_min_time = arg + 21;
 		} else if (strncmp(arg, "--benchmark_repetitions=", 24) == 0) {
 			unsigned long v;
 
@@ -422,8 +423,7 @@ take_gb(int *argc, char **argv, struct run_args *a)
 				    "count in 1..100000\n", arg);
 				return 2;
 			}
-			a->gb_reps = (unsigned)v;
-			a->reps_given = true;
+			a->gb_reps = arg + 24;
 		}
 	}
 	argv[w] = NULL;
@@ -761,11 +761,26 @@ cmd_run(int argc, char **argv)
 	default:
 		goto out;
 	}
-	/* Google Benchmark's flags win, and the plan thins from them. */
-	if (a.min_time_given)
-		p.min_time = a.gb_min_time;
-	if (a.reps_given)
-		p.repetitions = a.gb_reps;
+	/* Google Benchmark's flags win, within the parameters' ranges, and
+	 * the plan thins from them. */
+	if (a.gb_min_time != NULL &&
+	    hb_param_set(&p, "min_time", a.gb_min_time, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ipibench run: --benchmark_min_time=%s: %s\n",
+		    a.gb_min_time, err);
+		goto out;
+	}
+	if (a.gb_reps != NULL &&
+	    hb_param_set(&p, "repetitions", a.gb_reps, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ipibench run: --benchmark_repetitions=%s: %s\n",
+		    a.gb_reps, err);
+		goto out;
+	}
+	if (!hbg_filter_valid(a.filter)) {
+		fprintf(stderr, "ipibench run: --benchmark_filter=%s: not a "
+		    "valid regular expression (POSIX extended, as Google "
+		    "Benchmark reads it)\n", a.filter);
+		goto out;
+	}
 	if (a.calibrate != NULL &&
 	    hb_costs_load(a.calibrate, &cal, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ipibench run: --calibrate %s: %s\n",
@@ -830,6 +845,7 @@ cmd_run(int argc, char **argv)
 	    a.dry_run ? " --dry-run" : "", t->nvcpus,
 	    t->nvcpus == 1 ? "" : "s", host != NULL ? "simulated PUs" : "PUs",
 	    pus, ncores, ncores == 1 ? "" : "s",
+	    host != NULL ? " (simulated: oversubscribed on this machine)" :
 	    t->thissystem ? "" : " (planned, not this machine)", bl, plb,
 	    wrun, plan->benchmarks, plan->benchmarks == 1 ? "" : "s",
 	    p.repetitions, p.repetitions == 1 ? "" : "s", p.min_time, est_txt);

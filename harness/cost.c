@@ -20,48 +20,55 @@
  * is developed on (DIR/costs.csv: manual and body wall time per
  * operation, medians per row): the figures of a machine where nothing
  * was calibrated yet.  Per operation:
- *   manual = manual_ns + width_ns * (width - 1)
- *   wall   = manual * wall_ratio + extra_ns
+ *   manual = manual_ns + width_ns * (width - 1)   (+ H of mboxfull)
+ *   wall   = manual * wall_ratio
+ * and per batch handed to the sender BATCH_SPIN_S or BATCH_SLEEP_S.
  * A row with spins -1 fits either kind of backend.
  */
 static const struct model_row {
 	const char *	workload;
 	const char *	segment;	/* in the name, or NULL: any */
 	int		spins;		/* the group's backend: 1, 0, -1 any */
-	double		manual_ns, width_ns, wall_ratio, extra_ns;
+	double		manual_ns, width_ns, wall_ratio;
 } model[] = {
-	{ "unicast", NULL,		1,	300,	0,	1.8,	0 },
-	{ "unicast", NULL,		0,	14000,	0,	1.3,	0 },
-	{ "multicast", NULL,		1,	600,	150,	1.8,	0 },
-	{ "multicast", NULL,		0,	16000,	6000,	1.3,	0 },
-	{ "broadcast", "self:run",	1,	1500,	150,	1.3,	0 },
-	{ "broadcast", NULL,		1,	400,	150,	2.0,	0 },
-	{ "broadcast", NULL,		0,	16000,	6000,	1.3,	0 },
-	{ "trigger", "mode:coalesce",	-1,	150,	0,	10,	0 },
-	{ "trigger", NULL,		1,	900,	0,	1.1,	0 },
-	{ "trigger", NULL,		0,	14000,	0,	1.3,	0 },
-	{ "mboxfull", "/burst:1/",	0,	20000,	0,	1.1,	0 },
-	{ "mboxfull", NULL,		-1,	2000,	0,	1.4,	0 },
-	{ "matrix", NULL,		1,	300,	0,	4.0,	0 },
-	{ "matrix", NULL,		0,	14000,	0,	3.0,	0 },
-	{ "pingpong", NULL,		-1,	150,	0,	1.6,	0 },
-	{ "futex_wake", NULL,		-1,	12000,	0,	1.2,	0 },
-	{ "eventfd_wake", NULL,		-1,	12000,	0,	1.2,	0 },
-	{ "futex_pingpong", NULL,	-1,	25000,	0,	1.05,	0 },
-	{ "pipe_pingpong", NULL,	-1,	30000,	0,	1.05,	0 },
-	{ "timer", NULL,		-1,	30,	0,	10,	0 },
-	{ "membarrier", NULL,		-1,	2000,	0,	1.2,	0 },
+	{ "unicast", NULL,		1,	400,	0,	1.4 },
+	{ "unicast", NULL,		0,	20000,	0,	1.2 },
+	{ "multicast", NULL,		1,	600,	150,	2.0 },
+	{ "multicast", NULL,		0,	20000,	6000,	1.25 },
+	{ "broadcast", NULL,		1,	350,	150,	2.0 },
+	{ "broadcast", NULL,		0,	20000,	6000,	1.25 },
+	{ "trigger", "mode:coalesce",	-1,	100,	0,	4.5 },
+	{ "trigger", NULL,		1,	250,	0,	2.8 },
+	{ "trigger", NULL,		0,	20000,	0,	1.25 },
+	{ "mboxfull", "/burst:1/",	0,	20000,	0,	1.4 },
+	{ "mboxfull", NULL,		1,	500,	0,	1.8 },
+	{ "mboxfull", NULL,		0,	1200,	0,	2.0 },
+	{ "matrix", NULL,		1,	300,	0,	3.0 },
+	{ "matrix", NULL,		0,	20000,	0,	2.0 },
+	{ "pingpong", NULL,		-1,	150,	0,	2.2 },
+	{ "futex_wake", NULL,		-1,	20000,	0,	1.25 },
+	{ "eventfd_wake", NULL,		-1,	20000,	0,	1.25 },
+	{ "futex_pingpong", NULL,	-1,	90000,	0,	1.02 },
+	{ "pipe_pingpong", NULL,	-1,	95000,	0,	1.02 },
+	{ "timer", NULL,		-1,	30,	0,	10 },
+	{ "membarrier", NULL,		-1,	15000,	0,	1.03 },
 };
 
 /* For a workload the table lacks. */
-static const struct model_row model_default = { "", NULL, -1, 10000, 0, 2,
-    0 };
+static const struct model_row model_default = { "", NULL, -1, 10000, 0, 2 };
 
 /* Machine start: fixed part and per vCPU (threads, placement). */
 #define	START_FIXED_S	0.002
 #define	START_PER_VCPU_S 0.0002
 /* Per body call: perf counters, sleep watchers, Google Benchmark. */
 #define	CALL_S		0.0005
+/*
+ * Per batch: handing it to the sender and waking the runner when it is
+ * done; on a machine whose idle vCPUs spin the runner also waits for a
+ * PU (measured: 100 us here with busypoll, 30 us with futex).
+ */
+#define	BATCH_SPIN_S	0.0001
+#define	BATCH_SLEEP_S	0.00003
 
 /* One row of a costs.csv. */
 struct cost_row {
@@ -72,10 +79,18 @@ struct cost_row {
 	double		ops, manual_s, body_s, start_s, span_s;
 };
 
+/* A workload and backend's factors over the table, found once. */
+struct cost_factor {
+	const char *	workload, *backend;	/* the table's strings */
+	double		fm, fw;		/* 0: the run has none */
+};
+
 struct hb_costs {
 	char *		source;
-	struct cost_row *v;
+	struct cost_row *v;		/* sorted by name (bsearch) */
 	unsigned	n;
+	struct cost_factor f[64];	/* a cache: hb_cost_of */
+	unsigned	nf;
 };
 
 #define	COSTS_HEADER	"name,workload,backend,nvcpus,width,calls,ops," \
@@ -130,8 +145,9 @@ table_cost(const char *workload, const char *name, bool spins,
 	if (strcmp(workload, "mboxfull") == 0 &&
 	    (h = strstr(name, "/handler_ns:")) != NULL)
 		c.manual_ns += strtod(h + 12, NULL);	/* the handler's cost */
-	c.wall_ns = c.manual_ns * r->wall_ratio + r->extra_ns;
+	c.wall_ns = c.manual_ns * r->wall_ratio;
 	c.call_s = CALL_S;
+	c.batch_s = 0;		/* the machine's: hb_cost_of */
 	return c;
 }
 
@@ -162,30 +178,36 @@ row_cost(const struct cost_row *r)
 	c.manual_ns = r->manual_s / r->ops * 1e9;
 	c.wall_ns = r->body_s / r->ops * 1e9;
 	c.call_s = r->calls > 0 && other > 0 ? other / r->calls : 0;
+	c.batch_s = 0;		/* in wall_ns: measured at its batch size */
 	return c;
 }
 
-struct hb_op_cost
-hb_cost_of(const struct hb_costs *cal, const struct hb_entry *e)
+static int
+row_cmp(const void *a, const void *b)
 {
-	const char *w = e->workload->name, *be = e->group_backend->name;
-	bool spins = e->group_backend->spins;
-	unsigned width = hb_entry_width(e);
-	struct hb_op_cost c = table_cost(w, e->name, spins, width);
+	return strcmp(((const struct cost_row *)a)->name,
+	    ((const struct cost_row *)b)->name);
+}
+
+/*
+ * factor_of: the median over cal's rows of workload w on backend be of
+ * measured / table cost, manual and wall; computed once per pair (the
+ * plan asks for every entry at every thinning step).  NULL: the cache
+ * is full (the table alone, then).
+ */
+static const struct cost_factor *
+factor_of(struct hb_costs *cal, const char *w, const char *be)
+{
 	double fm[256], fw[256];
+	struct cost_factor *f;
 	unsigned n = 0;
 
-	if (cal == NULL)
-		return c;
-	/* The same benchmark measured: its own costs. */
-	for (unsigned i = 0; i < cal->n; i++) {
-		const struct cost_row *r = &cal->v[i];
-
-		if (r->ops > 0 && r->manual_s > 0 &&
-		    strcmp(r->name, e->name) == 0)
-			return row_cost(r);
-	}
-	/* Else the table, scaled as the run's same workload and backend. */
+	for (unsigned i = 0; i < cal->nf; i++)
+		if (strcmp(cal->f[i].workload, w) == 0 &&
+		    strcmp(cal->f[i].backend, be) == 0)
+			return &cal->f[i];
+	if (cal->nf == sizeof(cal->f) / sizeof(cal->f[0]))
+		return NULL;
 	for (unsigned i = 0; i < cal->n && n < 256; i++) {
 		const struct cost_row *r = &cal->v[i];
 		const struct ipi_backend_ops *ops = backend_named(r->backend);
@@ -200,11 +222,44 @@ hb_cost_of(const struct hb_costs *cal, const struct hb_entry *e)
 		fw[n] = m.wall_ns / t.wall_ns;
 		n++;
 	}
+	f = &cal->f[cal->nf++];
+	*f = (struct cost_factor){ .workload = w, .backend = be };
 	if (n > 0) {
 		qsort(fm, n, sizeof(fm[0]), dcmp);
 		qsort(fw, n, sizeof(fw[0]), dcmp);
-		c.manual_ns *= fm[n / 2];
-		c.wall_ns *= fw[n / 2];
+		f->fm = fm[n / 2];
+		f->fw = fw[n / 2];
+	}
+	return f;
+}
+
+struct hb_op_cost
+hb_cost_of(const struct hb_costs *cal, const struct hb_entry *e)
+{
+	const char *w = e->workload->name, *be = e->group_backend->name;
+	bool spins = e->group_backend->spins;
+	unsigned width = hb_entry_width(e);
+	struct hb_op_cost c = table_cost(w, e->name, spins, width);
+
+	/* The batch hand-over depends on the machine's backend (a
+	 * yardstick's is the quiet one), not the group's. */
+	c.batch_s = e->backend != NULL && e->backend->spins ? BATCH_SPIN_S :
+	    BATCH_SLEEP_S;
+	if (cal == NULL)
+		return c;
+	/* The same benchmark measured: its own costs. */
+	const struct cost_row key = { .name = e->name }, *r;
+
+	r = bsearch(&key, cal->v, cal->n, sizeof(cal->v[0]), row_cmp);
+	if (r != NULL && r->ops > 0 && r->manual_s > 0)
+		return row_cost(r);
+	/* Else the table, scaled as the run's same workload and backend. */
+	const struct cost_factor *f = factor_of((struct hb_costs *)cal, w, be);
+
+	if (f != NULL && f->fm > 0) {
+		c.manual_ns *= f->fm;
+		c.wall_ns *= f->fw;
+		c.batch_s = 0;	/* in the factor */
 	}
 	return c;
 }
@@ -318,6 +373,9 @@ parse_row(char *line, struct cost_row *r)
 		    !isfinite(d[i]) || d[i] < 0)
 			return -1;
 	}
+	for (unsigned i = 0; i < 3; i++)
+		if (d[i] > 4294967295.0 || d[i] != floor(d[i]))
+			return -1;	/* counts: whole, and fit an unsigned */
 	memset(r, 0, sizeof(*r));
 	r->nvcpus = (unsigned)d[0];
 	r->width = (unsigned)d[1];
@@ -390,7 +448,8 @@ hb_costs_load(const char *run, struct hb_costs **out, char *err,
 			goto nomem;
 		default:
 			snprintf(err, errlen, "%s:%u: expected 12 fields (%s) "
-			    "with numbers >= 0 from the 4th on", path, lineno,
+			    "with numbers >= 0 from the 4th on (the 4th to "
+			    "6th whole)", path, lineno,
 			    COSTS_HEADER);
 			goto out;
 		}
@@ -403,6 +462,7 @@ hb_costs_load(const char *run, struct hb_costs **out, char *err,
 		snprintf(err, errlen, "%s: no benchmark in it", path);
 		goto out;
 	}
+	qsort(c->v, c->n, sizeof(c->v[0]), row_cmp);
 	*out = c;
 	c = NULL;
 	rc = 0;

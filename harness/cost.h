@@ -33,6 +33,7 @@ struct hb_op_cost {
 	double	call_s;		/* per call of the body: setup (perf
 				 * counters, sleep watchers, Google
 				 * Benchmark's own) */
+	double	batch_s;	/* per batch handed to the sender */
 };
 
 /* A calibration: the costs a run measured (its costs.csv). */

@@ -23,6 +23,24 @@
 
 #include "gbench.h"
 
+/*
+ * gb_name: the name Google Benchmark 1.7.1 gives a benchmark registered
+ * as name: BenchmarkName::str() joins name, iterations:N, repeats:N and
+ * manual_time with '/'.
+ */
+static std::string
+gb_name(const char *name, uint64_t iterations, unsigned repetitions,
+    bool manual)
+{
+	std::string s = name;
+
+	if (iterations != 0)
+		s += "/iterations:" + std::to_string(iterations);
+	if (repetitions != 0)
+		s += "/repeats:" + std::to_string(repetitions);
+	return manual ? s + "/manual_time" : s;
+}
+
 struct hbg_bench {
 	benchmark::internal::Benchmark *gb;
 	std::string	name;		/* as registered */
@@ -33,9 +51,13 @@ struct hbg_bench {
 	double		est = 0;	/* the plan's seconds, 0 unknown */
 	bool		sel = true;	/* the filter selects it */
 
-	/* full_name: the instance name Google Benchmark gives it */
+	uint64_t	iterations = 0;	/* hbg_iterations, 0 none */
+	unsigned	repetitions = 0; /* hbg_repetitions, 0 none */
+	double		est_before = 0;	/* the plan's, of the selected before */
+
+	/* full_name: the instance name Google Benchmark 1.7.1 gives it */
 	std::string full_name() const {
-		return name + (manual ? "/manual_time" : "");
+		return gb_name(name.c_str(), iterations, repetitions, manual);
 	}
 };
 
@@ -52,6 +74,7 @@ thread_local struct {
 struct progress_state {
 	bool	on = true;
 	std::vector<double> est;	/* the plan's, by registration index */
+	double	est_total = 0;		/* of the selected ones */
 	size_t	total = 0;		/* selected */
 	size_t	started = 0;		/* benchmarks begun */
 	long	last = -1;		/* index of the last one begun */
@@ -95,17 +118,10 @@ begin(const hbg_bench *b)
 	size_t done = progress.started - 1;
 	size_t total = progress.total > progress.started ? progress.total :
 	    progress.started;
-	double est_done = 0, est_left = 0, left;
+	double est_done = b->est_before, left;
+	double est_left = progress.est_total - est_done;
 
 	/* The plan's estimates, scaled by how the run compares so far. */
-	for (const hbg_bench *o : benches) {
-		if (!o->sel)
-			continue;
-		if (o->index < b->index)
-			est_done += o->est;
-		else
-			est_left += o->est;
-	}
 	if (est_done > 0 && done > 0)
 		left = est_left * elapsed / est_done;
 	else if (est_left > 0)
@@ -191,12 +207,14 @@ void
 hbg_iterations(hbg_bench *b, uint64_t n)
 {
 	b->gb->Iterations((benchmark::IterationCount)n);
+	b->iterations = n;
 }
 
 void
 hbg_repetitions(hbg_bench *b, unsigned n)
 {
 	b->gb->Repetitions((int)n);
+	b->repetitions = n;
 }
 
 bool
@@ -241,7 +259,17 @@ hbg_iterations_done(hbg_state *st)
 }
 
 bool
-hbg_selects(const char *spec_in, const char *name)
+hbg_filter_valid(const char *spec)
+{
+	bool ok = true;
+
+	(void)selected(spec != NULL ? spec : "", "", &ok);
+	return ok;
+}
+
+bool
+hbg_selects(const char *spec_in, const char *name, uint64_t iterations,
+    unsigned repetitions)
 {
 	/* One spec per run: compiled once (a plan asks for every entry). */
 	static std::string spec;
@@ -264,7 +292,7 @@ hbg_selects(const char *spec_in, const char *name)
 	}
 	if (state < 0)
 		return true;
-	std::string full = std::string(name) + "/manual_time";
+	std::string full = gb_name(name, iterations, repetitions, true);
 
 	return (regexec(&re, full.c_str(), 0, NULL, 0) == 0) != negative;
 }
@@ -313,8 +341,13 @@ hbg_run(void)
 		b->est = b->index < progress.est.size() ?
 		    progress.est[b->index] : 0;
 	}
-	for (hbg_bench *b : benches)
+	progress.est_total = 0;
+	for (hbg_bench *b : benches) {
 		b->sel = b->sel || !ok;	/* as hbg_count_selected */
+		b->est_before = progress.est_total;
+		if (b->sel)
+			progress.est_total += b->est;
+	}
 	progress.total = hbg_count_selected();
 	progress.started = 0;
 	progress.last = -1;

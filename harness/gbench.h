@@ -108,10 +108,15 @@ void	hbg_set_progress(bool on, const double *est, size_t n);
 /*
  * hbg_selects: whether filter spec (--benchmark_filter's value, NULL or
  * "" for every one) selects the benchmark to be registered as name with
- * manual time, as Google Benchmark will.  A spec that is not a valid
- * regular expression selects every one (Google Benchmark reports it).
+ * manual time and the given fixed iterations and repetitions (0: none),
+ * as Google Benchmark will (it matches name/iterations:N/repeats:N/
+ * manual_time).  A spec that is not a valid regular expression selects
+ * every one: check it first with hbg_filter_valid.
+ * hbg_filter_valid: whether spec compiles as Google Benchmark's regex.
  */
-bool	hbg_selects(const char *spec, const char *name);
+bool	hbg_selects(const char *spec, const char *name, uint64_t iterations,
+	    unsigned repetitions);
+bool	hbg_filter_valid(const char *spec);
 
 /*
  * hbg_count_selected: how many registered benchmarks the filter

@@ -316,13 +316,17 @@ parse_double(const char *s, double min, double max, double *out)
 }
 
 /*
- * parse_duration: seconds from "90", "90s", "15m", "1h", "1h30m", "2.5m"
- * (a number and a unit, repeated; a bare number is seconds); "" is 0.
+ * parse_duration: whole seconds (at least 1) from "90", "90s", "15m",
+ * "1h", "1h30m", "2.5m": numbers each with a unit, h before m before s,
+ * each once; or a bare number, seconds.  "" is 0 (none).
  */
 static int
 parse_duration(const char *s, double min, double max, double *out)
 {
+	static const char units[] = "hms";
+	static const double scale[] = { 3600, 60, 1 };
 	double total = 0;
+	int next = 0;		/* units in order, each once */
 
 	while (isspace((unsigned char)*s))
 		s++;
@@ -331,29 +335,34 @@ parse_duration(const char *s, double min, double max, double *out)
 		return 0;
 	}
 	while (*s != '\0' && !isspace((unsigned char)*s)) {
+		const char *u;
 		char *end;
 		double v;
 
+		if (!isdigit((unsigned char)*s) && *s != '.')
+			return -1;
 		errno = 0;
 		v = strtod(s, &end);
-		if (errno != 0 || end == s || !isfinite(v) || v < 0 ||
-		    *s == '-' || *s == '+')
+		if (errno != 0 || end == s || !isfinite(v) || v < 0)
 			return -1;
-		if (*end == 'h')
-			v *= 3600;
-		else if (*end == 'm')
-			v *= 60;
-		else if (*end != 's' && *end != '\0' &&
-		    !isspace((unsigned char)*end))
+		if (*end == '\0' || isspace((unsigned char)*end)) {
+			if (next != 0)
+				return -1;	/* "1m30": say 1m30s */
+			total = v;		/* a bare number: seconds */
+			s = end;
+			break;
+		}
+		if ((u = strchr(units, *end)) == NULL || u - units < next)
 			return -1;
-		if (*end == 'h' || *end == 'm' || *end == 's')
-			end++;
-		total += v;
-		s = end;
+		next = (int)(u - units) + 1;
+		total += v * scale[u - units];
+		s = end + 1;
 	}
 	while (isspace((unsigned char)*s))
 		s++;
-	if (*s != '\0' || (total != 0 && (total < min || total > max)))
+	/* Whole seconds, so that the config written reads back the same. */
+	total = round(total);
+	if (*s != '\0' || total < 1 || total < min || total > max)
 		return -1;
 	*out = total;
 	return 0;

@@ -25,6 +25,7 @@
 #define	REPS_FIRST	2
 #define	REPS_LEAST	1
 #define	PAIRS_LEAST	256	/* matrix pairs on a sleeping backend */
+#define	PAIRS_MOST	1048576	/* the parameter's maximum */
 
 void
 hb_fmt_dur(double s, char *buf, size_t len)
@@ -132,8 +133,6 @@ estimate(const struct hb_params *p, const struct hb_run *run,
 		unsigned nv;
 
 		e->est_s = 0;
-		if (!hbg_selects(filter, e->name))
-			continue;
 		c = hb_cost_of(cal, e);
 		if (e->iterations == 0 && c.wall_ns >= CAP_RATIO * c.manual_ns) {
 			double it = fmax(batch, nice_down(1.4 * p->min_time *
@@ -142,6 +141,9 @@ estimate(const struct hb_params *p, const struct hb_run *run,
 			hb_entry_fix(e, (uint64_t)it, 0);
 			e->capped = true;
 		}
+		/* On the name Google Benchmark will give it (the cap first). */
+		if (!hbg_selects(filter, e->name, e->iterations, e->repetitions))
+			continue;
 		if (e->iterations > 0) {
 			unsigned reps = e->repetitions > 0 ? e->repetitions :
 			    p->repetitions;
@@ -152,7 +154,8 @@ estimate(const struct hb_params *p, const struct hb_run *run,
 			gb_ops(c.manual_ns, batch, p->min_time, p->repetitions,
 			    &ops, &calls);
 		}
-		s = ops * c.wall_ns * 1e-9 + calls * c.call_s;
+		s = ops * c.wall_ns * 1e-9 + calls * c.call_s +
+		    ceil(ops / batch) * c.batch_s;
 		nv = e->nvcpus == 0 || e->nvcpus > run->topo->nvcpus ?
 		    run->topo->nvcpus : e->nvcpus;
 		if (prev == NULL || prev->backend != e->backend ||
@@ -302,7 +305,7 @@ thin_list(struct hb_params *p, unsigned nv, const struct hb_plan *plan,
 	n = thin_counts(vals, n);	/* < wn: the fit ends */
 	w->l->kind = HB_ULIST_VALUES;
 	w->l->n = n;
-	memcpy(w->l->v, vals, n * sizeof(vals[0]));	/* n <= 14 */
+	memcpy(w->l->v, vals, n * sizeof(vals[0]));	/* n <= 24 */
 	return true;
 }
 
@@ -332,6 +335,8 @@ thin_once(struct hb_params *p, unsigned nv, const struct hb_plan *plan)
 		    p->matrix_pairs < all ? p->matrix_pairs : all;
 
 		p->matrix_pairs = cur / 4 > PAIRS_LEAST ? cur / 4 : PAIRS_LEAST;
+		if (p->matrix_pairs > PAIRS_MOST)
+			p->matrix_pairs = PAIRS_MOST;
 		return true;
 	}
 	if (nv >= 2 && thin_list(p, nv, plan, true))
@@ -403,9 +408,12 @@ note_changes(const struct hb_params *was, const struct hb_params *p,
 		    p->matrix_samples);
 	if (was->repetitions != p->repetitions)
 		ADD("repetitions %u -> %u", was->repetitions, p->repetitions);
-	if (was->matrix_pairs != p->matrix_pairs)
-		ADD("matrix_pairs (sleeping backends) %s -> %u",
-		    was->matrix_pairs == 0 ? "all" : "", p->matrix_pairs);
+	if (was->matrix_pairs != p->matrix_pairs && was->matrix_pairs == 0)
+		ADD("matrix_pairs (sleeping backends) all -> %u",
+		    p->matrix_pairs);
+	else if (was->matrix_pairs != p->matrix_pairs)
+		ADD("matrix_pairs (sleeping backends) %u -> %u",
+		    was->matrix_pairs, p->matrix_pairs);
 	if (nv < 2)
 		return;
 	n = lists_of(&pw, nv, rw);

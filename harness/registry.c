@@ -2,9 +2,11 @@
  * registry.c: the registry of benchmarks and the runner's side (bench.h).
  *
  * hb_bench_add() keeps an entry (name, machine: backend, placement,
- * vCPUs; body, arg) and registers it with Google Benchmark (gbench.h)
- * with manual time.  Google Benchmark runs the entries in registration
- * order; before each body the machine is made to match (machine.c).
+ * vCPUs; body, arg); hb_bench_commit() registers the entries with Google
+ * Benchmark (gbench.h) with manual time, once the plan (plan.h) is
+ * final: until then a thinning step may forget them all.  Google
+ * Benchmark runs the entries in registration order; before each body
+ * the machine is made to match (machine.c).
  *
  * Names.  hb_bench_add() writes the group's prefix itself and checks the
  * workload's own segments against its keys (workload.h), so that every

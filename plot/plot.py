@@ -335,7 +335,7 @@ def matrix_figure(run, value, cbar_label, what, mark_unstable):
 
 def plot_heatmap(run):
     fig, stats = matrix_figure(run, "p50_ns", "p50 round trip",
-                               "Unicast round trip, every ordered pair "
+                               "Unicast round trip, every ordered pair\n"
                                "(matrix workload: one sampling pass)", True)
     if fig is None:
         return None, stats
@@ -351,7 +351,12 @@ def plot_heatmap(run):
             "smallest and over 50 ns above it).  Read it against "
             "matrix_pingpong, the cache line's round trip on the same "
             "pairs.")
-    if bad:
+    sim = bj.truthy(run.context.get("simulated_topology", False))
+    if sim:
+        text += ("  A simulated machine: its vCPUs share this host's PUs, "
+                 "so the colours show the host's scheduler, not the "
+                 "topology.")
+    elif bad:
         pct = fmt_pct(100.0 * bad / cells)
         text += ("  %s of the cells (%d of %d) are unstable: the host "
                  "moved vCPUs during the pass: this matrix mixes "

@@ -26,8 +26,16 @@ plan() {
 	    --config "$cfg" "$@" >"$tmp/plan.json" 2>"$tmp/plan.err"
 }
 
-for topo in tests/topologies/*.xml; do
-	for cfg in configs/*.ini; do
+# Under a sanitizer (ten times slower) the big EPYC and the short
+# configs only: planning full.ini there re-registers some 250,000
+# benchmarks at each thinning step.
+topos=tests/topologies/*.xml cfgs=configs/*.ini
+if [ -n "${SAN:-}" ]; then
+	topos=tests/topologies/AMD-19h-Zen4-2xEpyc-9654.xml
+	cfgs="configs/quick.ini configs/default.ini"
+fi
+for topo in $topos; do
+	for cfg in $cfgs; do
 		if ! plan "$topo" "$cfg"; then
 			fail "plan $topo $cfg: $(tail -n 2 "$tmp/plan.err")"
 			continue
@@ -56,17 +64,19 @@ PY
 	done
 done
 
-# The issue's two plans, as text: within the hour and within 10 minutes.
+# full.ini on the EPYC as text: within the hour, saying what it thinned.
 epyc=tests/topologies/AMD-19h-Zen4-2xEpyc-9654.xml
-"$IPIBENCH" run --dry-run --topology "$epyc" --config configs/full.ini \
-    >"$tmp/full.txt" 2>"$tmp/full.err" || fail "full.ini on EPYC: exit $?"
-grep -q "^budget 1:00:00: .*senders" "$tmp/full.txt" ||
-	fail "full.ini on EPYC: the plan does not say what it thinned: $(tail -n 3 "$tmp/full.txt")"
-grep -q "busypoll left out" "$tmp/full.err" ||
-	fail "full.ini on EPYC: busypoll on 384 PUs over 192 cores not named"
+if [ -z "${SAN:-}" ]; then
+	"$IPIBENCH" run --dry-run --topology "$epyc" --config configs/full.ini \
+	    >"$tmp/full.txt" 2>"$tmp/full.err" || fail "full.ini on EPYC: exit $?"
+	grep -q "^budget 1:00:00: .*senders" "$tmp/full.txt" ||
+		fail "full.ini on EPYC: the plan does not say what it thinned: $(tail -n 3 "$tmp/full.txt")"
+	grep -q "busypoll left out" "$tmp/full.err" ||
+		fail "full.ini on EPYC: busypoll on 384 PUs over 192 cores not named"
+fi
 
 # Too small a budget: exit 2, what to cut named, nothing written.
-"$IPIBENCH" run --dry-run --topology "$epyc" --config configs/full.ini \
+"$IPIBENCH" run --dry-run --topology "$epyc" --config configs/default.ini \
     --budget 10s >/dev/null 2>"$tmp/small.err"
 rc=$?
 [ $rc -eq 2 ] || fail "budget 10s: exit $rc, want 2"
