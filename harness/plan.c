@@ -10,6 +10,7 @@
 #include "bench_impl.h"
 #include "json.h"
 #include "plan.h"
+#include "timer.h"
 #include "workload.h"
 
 /* Google Benchmark 1.7.1's limit on iterations (kMaxIterations). */
@@ -26,18 +27,6 @@
 #define	REPS_LEAST	1
 #define	PAIRS_LEAST	256	/* matrix pairs on a sleeping backend */
 #define	PAIRS_MOST	1048576	/* the parameter's maximum */
-
-void
-hb_fmt_dur(double s, char *buf, size_t len)
-{
-	long t = s < 0 ? 0 : (long)(s + 0.5);
-
-	if (t >= 3600)
-		snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60,
-		    t % 60);
-	else
-		snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
-}
 
 /* batch_of: the iterations one KeepRunningBatch of e's body asks for. */
 static double
@@ -273,11 +262,10 @@ workload_s(const struct hb_plan *plan, const char *name)
  * thin_list: thin one list of the workload that takes longest in plan:
  * of its lists with more than 2 counts, one that grows with the machine
  * before one that does not (burst, handler_ns), the longest first.
- * grows_only: only lists that grow.  => Whether a list was thinned.
+ * => Whether a list was thinned.
  */
 static bool
-thin_list(struct hb_params *p, unsigned nv, const struct hb_plan *plan,
-    bool grows_only)
+thin_list(struct hb_params *p, unsigned nv, const struct hb_plan *plan)
 {
 	static unsigned vals[HB_COUNTS_MAX];
 	struct list_ref r[NLISTS], *w = NULL;
@@ -287,7 +275,7 @@ thin_list(struct hb_params *p, unsigned nv, const struct hb_plan *plan,
 	for (unsigned i = 0; i < nr; i++) {
 		double t = workload_s(plan, r[i].workload);
 
-		if (!used(r[i].workload) || (grows_only && !r[i].grows))
+		if (!used(r[i].workload))
 			continue;
 		n = hb_ulist_resolve(r[i].l, r[i].max, vals, HB_COUNTS_MAX);
 		if (n <= 2)
@@ -309,21 +297,34 @@ thin_list(struct hb_params *p, unsigned nv, const struct hb_plan *plan,
 	return true;
 }
 
+/* halve: *v halved, not below floor.  => Whether it moved. */
+static bool
+halve(double *v, double floor)
+{
+	if (*v <= floor)
+		return false;
+	*v = fmax(floor, *v / 2);
+	return true;
+}
+
+static bool
+halve_u(unsigned *v, unsigned floor)
+{
+	if (*v <= floor)
+		return false;
+	*v = *v / 2 > floor ? *v / 2 : floor;
+	return true;
+}
+
 /* thin_once: one step of the ladder of plan.h.  => false at the bottom. */
 static bool
 thin_once(struct hb_params *p, unsigned nv, const struct hb_plan *plan)
 {
 	bool matrix = used("matrix");
 
-	if (p->min_time > MIN_TIME_FIRST) {
-		p->min_time = fmax(MIN_TIME_FIRST, p->min_time / 2);
+	if (halve(&p->min_time, MIN_TIME_FIRST) ||
+	    (matrix && halve_u(&p->matrix_samples, SAMPLES_FIRST)))
 		return true;
-	}
-	if (matrix && p->matrix_samples > SAMPLES_FIRST) {
-		p->matrix_samples = p->matrix_samples / 2 > SAMPLES_FIRST ?
-		    p->matrix_samples / 2 : SAMPLES_FIRST;
-		return true;
-	}
 	if (p->repetitions > REPS_FIRST) {
 		p->repetitions--;
 		return true;
@@ -339,22 +340,16 @@ thin_once(struct hb_params *p, unsigned nv, const struct hb_plan *plan)
 			p->matrix_pairs = PAIRS_MOST;
 		return true;
 	}
-	if (nv >= 2 && thin_list(p, nv, plan, true))
+	if (nv >= 2 && thin_list(p, nv, plan))
 		return true;
-	if (p->min_time > MIN_TIME_LEAST) {
-		p->min_time = fmax(MIN_TIME_LEAST, p->min_time / 2);
+	if (halve(&p->min_time, MIN_TIME_LEAST) ||
+	    (matrix && halve_u(&p->matrix_samples, SAMPLES_LEAST)))
 		return true;
-	}
-	if (matrix && p->matrix_samples > SAMPLES_LEAST) {
-		p->matrix_samples = p->matrix_samples / 2 > SAMPLES_LEAST ?
-		    p->matrix_samples / 2 : SAMPLES_LEAST;
-		return true;
-	}
 	if (p->repetitions > REPS_LEAST) {
 		p->repetitions = REPS_LEAST;
 		return true;
 	}
-	return nv >= 2 && thin_list(p, nv, plan, false);
+	return false;
 }
 
 /* fmt_counts: a resolved list as "1,2,4,...,383 (10 values)". */

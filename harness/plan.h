@@ -93,7 +93,4 @@ void	hb_plan_print(const struct hb_plan *plan, const struct hb_run *run,
  */
 double *hb_plan_estimates(void);
 
-/* hb_fmt_dur: seconds as m:ss or h:mm:ss into buf. */
-void	hb_fmt_dur(double s, char *buf, size_t len);
-
 #endif /* HB_PLAN_H */

@@ -9,6 +9,7 @@
 #define HB_TIMER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct hb_timer_info {
@@ -41,5 +42,8 @@ double	hb_ticks_to_ns(uint64_t ticks);
 
 /* hb_mono_ns: CLOCK_MONOTONIC in ns (for watchdogs and progress). */
 uint64_t hb_mono_ns(void);
+
+/* hb_fmt_dur: seconds as m:ss or h:mm:ss into buf (progress, plans). */
+void	hb_fmt_dur(double s, char *buf, size_t len);
 
 #endif /* HB_TIMER_H */

@@ -240,19 +240,6 @@ mx_share(unsigned s, unsigned rounds, unsigned r, size_t *off)
 	return base + (r < rem);
 }
 
-/* mx_dur: seconds as m:ss or h:mm:ss. */
-static void
-mx_dur(double s, char *buf, size_t len)
-{
-	long t = s < 0 ? 0 : (long)(s + 0.5);
-
-	if (t >= 3600)
-		snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60,
-		    t % 60);
-	else
-		snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
-}
-
 /*
  * The visit, on the vCPUs.
  */
@@ -559,8 +546,8 @@ mx_progress(const struct matrix *m, unsigned r, unsigned k, double s)
 	double all = (double)m->rounds * m->npairs;
 	char el[32], left[32];
 
-	mx_dur(s, el, sizeof(el));
-	mx_dur(s / done * (all - done), left, sizeof(left));
+	hb_fmt_dur(s, el, sizeof(el));
+	hb_fmt_dur(s / done * (all - done), left, sizeof(left));
 	fprintf(stderr, "matrix: round %u/%u, pair %u/%u  elapsed %s  "
 	    "left ~%s\n", r + 1, m->rounds, k + 1, m->npairs, el, left);
 }
