@@ -541,6 +541,18 @@ print_text(const struct hb_plan *plan, const struct hb_run *run, FILE *f)
 	    plan->machine_starts == 1 ? "" : "s", d, run->topo->nvcpus,
 	    plan->calibrated ? "the calibration run" : "the built-in model",
 	    plan->capped, CAP_RATIO);
+	if (used("matrix")) {
+		const struct hb_params *p = run->params;
+		unsigned nv = run->topo->nvcpus, all = nv * (nv - 1);
+		unsigned sub = p->matrix_pairs != 0 && p->matrix_pairs < all ?
+		    p->matrix_pairs : all;
+
+		fprintf(f, "matrix: %u ordered pairs x %u samples on a spinning "
+		    "backend; %u%s pairs x %u samples on a sleeping one\n", all,
+		    p->matrix_samples, sub, sub < all ? " (spread, every class "
+		    "kept)" : "", p->matrix_samples / 10 > 10 ?
+		    p->matrix_samples / 10 : 10);
+	}
 	if (plan->budget_s > 0) {
 		hb_fmt_dur(plan->budget_s, b, sizeof(b));
 		fprintf(f, "budget %s: %s\n", b, plan->thinned[0] != '\0' ?
