@@ -306,6 +306,21 @@ def simulated_banner(run):
             "only.**" % (c.get("vcpus", "?"), src, on), ""]
 
 
+def plan_text(c):
+    """The plan the run followed (context plan_*), or None (older runs)."""
+    if "plan_estimate_s" not in c:
+        return None
+    est = bj.num(c["plan_estimate_s"])
+    bud = bj.num(c.get("plan_budget_s", 0)) or 0
+    text = "about %d:%02d estimated (%s)" % (int(est) // 60, int(est) % 60,
+                                          c.get("plan_costs", "model"))
+    if bud:
+        text += "; budget %d:%02d: %s" % (
+            int(bud) // 60, int(bud) % 60,
+            md_escape(c.get("plan_thinned") or "fits as configured"))
+    return text
+
+
 def machine_table(run):
     c = run.context
     rows = [
@@ -333,6 +348,7 @@ def machine_table(run):
         ("ipibench", c.get("ipibench_version")),
         ("Google Benchmark build", c.get("library_build_type")),
         ("date", c.get("date")),
+        ("plan", plan_text(c)),
     ]
     return table(["", ""], [(k, v) for k, v in rows if v is not None],
                  ["l", "l"])
