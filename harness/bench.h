@@ -101,6 +101,13 @@ void	hb_entry_fix(struct hb_entry *e, uint64_t iterations,
 	    unsigned repetitions);
 
 /*
+ * hb_entry_reports: entry e measures nothing itself: it reports what an
+ * earlier entry measured (the matrix's class summaries), so the plan
+ * charges it no time per operation.
+ */
+void	hb_entry_reports(struct hb_entry *e);
+
+/*
  * hb_quiet_backend: the machine's backend for yardsticks: the first of
  * ipi_backends[] whose idle sleeps.  => NULL when every backend spins.
  */

@@ -37,6 +37,7 @@ struct hb_entry {
 					 * last call ended */
 	double		est_s;		/* the plan's estimate (plan.c) */
 	bool		capped;		/* fixed by the plan: tiny operations */
+	bool		reports;	/* hb_entry_reports: costs no time */
 };
 
 /* One benchmark while its body runs. */

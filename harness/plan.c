@@ -143,8 +143,8 @@ estimate(const struct hb_params *p, const struct hb_run *run,
 			gb_ops(c.manual_ns, batch, p->min_time, p->repetitions,
 			    &ops, &calls);
 		}
-		s = ops * c.wall_ns * 1e-9 + calls * c.call_s +
-		    ceil(ops / batch) * c.batch_s;
+		s = e->reports ? calls * c.call_s : ops * c.wall_ns * 1e-9 +
+		    calls * c.call_s + ceil(ops / batch) * c.batch_s;
 		nv = e->nvcpus == 0 || e->nvcpus > run->topo->nvcpus ?
 		    run->topo->nvcpus : e->nvcpus;
 		if (prev == NULL || prev->backend != e->backend ||

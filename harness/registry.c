@@ -170,6 +170,12 @@ hb_entry_fix(struct hb_entry *e, uint64_t iterations, unsigned repetitions)
 }
 
 void
+hb_entry_reports(struct hb_entry *e)
+{
+	e->reports = true;
+}
+
+void
 hb_bench_commit(void)
 {
 	for (unsigned i = 0; i < reg.n; i++) {

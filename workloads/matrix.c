@@ -796,6 +796,7 @@ matrix_add(const struct hb_run *run, const struct hb_group *g)
 		    "class:%s/numa:%s", hb_pair_class_name(k->cls),
 		    k->same_numa ? "same" : "cross");
 		hb_entry_fix(e, (uint64_t)k->pairs * m->s_ipi, 1);
+		hb_entry_reports(e);
 	}
 }
 
