@@ -91,6 +91,7 @@ struct hb_costs {
 	unsigned	n;
 	struct cost_factor f[64];	/* a cache: hb_cost_of */
 	unsigned	nf;
+	double		start_per_vcpu_s; /* median machine start, 0 none */
 };
 
 #define	COSTS_HEADER	"name,workload,backend,nvcpus,width,calls,ops," \
@@ -159,15 +160,6 @@ dcmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static const struct ipi_backend_ops *
-backend_named(const char *name)
-{
-	for (unsigned i = 0; ipi_backends[i] != NULL; i++)
-		if (strcmp(ipi_backends[i]->name, name) == 0)
-			return ipi_backends[i];
-	return NULL;
-}
-
 /* row_cost: what a calibration row measured, per operation. */
 static struct hb_op_cost
 row_cost(const struct cost_row *r)
@@ -210,7 +202,7 @@ factor_of(struct hb_costs *cal, const char *w, const char *be)
 		return NULL;
 	for (unsigned i = 0; i < cal->n && n < 256; i++) {
 		const struct cost_row *r = &cal->v[i];
-		const struct ipi_backend_ops *ops = backend_named(r->backend);
+		const struct ipi_backend_ops *ops = ipi_backend_lookup(r->backend);
 		struct hb_op_cost t, m;
 
 		if (r->ops <= 0 || r->manual_s <= 0 || ops == NULL ||
@@ -267,16 +259,25 @@ hb_cost_of(const struct hb_costs *cal, const struct hb_entry *e)
 double
 hb_cost_start_s(const struct hb_costs *cal, unsigned nvcpus)
 {
+	if (cal == NULL || cal->start_per_vcpu_s <= 0)
+		return START_FIXED_S + START_PER_VCPU_S * nvcpus;
+	return cal->start_per_vcpu_s * nvcpus;
+}
+
+/* start_per_vcpu: the median machine start per vCPU of c's rows, or 0. */
+static double
+start_per_vcpu(const struct hb_costs *c)
+{
 	double per[512];
 	unsigned n = 0;
 
-	for (unsigned i = 0; cal != NULL && i < cal->n && n < 512; i++)
-		if (cal->v[i].start_s > 0 && cal->v[i].nvcpus > 0)
-			per[n++] = cal->v[i].start_s / cal->v[i].nvcpus;
+	for (unsigned i = 0; i < c->n && n < 512; i++)
+		if (c->v[i].start_s > 0 && c->v[i].nvcpus > 0)
+			per[n++] = c->v[i].start_s / c->v[i].nvcpus;
 	if (n == 0)
-		return START_FIXED_S + START_PER_VCPU_S * nvcpus;
+		return 0;
 	qsort(per, n, sizeof(per[0]), dcmp);
-	return per[n / 2] * nvcpus;
+	return per[n / 2];
 }
 
 /*
@@ -463,6 +464,7 @@ hb_costs_load(const char *run, struct hb_costs **out, char *err,
 		goto out;
 	}
 	qsort(c->v, c->n, sizeof(c->v[0]), row_cmp);
+	c->start_per_vcpu_s = start_per_vcpu(c);
 	*out = c;
 	c = NULL;
 	rc = 0;

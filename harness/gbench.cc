@@ -342,13 +342,15 @@ hbg_run(void)
 		    progress.est[b->index] : 0;
 	}
 	progress.est_total = 0;
+	progress.total = 0;
 	for (hbg_bench *b : benches) {
 		b->sel = b->sel || !ok;	/* as hbg_count_selected */
 		b->est_before = progress.est_total;
-		if (b->sel)
+		if (b->sel) {
 			progress.est_total += b->est;
+			progress.total++;
+		}
 	}
-	progress.total = hbg_count_selected();
 	progress.started = 0;
 	progress.last = -1;
 	progress.t0 = mono_s();

@@ -66,33 +66,6 @@ setup(unsigned timeout_s)
 	hb_bench_begin(&run);
 }
 
-/* run_all: Google Benchmark over what is registered; the JSON text. */
-static char *
-run_all(void)
-{
-	char path[] = "/tmp/test_bench_XXXXXX";
-	char out[128];
-	int fd = mkstemp(path);
-
-	cr_assert_geq(fd, 0);
-	close(fd);
-	snprintf(out, sizeof(out), "--benchmark_out=%s", path);
-	char *argv[] = { (char *)"test_bench", out,
-	    (char *)"--benchmark_out_format=json",
-	    (char *)"--benchmark_min_time=0.001",
-	    (char *)"--benchmark_repetitions=1", NULL };
-	int argc = 5;
-
-	cr_assert_eq(hbg_initialize(&argc, argv), 0);
-	hbg_set_progress(false, NULL, 0);
-	hb_bench_commit();
-	hbg_run();
-	hbg_shutdown();
-	char *json = slurp(path);
-	unlink(path);
-	return json;
-}
-
 Test(bench, pairs, .timeout = 30)
 {
 	struct hb_pair *p;
@@ -172,7 +145,7 @@ Test(bench, measure_reports_percentiles_of_samples, .timeout = 60)
 	    g.backend->name);
 	cr_expect_str_eq(hb_bench_name(0), name);
 
-	char *json = run_all();
+	char *json = run_registered("test_bench");
 	double want = 2600.0 / hb_timer()->ghz;
 
 	snprintf(quoted, sizeof(quoted), "\"%s/manual_time\"", name);
@@ -226,7 +199,7 @@ Test(bench, watchdog_names_vcpu_and_wedges, .timeout = 60)
 	setup(1);
 	hb_bench_add(&g, stuck_body, NULL, NULL, "k:1");
 	hb_bench_add(&h, fixed_body, &f, NULL, "k:1");
-	char *json = run_all();
+	char *json = run_registered("test_bench");
 
 	cr_expect_not_null(strstr(json, "vCPU 0 (PU "), "%s", json);
 	cr_expect_not_null(strstr(json, "did not finish its job within 1 s"),
@@ -252,7 +225,7 @@ Test(bench, signal_skips_the_rest, .timeout = 60)
 	hb_bench_signals();
 	raise(SIGINT);
 	cr_expect_eq(hb_bench_interrupted(), SIGINT);
-	char *json = run_all();
+	char *json = run_registered("test_bench");
 
 	cr_expect_not_null(strstr(json, "/k:1/manual_time\""), "%s", json);
 	cr_expect_not_null(strstr(json, "/k:2/manual_time\""), "%s", json);
@@ -295,7 +268,7 @@ Test(bench, machine_that_cannot_start_skips_its_group, .timeout = 60)
 	setup(10);
 	hb_bench_add(&g, fixed_body, &f, NULL, "k:1");
 	hb_bench_add(&g, fixed_body, &f, NULL, "k:2");
-	char *json = run_all();
+	char *json = run_registered("test_bench");
 
 	cr_expect_not_null(strstr(json, "with backend failing, placement "
 	    "local: "), "%s", json);
@@ -319,7 +292,7 @@ Test(bench, yardstick_runs_beside_on_the_quiet_backend, .timeout = 60)
 	hb_bench_add(&g, fixed_body, &f, NULL, "k:3");
 	snprintf(name, sizeof(name), "yard/beside:%s/k:3", beside->name);
 	cr_expect_str_eq(hb_bench_name(0), name);
-	char *json = run_all();
+	char *json = run_registered("test_bench");
 
 	cr_expect_null(strstr(json, "error_message"), "%s", json);
 	cr_expect_gt(atomic_load(&f.ops), 0);

@@ -274,8 +274,7 @@ sim_run(const char *src, const char *b, enum hb_policy pl, unsigned nv)
 	static struct simrun s = { .bad_pu = -1 };
 	struct hb_params p;
 	struct hb_topology *sim, *host;
-	char err[1024] = "", path[] = "/tmp/test_simulate_XXXXXX", out[128];
-	int fd;
+	char err[1024] = "";
 
 	params(&p, "simulate", src, "backends", b, "batch", "2", "timeout",
 	    "60", NULL);
@@ -299,23 +298,7 @@ sim_run(const char *src, const char *b, enum hb_policy pl, unsigned nv)
 	/* One batch of 2 operations, one repetition. */
 	hb_entry_fix(hb_bench_add(&g, sim_body, &s, NULL, "k:1"), 2, 1);
 
-	fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	close(fd);
-	snprintf(out, sizeof(out), "--benchmark_out=%s", path);
-	char *argv[] = { (char *)"test_simulate", out,
-	    (char *)"--benchmark_out_format=json",
-	    (char *)"--benchmark_min_time=0.001",
-	    (char *)"--benchmark_repetitions=1", NULL };
-	int argc = 5;
-
-	cr_assert_eq(hbg_initialize(&argc, argv), 0);
-	hbg_set_progress(false, NULL, 0);
-	hb_bench_commit();
-	hbg_run();
-	hbg_shutdown();
-	char *json = slurp(path);
-	unlink(path);
+	char *json = run_registered("test_simulate");
 
 	cr_expect_null(strstr(json, "error_message"), "%s", json);
 	cr_expect_geq(atomic_load(&s.ran), 1);
