@@ -41,4 +41,20 @@ do {								\
 		(count) += (count);				\
 } while (/* CONSTCOND */ 0)
 
+/*
+ * SPINLOCK_BACKOFF_TO(count, max): SPINLOCK_BACKOFF with the ceiling
+ * given (ipibench: the sender's waits take their bounds from
+ * ipi_backoff_set(), ipi.h, so that the seed's backoff can be measured
+ * against others; SPINLOCK_BACKOFF is this with SPINLOCK_BACKOFF_MAX).
+ */
+#define	SPINLOCK_BACKOFF_TO(count, max)				\
+do {								\
+	int __i;						\
+	for (__i = (count); __i != 0; __i--) {			\
+		SPINLOCK_SPIN_HOOK;				\
+	}							\
+	if ((count) < (max))					\
+		(count) += (count);				\
+} while (/* CONSTCOND */ 0)
+
 #endif /* IPI_BACKOFF_H */

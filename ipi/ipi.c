@@ -60,6 +60,8 @@
  *	  nullop                     ipi_nullop(), a static empty function
  *	  printf("WARNING: ...")     stderr
  *	  SPINLOCK_BACKOFF loops     also take interrupts (cpu_intr_poll)
+ *	  SPINLOCK_BACKOFF_MIN/MAX   in ipi_wait and put_msg: the bounds of
+ *	                             ipi_backoff_set(), the seed's by default
  *
  * Memory orderings
  *
@@ -547,6 +549,41 @@ ipi_trigger_broadcast(unsigned ipi_id, bool skip_self)
 }
 
 /*
+ * The senders' backoff bounds (ipi_backoff_set): the seed's constants
+ * unless a run measures others.  Relaxed: a wait reads them once, and
+ * whoever changes them orders the change before the waits it means
+ * (ipi.h).
+ */
+static _Atomic unsigned ipi_backoff_min = SPINLOCK_BACKOFF_MIN;
+static _Atomic unsigned ipi_backoff_max = SPINLOCK_BACKOFF_MAX;
+
+void
+ipi_backoff_set(unsigned min, unsigned max)
+{
+	KASSERT(min >= 1 && min <= max);
+	atomic_store_explicit(&ipi_backoff_min, min, memory_order_relaxed);
+	atomic_store_explicit(&ipi_backoff_max, max, memory_order_relaxed);
+}
+
+void
+ipi_backoff_get(unsigned *min, unsigned *max)
+{
+	*min = atomic_load_explicit(&ipi_backoff_min, memory_order_relaxed);
+	*max = atomic_load_explicit(&ipi_backoff_max, memory_order_relaxed);
+}
+
+/* backoff_bounds: a wait's first count and its ceiling. */
+static inline void
+backoff_bounds(int *count, int *max)
+{
+	unsigned lo, hi;
+
+	ipi_backoff_get(&lo, &hi);
+	*count = (int)lo;
+	*max = (int)hi;
+}
+
+/*
  * put_msg: insert message into the mailbox.
  *
  * Caller is responsible for issuing membar_release first.
@@ -554,7 +591,9 @@ ipi_trigger_broadcast(unsigned ipi_id, bool skip_self)
 static inline void
 put_msg(ipi_mbox_t *mbox, ipi_msg_t *msg)
 {
-	int count = SPINLOCK_BACKOFF_MIN;
+	int count, max;
+
+	backoff_bounds(&count, &max);
 again:
 	for (unsigned i = 0; i < IPI_MSG_MAX; i++) {
 		ipi_msg_t *expected = NULL;
@@ -576,7 +615,7 @@ again:
 	struct cpu_info * const self = curcpu();
 	atomic_fetch_add_explicit(&self->ci_mboxfull_ev, 1,
 	    memory_order_relaxed);
-	SPINLOCK_BACKOFF(count);
+	SPINLOCK_BACKOFF_TO(count, max);
 	/* A CPU spinning with interrupts enabled takes IPIs (backoff.h). */
 	cpu_intr_poll();
 	goto again;
@@ -793,12 +832,13 @@ ipi_broadcast(ipi_msg_t *msg, bool skip_self)
 void
 ipi_wait(ipi_msg_t *msg)
 {
-	int count = SPINLOCK_BACKOFF_MIN;
+	int count, max;
 
+	backoff_bounds(&count, &max);
 	while (atomic_load_explicit(&msg->_pending, memory_order_acquire)) {
 		KASSERT(atomic_load_explicit(&msg->_pending,
 		    memory_order_relaxed) < ncpu);
-		SPINLOCK_BACKOFF(count);
+		SPINLOCK_BACKOFF_TO(count, max);
 		/* A CPU spinning with interrupts enabled takes IPIs. */
 		cpu_intr_poll();
 		ipi_fault_point(IPI_FP_WAIT);

@@ -127,4 +127,19 @@ void	ipi_wait(ipi_msg_t *msg);
  */
 uint64_t ipi_mboxfull_count(void);
 
+/*
+ * ipi_backoff_set: the bounds of the spin-waits of senders: ipi_wait()
+ * and the mailbox-full spin of put_msg() start each wait at min pause
+ * runs (SPINLOCK_SPIN_HOOK) between two checks and double up to max.
+ * The seed's are SPINLOCK_BACKOFF_MIN and _MAX (backoff.h), the values
+ * at start; min = max = 1 is one pause per check.  Not in the seed
+ * (a kernel compiles them in): ipibench measures what they cost.
+ * => 1 <= min <= max.  Any thread; waits that begin after the call
+ *    (in program order, or after a vcpu_post() that follows it) use
+ *    the new bounds.
+ * ipi_backoff_get: the bounds now in force.
+ */
+void	ipi_backoff_set(unsigned min, unsigned max);
+void	ipi_backoff_get(unsigned *min, unsigned *max);
+
 #endif /* IPI_IPI_H */

@@ -9,6 +9,7 @@
  * every vCPU afterwards checks that no late or duplicate run follows.
  */
 #include "ipi_testlib.h"
+#include "ipi/backoff.h"
 
 static struct itl_counts counts;
 
@@ -191,3 +192,33 @@ wait_blocks(const struct ipi_backend_ops *ops)
 	itl_stop();
 }
 ITL_BACKEND_TESTS(sync, wait_blocks, ITL_TEST_TIMEOUT, wait_blocks)
+
+/*
+ * Every backoff bound the run may set (ipi_backoff_set): one pause per
+ * check, the seed's, and a wide one: each still delivers exactly once
+ * and returns, unicast and broadcast; the seed's bounds are back after.
+ */
+static void
+backoffs(const struct ipi_backend_ops *ops)
+{
+	static const unsigned bounds[][2] = { { 1, 1 }, { 4, 128 },
+	    { 64, 4096 }, { 2, 8 } };
+	unsigned n = itl_nvcpus(ops, 4, 2), lo, hi;
+	const uint64_t all = (1ull << n) - 1;
+
+	itl_start(ops, n);
+	for (size_t b = 0; b < sizeof(bounds) / sizeof(bounds[0]); b++) {
+		ipi_backoff_set(bounds[b][0], bounds[b][1]);
+		ipi_backoff_get(&lo, &hi);
+		cr_expect(lo == bounds[b][0] && hi == bounds[b][1],
+		    "ipi_backoff_get: %u..%u after setting %u..%u", lo, hi,
+		    bounds[b][0], bounds[b][1]);
+		struct sync_job u = { .op = OP_UNICAST, .target = n - 1 };
+		run_and_check(0, &u, 1ull << (n - 1), "ipi_unicast, a backoff");
+		struct sync_job bc = { .op = OP_BROADCAST, .skip_self = true };
+		run_and_check(0, &bc, all & ~1ull, "ipi_broadcast, a backoff");
+	}
+	ipi_backoff_set(SPINLOCK_BACKOFF_MIN, SPINLOCK_BACKOFF_MAX);
+	itl_stop();
+}
+ITL_BACKEND_TESTS(sync, backoffs, ITL_TEST_TIMEOUT, backoffs)
