@@ -1,17 +1,25 @@
 #!/bin/sh
-# test_workloads.sh: the IPI workloads multicast, broadcast, trigger and
-# mboxfull run briefly for every backend and produce the names and
-# counters results/README.md promises, with no benchmark in error:
+# test_workloads.sh: the IPI workloads unicast, multicast, broadcast,
+# trigger and mboxfull run briefly for every backend and produce the
+# names and counters results/README.md promises, with no benchmark in
+# error:
+#   unicast/backend:B/placement:P/src:S/dst:D/class:C/numa:same|cross
 #   multicast/backend:B/placement:P/src:S/k:K/order:near|spread
-#       + arrival_p50_ns, arrival_max_ns
+#       + target_packages, target_nodes
 #   broadcast/backend:B/placement:P/src:0/n:N/self:skip|run (both)
+#   the three synchronous ones + deliver_p50_ns, deliver_p99_ns,
+#       ack_p50_ns, ack_p99_ns, wait_overhead_p50_ns (stamps.h), with
+#       deliver_p50 <= ack_p50 <= p50 and wait_overhead_p50 >= 0
 #   trigger/backend:B/placement:P/src:S/dst:D/class:C/mode:latency|coalesce
 #       + triggers_per_run (coalesce, at least 1), blocked_per_op
 #         (latency, on every backend that does not spin)
 #   mboxfull/backend:B/placement:P/dst:D/senders:S/burst:B/handler_ns:H
-#       + msgs_per_s, full_per_msg, wait_p50_ns, wait_p99_ns, share_min,
-#         share_max (shares in (0, 1], min <= max)
-# every one with p50_ns .. max_ns and samples.  Burst 16 (beyond the 8
+#       + msgs_per_s, full_per_msg, deliver_p50_ns, deliver_p99_ns,
+#         ack_p50_ns, ack_p99_ns, share_min, share_max (shares in (0, 1],
+#         min <= max; deliver_p50 <= ack_p50; no wait overhead)
+# every one with p50_ns .. max_ns and samples, none with the counters
+# these replaced (arrival_*, wait_p50_ns, wait_p99_ns).  "<=" allows
+# SLACK ns: the TSC may move in 10 ns steps.  Burst 16 (beyond the 8
 # mailbox slots) with one sender is included, on 2 vCPUs.
 set -u
 : "${IPIBENCH:?}"
@@ -19,7 +27,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-if ! "$IPIBENCH" run --workloads multicast,broadcast,trigger,mboxfull \
+if ! "$IPIBENCH" run --workloads unicast,multicast,broadcast,trigger,mboxfull \
     --backends "" --yardsticks false --repetitions 1 \
     --batch 50 --fanout all --broadcast_n all --senders all \
     --burst 1,16 --handler_ns 0,100 --timeout 10 \
@@ -37,24 +45,33 @@ from benchjson import SEGMENT, canonical_name, segments
 doc = json.load(open(sys.argv[1]))
 ncpu = int(doc["context"].get("num_cpus", 0))
 runs = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"]
-bp = "/backend:(?P<backend>[a-z]+)/placement:[a-z]+"
+# trigger's sender does not spin-wait: no backoff segment
+tp = "/backend:(?P<backend>[a-z]+)/placement:[a-z]+"
+bp = tp + "/backoff:seed"
 want = {
+    "unicast": "^unicast" + bp + "/src:[0-9]+/dst:[0-9]+/class:[a-z0-9]+"
+        "/numa:(?P<numa>same|cross)$",
     "multicast": "^multicast" + bp +
         "/src:0/k:(?P<k>[0-9]+)/order:(?P<order>near|spread)$",
     "broadcast": "^broadcast" + bp +
         "/src:0/n:(?P<n>[0-9]+)/self:(?P<self>skip|run)$",
-    "trigger": "^trigger" + bp + "/src:[0-9]+/dst:[0-9]+/class:[a-z0-9]+"
+    "trigger": "^trigger" + tp + "/src:[0-9]+/dst:[0-9]+/class:[a-z0-9]+"
         "/mode:(?P<mode>latency|coalesce)$",
     "mboxfull": "^mboxfull" + bp + "/dst:(?P<dst>[0-9]+)"
         "/senders:(?P<s>[0-9]+)/burst:(?P<b>[0-9]+)/handler_ns:[0-9]+$",
 }
+split = ["deliver_p50_ns", "deliver_p99_ns", "ack_p50_ns", "ack_p99_ns"]
+sync = split + ["wait_overhead_p50_ns"]
 extra = {
-    "multicast": ["arrival_p50_ns", "arrival_max_ns"],
-    "broadcast": [],
+    "unicast": sync,
+    "multicast": sync + ["target_packages", "target_nodes"],
+    "broadcast": sync,
     "trigger": [],
-    "mboxfull": ["msgs_per_s", "full_per_msg", "wait_p50_ns", "wait_p99_ns",
-                 "share_min", "share_max"],
+    "mboxfull": ["msgs_per_s", "full_per_msg"] + split +
+                ["share_min", "share_max"],
 }
+gone = ["arrival_p50_ns", "arrival_max_ns", "wait_p50_ns", "wait_p99_ns"]
+SLACK = 10.0
 common = ["p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "min_ns",
           "mean_ns", "samples"]
 # Every backend of the table (context backend_table: --backends "").
@@ -84,9 +101,28 @@ for b in runs:
     for c in common + extra[w]:
         if c not in b:
             bad.append("%s: no counter %s" % (name, c))
+    for c in gone + (["wait_overhead_p50_ns"] if w == "mboxfull" else []):
+        if c in b:
+            bad.append("%s: counter %s should be gone" % (name, c))
     if b.get("samples", 0) < 1:
         bad.append("%s: no samples" % name)
-    if w == "multicast":
+    if all(c in b for c in split + ["p50_ns"]):
+        if not 0 <= b["deliver_p50_ns"] <= b["ack_p50_ns"] + SLACK:
+            bad.append("%s: deliver_p50_ns %g not in 0 .. ack_p50_ns %g" %
+                       (name, b["deliver_p50_ns"], b["ack_p50_ns"]))
+        for c in ("deliver", "ack"):
+            if b[c + "_p50_ns"] > b[c + "_p99_ns"]:
+                bad.append("%s: %s_p50_ns above %s_p99_ns" % (name, c, c))
+        if w in ("unicast", "multicast", "broadcast") and \
+                b["ack_p50_ns"] > b["p50_ns"] + SLACK:
+            bad.append("%s: ack_p50_ns %g above p50_ns %g" %
+                       (name, b["ack_p50_ns"], b["p50_ns"]))
+    if b.get("wait_overhead_p50_ns", 0) < 0:
+        bad.append("%s: wait_overhead_p50_ns %g below 0" %
+                   (name, b["wait_overhead_p50_ns"]))
+    if w == "unicast":
+        seen.add((w, g["backend"], "pair"))
+    elif w == "multicast":
         seen.add((w, g["backend"], g["order"]))
         if not 1 <= int(g["k"]) <= ncpu - 1:
             bad.append("%s: k out of 1..%d" % (name, ncpu - 1))
@@ -115,11 +151,10 @@ for b in runs:
             if not 0 < b["share_min"] <= b["share_max"] <= 1:
                 bad.append("%s: shares %g .. %g" %
                            (name, b["share_min"], b["share_max"]))
-            if b["wait_p50_ns"] > b["wait_p99_ns"]:
-                bad.append("%s: wait_p50_ns above wait_p99_ns" % name)
     print("%-72s p50 %9.1f ns %s" % (clean, b.get("p50_ns", -1),
           " ".join("%s %.4g" % (c, b[c]) for c in extra[w] if c in b)))
-variants = {"multicast": ["near", "spread"], "broadcast": ["skip", "run"],
+variants = {"unicast": ["pair"],
+            "multicast": ["near", "spread"], "broadcast": ["skip", "run"],
             "trigger": ["latency", "coalesce"],
             "mboxfull": ["b<=8", "burst>8"]}
 if ncpu >= 2:

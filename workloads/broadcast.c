@@ -7,8 +7,16 @@
  * machine of exactly the first n vCPUs of the run (hb_bench_add_n):
  * n = params->broadcast_n resolved up to every vCPU, from 2.  Both
  * skip_self values: `self:skip` sends to the n-1 others; `self:run` also
- * runs the (empty) function on the sender before it waits, as the
- * seed's ipi_broadcast(msg, false) does.
+ * runs the function on the sender before it waits, as the seed's
+ * ipi_broadcast(msg, false) does.
+ *
+ * The timed window is ipi_broadcast() + ipi_wait() alone; the message's
+ * function only stamps, and the stamps split the window (stamps.h, the
+ * join after each batch) over the n-1 targets: deliver (post -> the
+ * function's start), ack (post -> the last target's end of the
+ * function, just before its _pending decrement) and the wait overhead
+ * (that last ack -> ipi_wait() seen it).  The sender's own run of the
+ * function (self:run) is no target's and records nothing.
  *
  * Benchmarks are registered n by n, both self values together, so the
  * machine restarts once per n.
@@ -21,19 +29,25 @@
 #include "harness/workload.h"
 #include "ipi/ipi.h"
 #include "ipi/vcpu.h"
+#include "workloads/stamps.h"
 
 struct broadcast {
-	_Alignas(CACHE_LINE_SIZE) ipi_msg_t msg;	/* alone on its line */
+	struct stamps	st;		/* the message, on its own line */
 	_Alignas(CACHE_LINE_SIZE) unsigned n;
 	bool		skip_self;
-	unsigned *	others;		/* 1 .. n-1, for perf */
+	unsigned *	others;		/* 1 .. n-1: the targets */
 };
 
-/* bc_func: the message's function: nothing (the protocol alone). */
+/*
+ * bc_func: the message's function, on each vCPU: its stamps only (none
+ * on the sender, which runs it too with self:run: stamps_start()).
+ */
 static void
 bc_func(void *arg)
 {
-	(void)arg;
+	struct broadcast *bc = arg;
+
+	stamps_end(&bc->st, stamps_start(&bc->st));
 }
 
 /* bc_op: on vCPU 0: one broadcast and every acknowledgement. */
@@ -43,11 +57,30 @@ bc_op(void *arg)
 	struct broadcast *bc = arg;
 	uint64_t t0, t1;
 
+	stamps_next(&bc->st);
 	t0 = hb_now();
-	ipi_broadcast(&bc->msg, bc->skip_self);
-	ipi_wait(&bc->msg);
+	ipi_broadcast(&bc->st.msg, bc->skip_self);
+	ipi_wait(&bc->st.msg);
 	t1 = hb_now();
+	stamps_sent(&bc->st, t0, t1);
 	return t1 - t0;
+}
+
+/* bc_batch_begin, bc_batch_end: on vCPU 0: the stamps' joins. */
+static void
+bc_batch_begin(void *arg)
+{
+	struct broadcast *bc = arg;
+
+	stamps_batch_begin(&bc->st);
+}
+
+static void
+bc_batch_end(void *arg)
+{
+	struct broadcast *bc = arg;
+
+	stamps_batch_end(&bc->st);
 }
 
 static void
@@ -60,18 +93,24 @@ bc_body(struct hb_bench *b, void *arg)
 		    ncpu, bc->n);
 		return;
 	}
-	bc->msg.func = bc_func;
-	bc->msg.arg = NULL;
+	if (!stamps_setup(&bc->st, b, "broadcast", 0, bc->others, bc->n - 1))
+		return;
+	bc->st.msg.func = bc_func;
+	bc->st.msg.arg = bc;
 
 	struct hb_op op = {
 		.sender = cpu_lookup(0),
 		.op = bc_op,
 		.arg = bc,
+		.batch_begin = bc_batch_begin,
+		.batch_end = bc_batch_end,
 		.perf_cpus = bc->others,
 		.nperf_cpus = bc->n - 1,
 		.wait_asleep = true,
 	};
 	hb_measure(b, &op);
+	stamps_report(&bc->st, b, "broadcast");
+	stamps_release(&bc->st);
 }
 
 static void
@@ -125,5 +164,7 @@ const struct hb_workload hb_workload_broadcast = {
 	    "vCPUs, skip_self both ways",
 	.kind = HB_KIND_LATENCY,
 	.keys = "src,n,self",
+	.backoff = true,
+	.reference = HB_REF_FANOUT,
 	.add = bc_add,
 };

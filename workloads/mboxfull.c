@@ -19,18 +19,27 @@
  * Slow parties, on purpose ([mboxfull] ack_delay_ns, put_delay_ns): the
  * port's delay points (ipi/fault.h) hold the target before each ack, or
  * each sender between put_msg() and its trigger, for that long; armed
- * for the body only.  The wait samples end at the end of the function,
+ * for the body only.  The ack samples end at the end of the function,
  * before the ack delay: the delay shows in throughput, in mailbox-full
  * events and in how the senders share the target.  While a point is
  * armed every vCPU pays a call at every point (fault.h), so a run with
  * a delay is compared with runs with delays, not with the default.
  *
+ * Stamps, per message, in its buffer: t_post (sender, hb_now() just
+ * before ipi_unicast(), so mailbox-full spinning counts), t_start and
+ * t_done (target, hb_now() at the start and at the end of the function;
+ * the _pending decrement follows t_done at once, but for the ack delay
+ * point), read by the sender after ipi_wait's acquire when it reaps the
+ * buffer.  A sender reaps a buffer only when it needs it again, long
+ * after the ack: so no wait overhead here (stamps.h has one for
+ * unicast, multicast and broadcast).
+ *
  * Counters: msgs_per_s; full_per_msg (ipi_mboxfull_count() delta per
- * message); the wait of each message, from just before ipi_unicast()
- * (so mailbox-full spinning counts) to the end of its function on the
- * target (stored in the buffer, read after ipi_wait's acquire):
- * wait_p50_ns, wait_p99_ns, and the common p50_ns .. max_ns over the
- * same samples; share_min, share_max.
+ * message); deliver_p50_ns, deliver_p99_ns (t_start - t_post: the post,
+ * mailbox-full spinning included, to the function's start); ack_p50_ns,
+ * ack_p99_ns (t_done - t_post), and the common p50_ns .. max_ns over the
+ * ack samples; share_min, share_max.  At most MB_SAMPLE_CAP samples of
+ * each kind are kept per sender (a uniform reservoir past that).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +52,7 @@
 #include "ipi/ipi.h"
 #include "ipi/vcpu.h"
 
-#define	MB_WAIT_CAP	(256 * 1024)	/* wait samples kept per sender */
+#define	MB_SAMPLE_CAP	(256 * 1024)	/* samples of each kept per sender */
 
 struct mboxfull;
 
@@ -51,6 +60,7 @@ struct mboxfull;
 struct mb_msg {
 	_Alignas(CACHE_LINE_SIZE) ipi_msg_t msg;
 	uint64_t	t_post;		/* sender: before ipi_unicast */
+	uint64_t	t_start;	/* target: start of the function */
 	uint64_t	t_done;		/* target: end of the function */
 	uint64_t	h_ticks;	/* cost of the function */
 	bool		busy;		/* sender: in flight */
@@ -62,7 +72,8 @@ struct mb_sender {
 	struct mb_msg *	msgs;		/* B of them */
 	uint64_t	count;		/* messages sent, this body call */
 	uint64_t	t_start, t_end;	/* this batch */
-	struct hb_samples waits;	/* ticks */
+	struct hb_samples delivers;	/* ticks: t_start - t_post */
+	struct hb_samples acks;		/* ticks: t_done - t_post */
 };
 
 struct mboxfull {
@@ -77,7 +88,10 @@ struct mboxfull {
 	uint64_t	full;		/* ipi_mboxfull_count(), read on a vCPU */
 };
 
-/* mb_func: on the target: spin for the handler's cost, say when done. */
+/*
+ * mb_func: on the target: spin for the handler's cost; say when it
+ * started and when it is done.
+ */
 static void
 mb_func(void *arg)
 {
@@ -86,16 +100,24 @@ mb_func(void *arg)
 
 	while (now - t0 < m->h_ticks)
 		now = hb_now();
+	m->t_start = t0;
 	m->t_done = now;
 }
 
-/* mb_reap: on the sender: wait for m and keep its wait. */
+/* mb_since: b - a, 0 when b is earlier. */
+static uint64_t
+mb_since(uint64_t b, uint64_t a)
+{
+	return b > a ? b - a : 0;
+}
+
+/* mb_reap: on the sender: wait for m and keep its deliver and ack. */
 static void
 mb_reap(struct mb_sender *s, struct mb_msg *m)
 {
 	ipi_wait(&m->msg);
-	hb_samples_push(&s->waits, m->t_done > m->t_post ?
-	    m->t_done - m->t_post : 0);
+	hb_samples_push(&s->delivers, mb_since(m->t_start, m->t_post));
+	hb_samples_push(&s->acks, mb_since(m->t_done, m->t_post));
 	m->busy = false;
 }
 
@@ -197,7 +219,8 @@ mb_run(struct hb_bench *b, struct mboxfull *mb)
 		struct mb_sender *sd = &mb->snd[s];
 
 		sd->count = 0;
-		hb_samples_reset(&sd->waits);
+		hb_samples_reset(&sd->delivers);
+		hb_samples_reset(&sd->acks);
 		for (unsigned k = 0; k < mb->burst; k++) {
 			struct mb_msg *m = &sd->msgs[k];
 
@@ -247,37 +270,44 @@ mb_run(struct hb_bench *b, struct mboxfull *mb)
 	if (msgs == 0 || hb_bench_wedged() || !mb_full(b, mb, &full1))
 		return;
 
-	struct hb_samples all;
+	struct hb_samples delivers, acks;
 	struct hb_summary sum;
-	double smin = 1.0, smax = 0.0;
+	double smin = 1.0, smax = 0.0, ns = 1.0 / hb_timer()->ghz;
 
-	hb_samples_init(&all, 0);
+	hb_samples_init(&delivers, 0);
+	hb_samples_init(&acks, 0);
 	for (unsigned s = 0; s < mb->senders; s++) {
 		struct mb_sender *sd = &mb->snd[s];
 		double share = (double)sd->count / (double)msgs;
 
-		for (size_t k = 0; k < sd->waits.n; k++)
-			hb_samples_push(&all, sd->waits.v[k]);
+		for (size_t k = 0; k < sd->delivers.n; k++)
+			hb_samples_push(&delivers, sd->delivers.v[k]);
+		for (size_t k = 0; k < sd->acks.n; k++)
+			hb_samples_push(&acks, sd->acks.v[k]);
 		if (share < smin)
 			smin = share;
 		if (share > smax)
 			smax = share;
 	}
-	hb_summarize(all.v, all.n, &sum);
-	hb_bench_samples(b, &all);
-	hb_bench_counter(b, "wait_p50_ns", sum.p50 / hb_timer()->ghz);
-	hb_bench_counter(b, "wait_p99_ns", sum.p99 / hb_timer()->ghz);
+	hb_summarize(delivers.v, delivers.n, &sum);
+	hb_bench_counter(b, "deliver_p50_ns", sum.p50 * ns);
+	hb_bench_counter(b, "deliver_p99_ns", sum.p99 * ns);
+	hb_bench_samples(b, &acks);
+	hb_summarize(acks.v, acks.n, &sum);
+	hb_bench_counter(b, "ack_p50_ns", sum.p50 * ns);
+	hb_bench_counter(b, "ack_p99_ns", sum.p99 * ns);
 	hb_bench_counter(b, "msgs_per_s", secs > 0 ? (double)msgs / secs : 0);
 	hb_bench_counter(b, "full_per_msg",
 	    (double)(full1 - full0) / (double)msgs);
 	hb_bench_counter(b, "share_min", smin);
 	hb_bench_counter(b, "share_max", smax);
-	hb_samples_free(&all);
+	hb_samples_free(&delivers);
+	hb_samples_free(&acks);
 }
 
 /*
  * mb_new: one benchmark's parameters.  The senders' state (B message
- * buffers and a wait sample set each) is allocated by each body call
+ * buffers and two sample sets each) is allocated by each body call
  * (mb_senders_alloc): a sweep of every sender count on a big machine
  * registers tens of thousands of these.  => Exits when out of memory.
  */
@@ -304,7 +334,8 @@ mb_senders_free(struct mboxfull *mb)
 {
 	for (unsigned s = 0; mb->snd != NULL && s < mb->senders; s++) {
 		free(mb->snd[s].msgs);
-		hb_samples_free(&mb->snd[s].waits);
+		hb_samples_free(&mb->snd[s].delivers);
+		hb_samples_free(&mb->snd[s].acks);
 	}
 	free(mb->snd);
 	free(mb->perf_cpus);
@@ -332,7 +363,8 @@ mb_senders_alloc(struct mboxfull *mb)
 		struct mb_sender *sd = &mb->snd[s];
 
 		*sd = (struct mb_sender){ .mb = mb, .idx = s };
-		hb_samples_init(&sd->waits, MB_WAIT_CAP);
+		hb_samples_init(&sd->delivers, MB_SAMPLE_CAP);
+		hb_samples_init(&sd->acks, MB_SAMPLE_CAP);
 		mb->perf_cpus[s] = s;
 	}
 	for (unsigned s = 0; s < mb->senders; s++) {
@@ -424,5 +456,6 @@ const struct hb_workload hb_workload_mboxfull = {
 	    "waits, fairness",
 	.kind = HB_KIND_THROUGHPUT,
 	.keys = "dst,senders,burst,handler_ns,ack_delay_ns,put_delay_ns",
+	.backoff = true,
 	.add = mb_add,
 };

@@ -8,14 +8,22 @@
  * the heatmap).
  *
  * The message lives in the per-benchmark struct (the registered arg,
- * owned by the registry, cache-line aligned and alone on its line), not
- * on the sender's stack: its line is what the target reads and
- * acknowledges on, and nothing else of the sender's shares it.  Its
- * func is empty, so an operation measures the protocol alone: the
+ * owned by the registry, cache-line aligned, on a line with only what
+ * its function reads: stamps.h), not on the sender's stack: its line is
+ * what the target reads and acknowledges on, and nothing else of the
+ * sender's shares it.  Its
+ * func only stamps (stamps.h: two bare TSC reads and a store to a line
+ * of the target's own), so an operation measures the protocol: the
  * mailbox CAS, the pending bit, the kick, the target's handler pass and
  * the _pending decrement the sender spins on.  On a backend whose idle
  * sleeps, each operation starts once the target is blocked (untimed),
  * so that it pays the wake-up, as futex_wake and eventfd_wake do.
+ *
+ * The timed window is ipi_unicast() + ipi_wait() alone; the stamps
+ * split it (stamps.h): deliver (post -> the function's start on dst),
+ * ack (post -> its end, just before the _pending decrement) and the
+ * wait overhead (that ack -> ipi_wait() seen it), joined after each
+ * batch (the hb_op's batch hooks).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +33,21 @@
 #include "harness/workload.h"
 #include "ipi/ipi.h"
 #include "ipi/vcpu.h"
+#include "workloads/stamps.h"
 
 struct unicast {
-	_Alignas(CACHE_LINE_SIZE) ipi_msg_t msg;	/* alone on its line */
+	struct stamps	st;		/* the message, on its own line */
 	_Alignas(CACHE_LINE_SIZE) unsigned src, dst;
 	struct cpu_info *target;
 };
 
-/* unicast_func: the message's function: nothing (see above). */
+/* unicast_func: the message's function, on dst: its stamps only. */
 static void
 unicast_func(void *arg)
 {
-	(void)arg;
+	struct unicast *u = arg;
+
+	stamps_end(&u->st, stamps_start(&u->st));
 }
 
 /* unicast_op: on src: one IPI and its acknowledgement. */
@@ -46,11 +57,30 @@ unicast_op(void *arg)
 	struct unicast *u = arg;
 	uint64_t t0, t1;
 
+	stamps_next(&u->st);
 	t0 = hb_now();
-	ipi_unicast(&u->msg, u->target);
-	ipi_wait(&u->msg);
+	ipi_unicast(&u->st.msg, u->target);
+	ipi_wait(&u->st.msg);
 	t1 = hb_now();
+	stamps_sent(&u->st, t0, t1);
 	return t1 - t0;
+}
+
+/* unicast_batch_begin, unicast_batch_end: on src: the stamps' joins. */
+static void
+unicast_batch_begin(void *arg)
+{
+	struct unicast *u = arg;
+
+	stamps_batch_begin(&u->st);
+}
+
+static void
+unicast_batch_end(void *arg)
+{
+	struct unicast *u = arg;
+
+	stamps_batch_end(&u->st);
 }
 
 static void
@@ -64,18 +94,24 @@ unicast_body(struct hb_bench *b, void *arg)
 		return;
 	}
 	u->target = cpu_lookup(u->dst);
-	u->msg.func = unicast_func;
-	u->msg.arg = NULL;
+	if (!stamps_setup(&u->st, b, "unicast", u->src, &u->dst, 1))
+		return;
+	u->st.msg.func = unicast_func;
+	u->st.msg.arg = u;
 
 	struct hb_op op = {
 		.sender = cpu_lookup(u->src),
 		.op = unicast_op,
 		.arg = u,
+		.batch_begin = unicast_batch_begin,
+		.batch_end = unicast_batch_end,
 		.perf_cpus = &u->dst,
 		.nperf_cpus = 1,
 		.wait_asleep = true,
 	};
 	hb_measure(b, &op);
+	stamps_report(&u->st, b, "unicast");
+	stamps_release(&u->st);
 }
 
 static void
@@ -108,5 +144,7 @@ const struct hb_workload hb_workload_unicast = {
 	    "(one pair per class; every pair: the matrix workload)",
 	.kind = HB_KIND_LATENCY,
 	.keys = "src,dst,class,numa",
+	.backoff = true,
+	.reference = HB_REF_PAIR,
 	.add = unicast_add,
 };
