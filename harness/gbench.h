@@ -12,8 +12,16 @@
  * that returns early; the wrapper turns such a return into an error
  * instead, naming the benchmark).
  *
- * While benchmarks run, one progress line goes to stderr before each:
- * "[k/N] name  elapsed 0:12  left ~1:03".
+ * While benchmarks run, one progress line goes to stderr when each
+ * starts: "[k/N] name  elapsed 0:12  left ~1:03".
+ *
+ * Machine groups and interleaving (issue 11): hbg_set_group() puts each
+ * benchmark in a group (consecutive benchmarks that share a machine);
+ * with hbg_set_interleave(true), hbg_run() runs the groups one after the
+ * other, the repetitions of each group's benchmarks in random order
+ * (Google Benchmark's random interleaving, confined to the group), and
+ * still writes one console stream and one --benchmark_out file
+ * (gbench.cc says how and why).
  */
 #ifndef HB_GBENCH_H
 #define HB_GBENCH_H
@@ -97,11 +105,12 @@ void	hbg_add_context(const char *key, const char *value);
 int	hbg_initialize(int *argc, char **argv);
 
 /*
- * hbg_set_progress: print the progress line before each benchmark (on
- * by default); est: the plan's estimate of each registered benchmark,
- * in registration order (n of them; copied), or NULL.  "left" is the
- * estimate of the benchmarks still to run, scaled by how the elapsed
- * time compares with the estimate of those that ran.
+ * hbg_set_progress: print the progress line when each benchmark starts
+ * (on by default); est: the plan's estimate of each registered
+ * benchmark, in registration order (n of them; copied), or NULL.
+ * "left" is the estimate of what is still to run, scaled by how the
+ * elapsed time compares with the estimate of what ran (interleaved: a
+ * benchmark's estimate counts by its repetitions done).
  */
 void	hbg_set_progress(bool on, const double *est, size_t n);
 
@@ -124,7 +133,29 @@ bool	hbg_filter_valid(const char *spec);
  */
 size_t	hbg_count_selected(void);
 
-/* hbg_run: RunSpecifiedBenchmarks(); returns how many ran. */
+/*
+ * hbg_set_group: benchmark b belongs to group `group` (registration
+ * order: a group is a maximal run of consecutive benchmarks with the
+ * same id; 0 for all by default).  shuffle: its repetitions may be
+ * interleaved with the group's others; a group runs in registration
+ * order when one of its benchmarks says false (a benchmark that reports
+ * what the one before it measured).
+ */
+void	hbg_set_group(hbg_bench *b, unsigned group, bool shuffle);
+
+/*
+ * hbg_set_interleave: whether hbg_run interleaves the repetitions within
+ * each group (off by default: one RunSpecifiedBenchmarks, registration
+ * order, as Google Benchmark alone).  --benchmark_list_tests ignores it.
+ */
+void	hbg_set_interleave(bool on);
+
+/*
+ * hbg_run: RunSpecifiedBenchmarks(), once, or once per group with
+ * hbg_set_interleave(true); returns how many ran.  A --benchmark_out
+ * file that cannot be opened ends the process with status 1 (printed),
+ * as Google Benchmark does.
+ */
 size_t	hbg_run(void);
 
 /* hbg_shutdown: benchmark::Shutdown() (frees what Initialize took). */

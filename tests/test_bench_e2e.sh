@@ -2,7 +2,12 @@
 # test_bench_e2e.sh: scripts/bench.sh (make bench) end to end on this
 # machine with a tiny config: a complete run produces every file of the
 # results folder (results/README.md); a run interrupted with SIGINT after
-# a second leaves a valid partial folder, marked incomplete.
+# a second leaves a valid partial folder, marked incomplete.  The
+# repetitions of a machine's benchmarks run interleaved ([run] interleave,
+# the default): rows come by benchmark, not in registration order, every
+# benchmark has its aggregates, one progress line each; an interrupt
+# after some repetitions of several benchmarks (3 each) still leaves
+# valid JSON.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 IPIBENCH=${IPIBENCH:-$here/build/default/ipibench}
@@ -38,8 +43,10 @@ senders = 1
 burst = 1,16
 handler_ns = 0
 INI
-# The same, long enough to be interrupted after a second.
-sed 's/^min_time = .*/min_time = 0.1/' "$tmp/tiny.ini" >"$tmp/slow.ini"
+# The same, long enough to be interrupted after a second, with 3
+# repetitions: interleaved, several benchmarks are then part done.
+sed -e 's/^min_time = .*/min_time = 0.1/' \
+    -e 's/^repetitions = .*/repetitions = 3/' "$tmp/tiny.ini" >"$tmp/slow.ini"
 
 # check_folder DIR STATUS: the files of a results folder.
 check_folder() {
@@ -66,6 +73,22 @@ ini = open(os.path.join(d, "config.ini")).read()
 check("[run]" in ini and "batch = 20" in ini, "config.ini is the config used")
 log = open(os.path.join(d, "console.log")).read()
 check("[1/" in log, "console.log has ipibench's progress")
+import re
+ks = [int(m.group(1)) for m in re.finditer(r"^\[(\d+)/\d+\] ", log, re.M)]
+check(ks == list(range(1, len(ks) + 1)),
+      "one progress line per benchmark, counted 1..N (interleaved)")
+if what == "complete":
+    # By name, never by position: interleaved, a machine's benchmarks
+    # come in the order they finished.
+    runs, means = {}, set()
+    for b in data["benchmarks"]:
+        if b["run_type"] == "iteration" and not b.get("error_occurred"):
+            runs[b["run_name"]] = b.get("repetitions", 1)
+        if b.get("aggregate_name") == "mean":
+            means.add(b["run_name"])
+    missing = [n for n, r in runs.items() if r > 1 and n not in means]
+    check(not missing, "every repeated benchmark has its aggregates%s" %
+          (": not " + ", ".join(missing[:3]) if missing else ""))
 manifest = json.load(open(os.path.join(d, "plots", "plots.json")))
 names = {b["run_name"].split("/")[0] for b in data["benchmarks"]
          if not b.get("error_occurred")}
