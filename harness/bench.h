@@ -55,6 +55,10 @@ struct hb_group {
 	const struct hb_workload *workload;
 	const struct ipi_backend_ops *backend;
 	enum hb_policy	placement;
+	/* workload->backoff: the senders' backoff, the index of its value
+	 * in params->backoffs; else NULL (the seed's) */
+	const struct hb_backoff *backoff;
+	unsigned	backoff_index;
 };
 
 struct hb_bench;	/* one benchmark while it runs */
@@ -63,9 +67,10 @@ typedef void (*hb_body_fn)(struct hb_bench *b, void *arg);
 
 /*
  * hb_bench_add: register a benchmark of group g.  Its name is the group's
- * prefix, WORKLOAD/backend:B/placement:P (a yardstick's: WORKLOAD/beside:B),
- * then "/" and fmt's text when that is not empty: the workload's own
- * key:value segments (results/README.md).
+ * prefix, WORKLOAD/backend:B/placement:P[/backoff:V] (a yardstick's:
+ * WORKLOAD/beside:B), then "/" and fmt's text when that is not empty:
+ * the workload's own key:value segments (results/README.md).  Its body
+ * runs with the group's backoff (ipi_backoff_set).
  * => Every key of fmt's text is one of the workload's keys, in their
  *    order (workload.h); anything else is a bug: abort with a message.
  * => arg is owned by the registry from now on: free_arg(arg) at exit

@@ -18,6 +18,7 @@ struct hb_entry {
 	const struct ipi_backend_ops *group_backend;	/* of its name */
 	const struct ipi_backend_ops *backend;	/* the machine's */
 	enum hb_policy	placement;
+	struct hb_backoff backoff;	/* the senders' (the seed's if none) */
 	unsigned	nvcpus;		/* machine size; 0: every vCPU */
 	hb_body_fn	body;
 	void *		arg;
@@ -33,8 +34,9 @@ struct hb_entry {
 	double		manual_s;	/* sum of the manual times set */
 	double		body_s;		/* wall time inside the body */
 	double		start_s;	/* machine start before its first call */
-	double		t_first, t_last; /* monotonic: first call began,
-					 * last call ended */
+	double		span_s;		/* wall time of its calls, each from
+					 * the end of the body call before
+					 * it, of any entry */
 	double		est_s;		/* the plan's estimate (plan.c) */
 	bool		capped;		/* fixed by the plan: tiny operations */
 	bool		reports;	/* hb_entry_reports: costs no time */
@@ -58,6 +60,17 @@ extern struct bench_state bench_state;
 
 /* hb_mono: CLOCK_MONOTONIC in seconds. */
 double	hb_mono(void);
+
+/*
+ * measure.c.
+ * hb_entry_reference: the yardstick whose in-situ reference entry e
+ *    measures before each repetition (workload.h, enum hb_ref), or
+ *    NULL: none (not a latency benchmark, a backend without a
+ *    reference, a simulated machine: its figures are not timings).
+ * hb_reference_ops: the operations of e's reference to ntargets.
+ */
+const struct hb_workload *hb_entry_reference(const struct hb_entry *e);
+unsigned hb_reference_ops(const struct hb_entry *e, unsigned ntargets);
 
 /* The registered entries, in registration order (registry.c). */
 unsigned hb_bench_entries(struct hb_entry ***v);

@@ -124,7 +124,7 @@ run_usage(FILE *f)
 "  --benchmark_out=FILE --benchmark_out_format=json\n"
 "See `--benchmark_help` of any Google Benchmark binary for the rest.\n"
 "\n"
-"Progress goes to stderr before each benchmark, the time left from the\n"
+"Progress goes to stderr when each benchmark starts, the time left from the\n"
 "plan, corrected by how the run compares with it so far:\n"
 "  [k/N] NAME  elapsed 0:12  left ~1:03\n"
 "SIGINT (Ctrl-C) or SIGTERM: the benchmark running stops after its batch,\n"
@@ -556,7 +556,16 @@ register_all(const struct hb_run *run, char *wrun, size_t len)
 				if (!sel[w] || hb_workloads[w]->yardstick)
 					continue;
 				g.workload = hb_workloads[w];
-				g.workload->add(run, &g);
+				if (!g.workload->backoff) {
+					g.backoff = NULL;
+					g.workload->add(run, &g);
+					continue;
+				}
+				for (unsigned k = 0; k < p->backoffs.n; k++) {
+					g.backoff = &p->backoffs.v[k];
+					g.backoff_index = k;
+					g.workload->add(run, &g);
+				}
 			}
 		}
 	}
@@ -877,6 +886,9 @@ cmd_run(int argc, char **argv)
 	est = hb_plan_estimates();
 	hb_bench_signals();
 	hbg_set_progress(true, est, est != NULL ? hb_bench_count() : 0);
+	/* Repetitions in random order within each machine group (issue 11;
+	 * gbench.cc), or all in registration order. */
+	hbg_set_interleave(p.interleave);
 	uint64_t t0 = hb_mono_ns();
 
 	hbg_run();

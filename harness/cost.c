@@ -225,6 +225,24 @@ factor_of(struct hb_costs *cal, const char *w, const char *be)
 	return f;
 }
 
+/*
+ * reference_s: the in-situ reference e measures before each body call
+ * (measure.c): its operations at the table's cost of the yardstick,
+ * one per target (a fan-out reaches width targets).
+ */
+static double
+reference_s(const struct hb_entry *e, unsigned width)
+{
+	const struct hb_workload *ys = hb_entry_reference(e);
+	const struct model_row *r;
+
+	if (ys == NULL)
+		return 0;
+	r = row_of(ys->name, "", e->group_backend->spins);
+	return hb_reference_ops(e, width) * r->manual_ns * r->wall_ratio *
+	    (width > 0 ? width : 1) * 1e-9;
+}
+
 struct hb_op_cost
 hb_cost_of(const struct hb_costs *cal, const struct hb_entry *e)
 {
@@ -237,6 +255,7 @@ hb_cost_of(const struct hb_costs *cal, const struct hb_entry *e)
 	 * yardstick's is the quiet one), not the group's. */
 	c.batch_s = e->backend != NULL && e->backend->spins ? BATCH_SPIN_S :
 	    BATCH_SLEEP_S;
+	c.call_s += reference_s(e, width);
 	if (cal == NULL)
 		return c;
 	/* The same benchmark measured: its own costs. */
@@ -312,7 +331,7 @@ hb_costs_write(const char *dir, char *err, size_t errlen)
 		    e->name, e->workload->name, e->group_backend->name,
 		    nv, hb_entry_width(e), e->calls,
 		    (unsigned long long)e->ops, e->manual_s, e->body_s,
-		    e->start_s, e->t_last - e->t_first, e->est_s);
+		    e->start_s, e->span_s, e->est_s);
 	}
 	bad = ferror(f);
 	bad |= fclose(f) != 0;

@@ -30,6 +30,7 @@
 #include "perf.h"
 #include "sleepwatch.h"
 #include "timer.h"
+#include "workload.h"
 
 /*
  * The lower level.
@@ -92,8 +93,10 @@ hb_bench_wait(struct hb_bench *b, struct cpu_info *ci)
 	return false;
 }
 
-void
-hb_bench_samples(struct hb_bench *b, struct hb_samples *s)
+/* samples_report: hb_bench_samples, and their summary into sum. */
+static void
+samples_report(struct hb_bench *b, struct hb_samples *s,
+    struct hb_summary *out)
 {
 	static const struct { const char *name; size_t off; } pc[] = {
 		{ "p50_ns", offsetof(struct hb_summary, p50) },
@@ -104,15 +107,22 @@ hb_bench_samples(struct hb_bench *b, struct hb_samples *s)
 		{ "min_ns", offsetof(struct hb_summary, min) },
 		{ "mean_ns", offsetof(struct hb_summary, mean) },
 	};
-	struct hb_summary sum;
 	double ns_per_tick = 1.0 / hb_timer()->ghz;
 
-	hb_summarize(s->v, s->n, &sum);
+	hb_summarize(s->v, s->n, out);
 	for (size_t i = 0; i < sizeof(pc) / sizeof(pc[0]); i++) {
-		double v = *(const double *)((const char *)&sum + pc[i].off);
+		double v = *(const double *)((const char *)out + pc[i].off);
 		hb_bench_counter(b, pc[i].name, v * ns_per_tick);
 	}
 	hb_bench_counter(b, "samples", (double)s->count);
+}
+
+void
+hb_bench_samples(struct hb_bench *b, struct hb_samples *s)
+{
+	struct hb_summary sum;
+
+	samples_report(b, s, &sum);
 }
 
 const struct hb_params *
@@ -120,6 +130,79 @@ hb_bench_params(const struct hb_bench *b)
 {
 	(void)b;
 	return bench_state.run->params;
+}
+
+/*
+ * The in-situ reference (workload.h, enum hb_ref).
+ *
+ * Operations per reference: enough for a steady p50, few enough that
+ * the reference costs little beside a repetition (cost.c charges it per
+ * body call).  A wake-up costs 10-30 us here and the wait for the
+ * target to sleep as much again: 50 of them take about 3 ms; a fan-out
+ * wakes every target per operation, so it runs fewer.
+ */
+#define	REF_OPS_SPIN	1000
+#define	REF_OPS_SLEEP	50
+#define	REF_OPS_MIN	10
+
+const struct hb_workload *
+hb_entry_reference(const struct hb_entry *e)
+{
+	const struct hb_workload *w = e->workload;
+	const char *ref = e->group_backend->reference;
+
+	if (w->reference == HB_REF_NONE || ref == NULL ||
+	    (bench_state.run != NULL && bench_state.run->simulated))
+		return NULL;
+	if (w->kind_of.segment != NULL && w->kind_of.kind != HB_KIND_LATENCY &&
+	    strstr(e->name, w->kind_of.segment) != NULL)
+		return NULL;	/* e.g. trigger mode:coalesce: a count */
+	for (unsigned i = 0; hb_workloads[i] != NULL; i++)
+		if (strcmp(hb_workloads[i]->name, ref) == 0)
+			return hb_workloads[i]->in_situ != NULL ?
+			    hb_workloads[i] : NULL;
+	return NULL;
+}
+
+unsigned
+hb_reference_ops(const struct hb_entry *e, unsigned ntargets)
+{
+	unsigned n;
+
+	if (e->group_backend->spins)
+		return REF_OPS_SPIN;
+	n = REF_OPS_SLEEP / (ntargets > 0 ? ntargets : 1);
+	return n > REF_OPS_MIN ? n : REF_OPS_MIN;
+}
+
+/*
+ * reference: measure b's in-situ reference yardstick ys from op's
+ * sender to its targets (perf_cpus).  => Its p50 in ticks, > 0; 0 with
+ * the benchmark skipped.
+ */
+static double
+reference(struct hb_bench *b, const struct hb_workload *ys,
+    const struct hb_op *op)
+{
+	struct hb_samples s;
+	struct hb_summary sum = { 0 };
+	bool fanout = b->e->workload->reference == HB_REF_FANOUT;
+
+	if (op->nperf_cpus == 0 || (!fanout && op->nperf_cpus != 1)) {
+		hb_bench_error(b, "in-situ reference: %u targets for a %s "
+		    "(harness bug)", op->nperf_cpus, fanout ? "fan-out" :
+		    "pair");
+		return 0;
+	}
+	hb_samples_init(&s, 0);
+	if (ys->in_situ(b, (unsigned)cpu_index(op->sender), op->perf_cpus,
+	    op->nperf_cpus, fanout, hb_reference_ops(b->e, op->nperf_cpus),
+	    &s) && s.n > 0)
+		hb_summarize(s.v, s.n, &sum);
+	hb_samples_free(&s);
+	if (!b->failed && sum.p50 <= 0)
+		hb_bench_error(b, "in-situ reference %s: no sample", ys->name);
+	return b->failed ? 0 : sum.p50 > 0 ? sum.p50 : 1;
 }
 
 /*
@@ -194,9 +277,11 @@ void
 hb_measure(struct hb_bench *b, const struct hb_op *op)
 {
 	const struct hb_params *p = bench_state.run->params;
+	const struct hb_workload *ys = hb_entry_reference(b->e);
 	uint64_t batch = p->batch > 0 ? p->batch : 1;
 	double perf_sum[HB_PERF_NEVENTS] = { 0 };
 	bool perf_ok[HB_PERF_NEVENTS] = { false };
+	double ref_p50 = 0;
 	uint64_t ops = 0;
 	struct job *j;
 	int rc;
@@ -205,6 +290,9 @@ hb_measure(struct hb_bench *b, const struct hb_op *op)
 		hb_bench_error(b, "no sender vCPU (harness bug)");
 		return;
 	}
+	/* This repetition's reference, on the same vCPUs, just before. */
+	if (ys != NULL && (ref_p50 = reference(b, ys, op)) <= 0)
+		return;
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		hb_bench_error(b, "out of memory for a batch");
 		return;
@@ -242,7 +330,15 @@ hb_measure(struct hb_bench *b, const struct hb_op *op)
 		}
 	}
 	if (!b->failed && ops > 0) {
-		hb_bench_samples(b, &j->samples);
+		struct hb_summary sum;
+
+		samples_report(b, &j->samples, &sum);
+		if (ys != NULL) {
+			hb_bench_counter(b, "ref_p50_ns",
+			    ref_p50 / hb_timer()->ghz);
+			hb_bench_counter(b, "x_ref", sum.p50 / ref_p50);
+			hb_bench_counter(b, "ref_targets", op->nperf_cpus);
+		}
 		for (int e = 0; e < HB_PERF_NEVENTS; e++)
 			if (perf_ok[e])
 				hb_bench_counter(b,

@@ -23,6 +23,7 @@
 
 #include <ini.h>
 
+#include "../ipi/backoff.h"
 #include "errmsg.h"
 #include "params.h"
 
@@ -71,6 +72,13 @@ const struct hb_param hb_param_table[] = {
 	{ "run", "budget", HB_PT_DURATION, OFF(budget), 0, 30 * 86400, "",
 	    "time the sweep may take (90s, 15m, 1h30m; empty: none): the "
 	    "plan thins the sweep to fit", NULL },
+	{ "run", "backoff", HB_PT_BACKOFFS, OFF(backoffs), 1, 65536, "seed",
+	    "senders' spin-wait backoff in ipi_wait and a full mailbox: seed "
+	    "(NetBSD's 4..128 pauses), pause (1 a check) or seed:MIN:MAX; a "
+	    "list sweeps each", NULL },
+	{ "run", "interleave", HB_PT_BOOL, OFF(interleave), 0, 0, "true",
+	    "run the repetitions of a machine's benchmarks in random order",
+	    NULL },
 
 	/* [unicast] */
 	{ "unicast", "matrix", HB_PT_BOOL, OFF(matrix), 0, 0, "false",
@@ -408,6 +416,84 @@ parse_ulist(const char *s, double min, double max, struct hb_ulist *out)
 	return 0;
 }
 
+const struct hb_backoff hb_backoff_seed = { SPINLOCK_BACKOFF_MIN,
+    SPINLOCK_BACKOFF_MAX };
+
+const char *
+hb_backoff_name(const struct hb_backoff *b, char *buf, size_t len)
+{
+	if (b->min == hb_backoff_seed.min && b->max == hb_backoff_seed.max)
+		snprintf(buf, len, "seed");
+	else if (b->min == 1 && b->max == 1)
+		snprintf(buf, len, "pause");
+	else
+		snprintf(buf, len, "seed:%u:%u", b->min, b->max);
+	return buf;
+}
+
+/* pow2_in: v is a power of two in [min, max]. */
+static bool
+pow2_in(unsigned v, double min, double max)
+{
+	return v != 0 && (v & (v - 1)) == 0 && v >= min && v <= max;
+}
+
+/*
+ * parse_backoffs: "seed", "pause", "seed:MIN:MAX", comma-separated,
+ * MIN and MAX powers of two in [min, max], MIN <= MAX; a value given
+ * twice counts once.  => 0, or -1 (out unchanged).
+ */
+static int
+parse_backoffs(const char *s, double min, double max,
+    struct hb_backoffs *out)
+{
+	struct hb_backoffs l = { 0 };
+	char item[64];
+
+	while (isspace((unsigned char)*s))
+		s++;
+	for (const char *p = s;;) {
+		const char *e = strchr(p, ',');
+		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+		struct hb_backoff b;
+		char lo[16], hi[16], extra;
+		bool dup = false;
+
+		while (len > 0 && isspace((unsigned char)*p))
+			p++, len--;
+		while (len > 0 && isspace((unsigned char)p[len - 1]))
+			len--;
+		if (len == 0 || len >= sizeof(item))
+			return -1;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (strcmp(item, "seed") == 0)
+			b = hb_backoff_seed;
+		else if (strcmp(item, "pause") == 0)
+			b = (struct hb_backoff){ 1, 1 };
+		else if (sscanf(item, "seed:%15[0-9]:%15[0-9]%c", lo, hi,
+		    &extra) == 2 && parse_uint(lo, min, max, &b.min) == 0 &&
+		    parse_uint(hi, min, max, &b.max) == 0 &&
+		    pow2_in(b.min, min, max) && pow2_in(b.max, min, max) &&
+		    b.min <= b.max)
+			;
+		else
+			return -1;
+		for (unsigned i = 0; i < l.n; i++)
+			dup |= l.v[i].min == b.min && l.v[i].max == b.max;
+		if (!dup) {
+			if (l.n == HB_BACKOFF_MAX)
+				return -1;
+			l.v[l.n++] = b;
+		}
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	*out = l;
+	return 0;
+}
+
 static void *
 field(struct hb_params *p, const struct hb_param *q)
 {
@@ -477,6 +563,15 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 			hb_seterr(err, errlen, "expected a duration such as 90s, "
 			    "15m or 1h30m (a bare number is seconds; empty: "
 			    "none), got '%s'", value);
+			return -1;
+		}
+		return 0;
+	case HB_PT_BACKOFFS:
+		if (parse_backoffs(value, q->min, q->max, field(p, q)) != 0) {
+			hb_seterr(err, errlen, "expected up to %d of seed, pause "
+			    "or seed:MIN:MAX (MIN <= MAX, powers of two from "
+			    "%.0f to %.0f), comma-separated, got '%s'",
+			    HB_BACKOFF_MAX, q->min, q->max, value);
 			return -1;
 		}
 		return 0;
@@ -818,6 +913,17 @@ format_value(const struct hb_params *p, const struct hb_param *q, char *buf,
 			snprintf(buf + o, len - o, "%lds", t % 60);
 		break;
 	}
+	case HB_PT_BACKOFFS: {
+		const struct hb_backoffs *l = f;
+		char name[HB_BACKOFF_NAMELEN];
+		size_t o = 0;
+
+		for (unsigned i = 0; i < l->n && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			    i > 0 ? "," : "",
+			    hb_backoff_name(&l->v[i], name, sizeof(name)));
+		break;
+	}
 	case HB_PT_ULIST: {
 		const struct hb_ulist *l = f;
 		size_t o = 0;
@@ -863,6 +969,7 @@ hb_params_usage(FILE *f)
 		[HB_PT_BOOL] = "[BOOL]",
 		[HB_PT_UINT] = "N", [HB_PT_DOUBLE] = "X", [HB_PT_ULIST] = "LIST",
 		[HB_PT_DURATION] = "TIME",
+		[HB_PT_BACKOFFS] = "LIST",
 	};
 
 	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {

@@ -44,6 +44,32 @@ struct hb_pick {
 	unsigned char	v[HB_PICK_MAX];
 };
 
+/*
+ * A sender's spin-wait backoff: SPINLOCK_BACKOFF from min pause runs up
+ * to max (ipi_backoff_set, ipi/ipi.h).  Written "seed" (NetBSD's
+ * SPINLOCK_BACKOFF_MIN and _MAX), "pause" (1 and 1: one pause per
+ * check) or "seed:MIN:MAX" (powers of two, MIN <= MAX); a list sweeps
+ * each, a benchmark per value, named backoff:VALUE.
+ */
+#define	HB_BACKOFF_MAX	8
+#define	HB_BACKOFF_NAMELEN 32
+struct hb_backoff {
+	unsigned	min, max;
+};
+struct hb_backoffs {
+	unsigned	n;
+	struct hb_backoff v[HB_BACKOFF_MAX];
+};
+
+/* hb_backoff_seed: NetBSD's bounds. */
+extern const struct hb_backoff hb_backoff_seed;
+
+/*
+ * hb_backoff_name: b as written in names and configs: "seed", "pause",
+ * or "seed:MIN:MAX".  => buf (len >= HB_BACKOFF_NAMELEN).
+ */
+const char *hb_backoff_name(const struct hb_backoff *b, char *buf, size_t len);
+
 /* The target orders of multicast (workloads/multicast.c says what each is). */
 enum hb_order {
 	HB_ORDER_NEAR,		/* nearest first */
@@ -78,6 +104,9 @@ struct hb_params {
 	bool		perf;		/* perf counters */
 	double		budget;		/* seconds the sweep may take; 0:
 					 * no budget (plan.h fits to it) */
+	struct hb_backoffs backoffs;	/* the senders' spin-wait backoff */
+	bool		interleave;	/* repetitions of a machine's
+					 * benchmarks in random order */
 
 	/* [unicast] */
 	bool		matrix;		/* the matrix workload: every ordered
@@ -110,6 +139,8 @@ enum hb_param_type {
 	HB_PT_ULIST,	/* struct hb_ulist, values in [min, max] */
 	HB_PT_DURATION,	/* double seconds in [min, max]: 90, 90s, 15m,
 			 * 1h30m; "" or 0: none (0) */
+	HB_PT_BACKOFFS,	/* struct hb_backoffs: seed, pause,
+			 * seed:MIN:MAX, comma-separated */
 };
 
 /* The table a PICK parameter chooses from. */

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../ipi/ipi.h"
 #include "bench_impl.h"
 #include "timer.h"
 
@@ -97,7 +98,7 @@ add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
     void *arg, void (*free_arg)(void *), const char *fmt, va_list ap)
 {
 	const struct hb_workload *w = g->workload;
-	char *rest = NULL;
+	char *rest = NULL, bname[HB_BACKOFF_NAMELEN];
 	struct hb_entry *e;
 	int len;
 
@@ -118,9 +119,11 @@ add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
 		len = asprintf(&e->name, "%s/beside:%s%s%s", w->name,
 		    g->backend->name, rest[0] != '\0' ? "/" : "", rest);
 	else
-		len = asprintf(&e->name, "%s/backend:%s/placement:%s%s%s",
+		len = asprintf(&e->name, "%s/backend:%s/placement:%s%s%s%s%s",
 		    w->name, g->backend->name, hb_policy_name(g->placement),
-		    rest[0] != '\0' ? "/" : "", rest);
+		    g->backoff != NULL ? "/backoff:" : "",
+		    g->backoff != NULL ? hb_backoff_name(g->backoff, bname,
+		    sizeof(bname)) : "", rest[0] != '\0' ? "/" : "", rest);
 	free(rest);
 	if (len < 0)
 		nomem();
@@ -128,6 +131,7 @@ add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
 	e->group_backend = g->backend;
 	e->backend = w->yardstick ? hb_quiet_backend() : g->backend;
 	e->placement = g->placement;
+	e->backoff = g->backoff != NULL ? *g->backoff : hb_backoff_seed;
 	e->nvcpus = nvcpus;
 	e->body = body;
 	e->arg = arg;
@@ -175,9 +179,40 @@ hb_entry_reports(struct hb_entry *e)
 	e->reports = true;
 }
 
+/*
+ * same_machine: a and b run on the same vCPU machine: machine.c's key
+ * (backend, placement, vCPUs; 0 or more than the run's: all of them).
+ */
+static bool
+same_machine(const struct hb_entry *a, const struct hb_entry *b)
+{
+	unsigned na = a->nvcpus, nb = b->nvcpus, all = 0;
+
+	if (bench_state.run != NULL && bench_state.run->topo != NULL)
+		all = bench_state.run->topo->nvcpus;
+	if (all != 0) {
+		na = na == 0 || na > all ? all : na;
+		nb = nb == 0 || nb > all ? all : nb;
+	}
+	return a->backend == b->backend && a->placement == b->placement &&
+	    na == nb;
+}
+
+/*
+ * hb_bench_commit also puts each entry in its machine group
+ * (hbg_set_group): a maximal run of consecutive entries on the same
+ * machine, whose repetitions Google Benchmark may interleave (issue 11)
+ * without a machine restart between them.  An entry that reports what
+ * the entry before it measured (hb_entry_reports: the matrix's class
+ * summaries) must run after it: that entry and its reporters form a
+ * group of their own, run in order (same machine: no restart either).
+ */
 void
 hb_bench_commit(void)
 {
+	unsigned group = 0;
+	bool chain = false;	/* the group is such an ordered chain */
+
 	for (unsigned i = 0; i < reg.n; i++) {
 		struct hb_entry *e = reg.v[i];
 
@@ -191,6 +226,26 @@ hb_bench_commit(void)
 			hbg_iterations(e->gb, e->iterations);
 		if (e->repetitions > 0)
 			hbg_repetitions(e->gb, e->repetitions);
+	}
+	for (unsigned i = 0; i < reg.n; i++) {
+		struct hb_entry *e = reg.v[i], *prev = i > 0 ? reg.v[i - 1] :
+		    NULL;
+		bool reported = i + 1 < reg.n && reg.v[i + 1]->reports &&
+		    same_machine(reg.v[i + 1], e);
+		bool fresh;
+
+		if (prev == NULL || !same_machine(e, prev))
+			fresh = true;
+		else if (e->reports)
+			fresh = !chain;	/* a reporter joins its chain */
+		else
+			fresh = chain || reported;
+		if (fresh) {
+			if (prev != NULL)
+				group++;
+			chain = reported;
+		}
+		hbg_set_group(e->gb, group, !chain);
 	}
 }
 
@@ -226,6 +281,9 @@ hb_bench_begin(const struct hb_run *r)
 	bench_state.run = r;
 }
 
+/* When the last body call of any entry ended (hb_mono), 0 none yet. */
+static double last_end;
+
 /* body_entry: what Google Benchmark calls for every entry. */
 static void
 body_entry(hbg_state *st, void *arg)
@@ -246,14 +304,18 @@ body_entry(hbg_state *st, void *arg)
 	} else {
 		double tb = hb_mono();
 
+		/* No vCPU waits now: the job posts order it before theirs. */
+		ipi_backoff_set(e->backoff.min, e->backoff.max);
 		e->body(&b, e->arg);
 		e->body_s += hb_mono() - tb;
 		e->ops += hbg_iterations_done(st);
 	}
 	t1 = hb_mono();
-	if (e->calls++ == 0)
-		e->t_first = t0;
-	e->t_last = t1;
+	/* Google Benchmark's work since the last body call of any
+	 * benchmark (repetitions interleave) is this call's. */
+	e->span_s += t1 - (last_end > 0 && last_end < t0 ? last_end : t0);
+	last_end = t1;
+	e->calls++;
 	if (hbg_error_occurred(st))
 		e->errored = true;
 }

@@ -18,9 +18,11 @@
 
 #include <stdbool.h>
 
+struct hb_bench;
 struct hb_group;
 struct hb_params;
 struct hb_run;
+struct hb_samples;
 
 /* What the time of one operation of a benchmark is. */
 enum hb_kind {
@@ -33,6 +35,20 @@ enum hb_kind {
 
 /* hb_kind_name: "latency", "throughput", "count". */
 const char *hb_kind_name(enum hb_kind k);
+
+/*
+ * The in-situ reference of a workload's benchmarks: before each
+ * repetition (each call of the body) hb_measure() runs a short batch of
+ * the backend's reference yardstick (ipi_backend_ops.reference) on the
+ * same vCPUs, so that the benchmark's ratio to it compares two figures
+ * of the same moment (counters ref_p50_ns, x_ref, ref_targets).
+ */
+enum hb_ref {
+	HB_REF_NONE,
+	HB_REF_PAIR,	/* sender to its one target: the yardstick itself */
+	HB_REF_FANOUT,	/* sender to its targets, one operation reaching
+			 * every one (the yardstick's n-target shape) */
+};
 
 struct hb_workload {
 	const char *	name;		/* first segment of benchmark names */
@@ -49,6 +65,29 @@ struct hb_workload {
 	 * hb_bench_add() refuses a name with any other.
 	 */
 	const char *	keys;
+	/*
+	 * backoff: its senders spin-wait with the seed's SPINLOCK_BACKOFF
+	 * (ipi_wait, a full mailbox): a group per [run] backoff value, its
+	 * names carrying backoff:VALUE after the placement.
+	 */
+	bool		backoff;
+	/* reference: the in-situ reference its latency benchmarks measure
+	 * (those of kind_of's segment, if not latency, measure none) */
+	enum hb_ref	reference;
+	/*
+	 * in_situ: a yardstick's operation measured inside another
+	 * benchmark, as its reference: on the running machine, from vCPU
+	 * src to the n vCPUs targets (fanout: one operation reaches every
+	 * one; else n is 1 and it is the yardstick's own operation), nops
+	 * operations, their ticks pushed into out.
+	 * => Called by the runner between the benchmark's batches.
+	 * => true; false with the benchmark skipped (an error, the
+	 *    watchdog).
+	 * NULL: the yardstick cannot serve as a reference.
+	 */
+	bool		(*in_situ)(struct hb_bench *b, unsigned src,
+			    const unsigned *targets, unsigned n, bool fanout,
+			    unsigned nops, struct hb_samples *out);
 	/*
 	 * optional: whether an empty workloads list (the default) selects
 	 * it; NULL: always (a yardstick: with yardsticks = true).

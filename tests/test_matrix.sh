@@ -6,7 +6,8 @@
 #   backend; samples S on busypoll and S_sleep = max(10, S / 10) on
 #   futex; p50 <= p90 <= p99, p50 > 0; unstable as the rule says;
 #   pingpong_samples S and its percentiles
-# and bench.json holds the pass, matrix/backend:B/placement:local/pairs:2
+# and bench.json holds the pass, matrix/backend:B/placement:local/
+# backoff:seed/pairs:2
 # (N x S iterations), and a summary per class whose samples are the sum
 # of its rows'.  Also: the default selection takes matrix only with
 # [unicast] matrix = true; a summary whose pass was filtered out is
@@ -96,7 +97,7 @@ for be in ("futex", "busypoll"):
               w + ": class %s, numa %s" % (r["class"], r["numa"]))
         check(int(r["src_pu"]) >= 0 and int(r["dst_pu"]) >= 0 and
               r["src_pu"] != r["dst_pu"], w + ": PUs")
-    pre = "matrix/backend:%s/placement:local" % be
+    pre = "matrix/backend:%s/placement:local/backoff:seed" % be
     p = bench.get(pre + "/pairs:2")
     check(p is not None, "%s: the pass %s/pairs:2" % (be, pre))
     if p is None:

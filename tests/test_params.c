@@ -299,6 +299,53 @@ Test(params, bad_list)
 	load_fails(text, (const char *const[]){ "key 'burst'", NULL });
 }
 
+Test(params, backoff_values)
+{
+	struct hb_params p;
+	char err[512] = "", name[HB_BACKOFF_NAMELEN];
+
+	hb_params_init(&p);
+	cr_expect_eq(p.backoffs.n, 1, "the default: the seed's alone");
+	cr_expect_str_eq(hb_backoff_name(&p.backoffs.v[0], name, sizeof(name)),
+	    "seed");
+	cr_expect_eq(p.backoffs.v[0].min, 4);
+	cr_expect_eq(p.backoffs.v[0].max, 128);
+	cr_assert_eq(hb_param_set(&p, "backoff", "seed, pause,seed:8:64,seed",
+	    err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(p.backoffs.n, 3, "a repeat counts once");
+	cr_expect_eq(p.backoffs.v[1].min, 1);
+	cr_expect_eq(p.backoffs.v[1].max, 1);
+	cr_expect_str_eq(hb_backoff_name(&p.backoffs.v[1], name, sizeof(name)),
+	    "pause");
+	cr_expect_str_eq(hb_backoff_name(&p.backoffs.v[2], name, sizeof(name)),
+	    "seed:8:64");
+	/* seed:4:128 is the seed's, by name too */
+	cr_assert_eq(hb_param_set(&p, "backoff", "seed:4:128", err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(hb_backoff_name(&p.backoffs.v[0], name, sizeof(name)),
+	    "seed");
+	hb_params_free(&p);
+}
+
+Test(params, bad_backoff)
+{
+	static const char *const bad[] = { "", "seeds", "seed:8", "seed:64:8",
+	    "seed:3:8", "seed:0:4", "seed:4:131072", "seed:4:8:16",
+	    "seed:4:8x", "pause,", "seed:-4:8", NULL };
+
+	for (int i = 0; bad[i] != NULL; i++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "[run]\nbackoff = %s\n", bad[i]);
+		load_fails(text, (const char *const[]){ "bad.ini:2:",
+		    "key 'backoff'", "seed:MIN:MAX", "powers of two", NULL });
+	}
+	/* 9 values: one more than a list holds */
+	load_fails("[run]\nbackoff = seed,pause,seed:1:2,seed:1:4,seed:1:8,"
+	    "seed:1:16,seed:1:32,seed:1:64,seed:1:128\n",
+	    (const char *const[]){ "key 'backoff'", "up to 8", NULL });
+}
+
 Test(params, bad_names)
 {
 	load_fails("[run]\nbackends = futex,interrupts\n", (const char *const[]){
@@ -471,6 +518,8 @@ Test(params, write_reads_back)
 	cr_assert_eq(hb_param_set(&p, "senders", "all", err, sizeof(err)), 0);
 	cr_assert_eq(hb_param_set(&p, "workloads", "unicast", err,
 	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(hb_param_set(&p, "backoff", "pause,seed:2:32", err,
+	    sizeof(err)), 0, "%s", err);
 	snprintf(path, sizeof(path), "%s/written.ini", dir);
 	f = fopen(path, "w");
 	cr_assert_not_null(f);
@@ -489,6 +538,10 @@ Test(params, write_reads_back)
 	cr_expect_null(q.topology);
 	cr_expect_str_eq(pk(&q.orders, &hb_order_names), "near,spread");
 	cr_expect_eq(q.yardsticks, true);
+	cr_expect_eq(q.backoffs.n, 2);
+	cr_expect_eq(q.backoffs.v[0].max, 1);
+	cr_expect_eq(q.backoffs.v[1].min, 2);
+	cr_expect_eq(q.backoffs.v[1].max, 32);
 	hb_params_free(&p);
 	hb_params_free(&q);
 }

@@ -60,7 +60,7 @@ keys = ("ipibench_version backends placement topology cpu_model kernel "
 missing = [k for k in keys if k not in ctx]
 assert not missing, "context lacks %s" % missing
 assert ctx["backends"] == "futex", ctx["backends"]
-seg = re.compile(r"^[a-z_]+:[A-Za-z0-9_.+-]+$")
+seg = re.compile(r"^[a-z_]+:[A-Za-z0-9_.+:-]+$")
 runs = [b for b in d["benchmarks"] if b["run_type"] == "iteration"]
 assert runs, "no benchmark ran"
 for b in runs:
@@ -71,9 +71,11 @@ for b in runs:
     for p in kv:
         assert seg.match(p), "segment %r of %s" % (p, b["run_name"])
     keys = [p.split(":")[0] for p in kv]
-    assert keys == ["backend", "placement", "src", "dst", "class", "numa"], keys
+    assert keys == ["backend", "placement", "backoff", "src", "dst", "class",
+                    "numa"], keys
     v = dict(p.split(":", 1) for p in kv)
     assert v["backend"] == "futex" and v["placement"] == "local"
+    assert v["backoff"] == "seed", v
     assert v["numa"] in ("same", "cross") and v["src"] != v["dst"]
     for c in "p50_ns p90_ns p99_ns p999_ns max_ns min_ns mean_ns samples ctx_switches".split():
         assert c in b, "%s lacks %s" % (b["name"], c)

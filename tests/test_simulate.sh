@@ -80,7 +80,7 @@ def one(prefix):
     return got[0]
 
 
-bp = "/backend:futex/placement:local/"
+bp = "/backend:futex/placement:local/backoff:seed/"
 for self in ("skip", "run"):
     one("broadcast" + bp + "src:0/n:64/self:" + self)
 reach = {}
@@ -163,7 +163,7 @@ doc = json.load(open(sys.argv[1]))
 runs = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"]
 names = {b["run_name"]: b for b in runs}
 bad = []
-bp = "/backend:futex/placement:local/"
+bp = "/backend:futex/placement:local/backoff:seed/"
 for n in ("broadcast%ssrc:0/n:384/self:skip" % bp,
           "broadcast%ssrc:0/n:384/self:run" % bp,
           "multicast%ssrc:0/k:383/order:spread" % bp):

@@ -37,13 +37,14 @@
  * pass: such a cell mixes placements, and the heatmap marks it rather
  * than paint the noise.
  *
- * What comes out, per group (backend, placement):
- *   matrix/backend:B/placement:P/pairs:N   the pass: N x S IPI samples,
- *       their percentiles over the whole matrix, and pairs, rounds,
+ * What comes out, per group (backend, placement; the run's first backoff
+ * value V only: the rows of matrix.csv are by backend and placement):
+ *   matrix/backend:B/placement:P/backoff:V/pairs:N   the pass: N x S IPI
+ *       samples, their percentiles over the whole matrix, and pairs, rounds,
  *       samples_per_pair, pingpong_samples_per_pair, seed,
  *       unstable_pairs, pass_s (blocked_per_op on a sleeping backend)
- *   matrix/backend:B/placement:P/class:C/numa:same|cross   one per
- *       (class, numa) present, run right after the pass: that class's
+ *   matrix/backend:B/placement:P/backoff:V/class:C/numa:same|cross   one
+ *       per (class, numa) present, run right after the pass: that class's
  *       samples, pairs, pingpong_p50_ns, pingpong_p99_ns, unstable_pairs
  *   OUT/matrix.csv   one row per pair, every group of the run appended
  *       (results/README.md has the columns)
@@ -738,9 +739,14 @@ matrix_add(const struct hb_run *run, const struct hb_group *g)
 	struct hb_pair *pairs;
 	struct matrix *m;
 	struct hb_entry *e;
-	unsigned n = matrix_pairs(run, g->backend->spins ? 0 :
-	    run->params->matrix_pairs, &pairs);
+	unsigned n;
 
+	/* One pass a machine: the first backoff value (matrix.csv rows
+	 * are by backend and placement). */
+	if (g->backoff_index > 0)
+		return;
+	n = matrix_pairs(run, g->backend->spins ? 0 :
+	    run->params->matrix_pairs, &pairs);
 	if (n == 0)
 		return;
 	if ((m = aligned_alloc(CACHE_LINE_SIZE, sizeof(*m))) == NULL) {
@@ -814,6 +820,7 @@ const struct hb_workload hb_workload_matrix = {
 	    "the heatmap; a summary per pair class",
 	.kind = HB_KIND_LATENCY,
 	.keys = "pairs,class,numa",
+	.backoff = true,
 	.wanted = matrix_wanted,
 	.add = matrix_add,
 };

@@ -13,9 +13,14 @@
  * check of it stays in its own cache.  The line, the responder and the
  * operation are pingpong.h's: the matrix workload measures them on
  * every pair beside its IPIs.
+ *
+ * As the in-situ reference of a busy-polling benchmark (workload.h,
+ * hb_workload.in_situ): the same round trip on the benchmark's pair, or
+ * for a fan-out its n-target shape (ppfan, below).
  */
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +97,112 @@ pingpong_body(struct hb_bench *b, void *arg)
 		free(pp);
 }
 
+/*
+ * The n-target shape, the reference of a fan-out (multicast,
+ * broadcast): one line written by the sender and read by n responders,
+ * each of which acknowledges with a decrement of a count on that same
+ * line; the sender spins until the count is 0.  That is a synchronous
+ * IPI's traffic without the protocol: the message's line read by every
+ * target, its _pending decremented by each.  Nobody pauses.
+ */
+struct ppfan {
+	_Alignas(PP_ALIGN) _Atomic uint64_t seq;	/* the one line: */
+	_Atomic unsigned left;				/* yet to ack */
+	_Alignas(PP_ALIGN) _Atomic int stop;
+	_Alignas(PP_ALIGN) uint64_t next;		/* sender's own */
+	unsigned	n;
+};
+
+/* ppfan_serve: on each target: acknowledge every new seq. */
+static void
+ppfan_serve(void *arg)
+{
+	struct ppfan *f = arg;
+	uint64_t last = 0, v;
+
+	for (;;) {
+		v = atomic_load_explicit(&f->seq, memory_order_acquire);
+		if (v != last) {
+			last = v;
+			atomic_fetch_sub_explicit(&f->left, 1,
+			    memory_order_release);
+			continue;
+		}
+		if (atomic_load_explicit(&f->stop, memory_order_relaxed))
+			return;
+	}
+}
+
+static void
+ppfan_stop(void *arg)
+{
+	struct ppfan *f = arg;
+
+	atomic_store_explicit(&f->stop, 1, memory_order_relaxed);
+}
+
+/* ppfan_op: on src: one write of the line and every acknowledgement. */
+static uint64_t
+ppfan_op(void *arg)
+{
+	struct ppfan *f = arg;
+	uint64_t want = ++f->next, t0, t1;
+
+	YS_DRAIN();
+	t0 = hb_now();
+	atomic_store_explicit(&f->left, f->n, memory_order_relaxed);
+	atomic_store_explicit(&f->seq, want, memory_order_release);
+	while (atomic_load_explicit(&f->left, memory_order_acquire) != 0)
+		continue;
+	t1 = hb_now();
+	return t1 - t0;
+}
+
+/*
+ * pingpong_in_situ: the reference of a busy-polling benchmark: the
+ * one-line round trip itself for a pair, the n-target shape for a
+ * fan-out.
+ */
+static bool
+pingpong_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
+    unsigned n, bool fanout, unsigned nops, struct hb_samples *out)
+{
+	void **states = malloc(n * sizeof(*states));
+	struct pingpong *pp = NULL;
+	struct ppfan *f = NULL;
+	bool ok, leaked = false;
+
+	if (states != NULL && fanout &&
+	    (f = aligned_alloc(PP_ALIGN, sizeof(*f))) != NULL) {
+		memset(f, 0, sizeof(*f));
+		f->n = n;
+	}
+	if (states != NULL && !fanout)
+		pp = pingpong_alloc();
+	if (states == NULL || (f == NULL && pp == NULL) || (!fanout && n != 1)) {
+		free(states);
+		free(f);
+		free(pp);
+		hb_bench_error(b, "pingpong reference: %s", n != 1 && !fanout ?
+		    "a pair has one target (harness bug)" : "out of memory");
+		return false;
+	}
+	for (unsigned i = 0; i < n; i++)
+		states[i] = fanout ? (void *)f : (void *)pp;
+	if (fanout)
+		ok = ys_in_situ(b, src, targets, n, states, ppfan_serve,
+		    ppfan_stop, ppfan_op, f, nops, out, &leaked);
+	else
+		ok = ys_in_situ(b, src, targets, 1, states, pingpong_serve,
+		    pingpong_stop, pingpong_op, pp, nops, out, &leaked);
+	if (!leaked) {
+		free(f);
+		free(pp);
+		free(states);
+	}
+	return ok;
+}
+
 static void
 pingpong_add(const struct hb_run *run, const struct hb_group *g)
 {
@@ -106,4 +217,5 @@ const struct hb_workload hb_workload_pingpong = {
 	.kind = HB_KIND_LATENCY,
 	.keys = YS_PAIR_KEYS,
 	.add = pingpong_add,
+	.in_situ = pingpong_in_situ,
 };

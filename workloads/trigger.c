@@ -221,6 +221,7 @@ const struct hb_workload hb_workload_trigger = {
 	    "and triggers per handler run under load (coalesce)",
 	.kind = HB_KIND_LATENCY,
 	.kind_of = { "mode:coalesce", HB_KIND_COUNT },
+	.reference = HB_REF_PAIR,
 	.keys = "src,dst,class,mode",
 	.add = trig_add,
 };

@@ -196,27 +196,90 @@ wake_stop(void *arg)
 	wake_kick(w);
 }
 
+/* Responders woken together: a fan-out's reference. */
+struct wake_fan {
+	struct wake **	w;
+	unsigned	n;
+};
+
+/*
+ * wake_fan_op: on src: a request to each responder, each woken if
+ * asleep, then a spin until every one acknowledged (a futex or eventfd
+ * multicast's shape: the backends kick the targets one by one too).
+ */
+static uint64_t
+wake_fan_op(void *arg)
+{
+	struct wake_fan *f = arg;
+	uint64_t t0, t1;
+
+	/* Untimed: wait until the responders are blocked (see the top). */
+	for (unsigned i = 0; i < f->n; i++) {
+		struct wake *w = f->w[i];
+
+		w->next++;
+		YS_SPIN_UNTIL(atomic_load_explicit(&w->word,
+		    memory_order_relaxed) == WAKE_SLEEPING);
+		if (hb_sleepwatch_wait(w->statfd))
+			w->blocked++;
+	}
+
+	YS_DRAIN();
+	t0 = hb_now();
+	for (unsigned i = 0; i < f->n; i++) {
+		atomic_store_explicit(&f->w[i]->req, f->w[i]->next,
+		    memory_order_release);
+		wake_kick(f->w[i]);
+	}
+	for (unsigned i = 0; i < f->n; i++)
+		YS_SPIN_UNTIL(atomic_load_explicit(&f->w[i]->ack,
+		    memory_order_acquire) == f->w[i]->next);
+	t1 = hb_now();
+	return t1 - t0;
+}
+
 /* wake_op: on src: request, wake if asleep, spin for the ack. */
 static uint64_t
 wake_op(void *arg)
 {
 	struct wake *w = arg;
-	uint64_t k = ++w->next, t0, t1;
+	struct wake_fan f = { &w, 1 };
 
-	/* Untimed: wait until the responder is blocked (see the top). */
-	YS_SPIN_UNTIL(atomic_load_explicit(&w->word, memory_order_relaxed)
-	    == WAKE_SLEEPING);
-	if (hb_sleepwatch_wait(w->statfd))
-		w->blocked++;
+	return wake_fan_op(&f);
+}
 
-	YS_DRAIN();
-	t0 = hb_now();
-	atomic_store_explicit(&w->req, k, memory_order_release);
-	wake_kick(w);
-	YS_SPIN_UNTIL(atomic_load_explicit(&w->ack, memory_order_acquire)
-	    == k);
-	t1 = hb_now();
-	return t1 - t0;
+/* wake_free: what wake_new made. */
+static void
+wake_free(struct wake *w)
+{
+	if (w->statfd != -1)
+		close(w->statfd);
+	if (w->how->close != NULL)
+		w->how->close(w);
+	free(w);
+}
+
+/*
+ * wake_new: a responder's state for vCPU dst, woken the way how says.
+ * => NULL with the benchmark skipped.
+ */
+static struct wake *
+wake_new(struct hb_bench *b, unsigned dst, const struct waker *how)
+{
+	struct wake *w = ys_alloc(sizeof(*w));
+
+	if (w == NULL) {
+		hb_bench_error(b, "%s: out of memory", how->name);
+		return NULL;
+	}
+	w->how = how;
+	if (how->open(w) != 0) {
+		hb_bench_error(b, "%s: %s", how->name, strerror(errno));
+		free(w);
+		return NULL;
+	}
+	w->statfd = hb_sleepwatch_open(cpu_lookup(dst));
+	return w;
 }
 
 /* wake_body: the benchmark of pair arg, woken the way how says. */
@@ -224,31 +287,65 @@ static void
 wake_body(struct hb_bench *b, const struct ys_pair *pair,
     const struct waker *how)
 {
-	struct wake *w = ys_alloc(sizeof(*w));
+	struct wake *w = wake_new(b, pair->dst, how);
 	struct hb_op op = { .op = wake_op };
 
-	if (w == NULL) {
-		hb_bench_error(b, "%s: out of memory", how->name);
+	if (w == NULL)
 		return;
-	}
-	w->how = how;
-	if (how->open(w) != 0) {
-		hb_bench_error(b, "%s: %s", how->name, strerror(errno));
-		free(w);
-		return;
-	}
 	op.arg = w;
-	w->statfd = hb_sleepwatch_open(cpu_lookup(pair->dst));
 	if (ys_run(b, pair, &op, wake_serve, wake_stop, w)) {
 		if (w->next > 0)
 			hb_bench_counter(b, "blocked_per_op",
 			    (double)w->blocked / (double)w->next);
-		if (w->statfd != -1)
-			close(w->statfd);
-		if (how->close != NULL)
-			how->close(w);
-		free(w);
+		wake_free(w);
 	}
+}
+
+/*
+ * wake_in_situ: the reference of a benchmark on a backend whose idle
+ * sleeps the way how does: a responder on each target, one wake-up of
+ * each per operation (for a pair: the yardstick's own operation).
+ */
+static bool
+wake_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
+    unsigned n, unsigned nops, struct hb_samples *out,
+    const struct waker *how)
+{
+	struct wake_fan f = { calloc(n, sizeof(struct wake *)), 0 };
+	bool ok = false, leaked = false;
+
+	if (f.w == NULL) {
+		hb_bench_error(b, "%s reference: out of memory", how->name);
+		return false;
+	}
+	while (f.n < n && (f.w[f.n] = wake_new(b, targets[f.n], how)) != NULL)
+		f.n++;
+	if (f.n == n)
+		ok = ys_in_situ(b, src, targets, n, (void *const *)f.w,
+		    wake_serve, wake_stop, wake_fan_op, &f, nops, out, &leaked);
+	if (leaked)
+		return false;	/* a responder or the sender still uses them */
+	for (unsigned i = 0; i < f.n; i++)
+		wake_free(f.w[i]);
+	free(f.w);
+	return ok;
+}
+
+static bool
+futex_wake_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
+    unsigned n, bool fanout, unsigned nops, struct hb_samples *out)
+{
+	(void)fanout;	/* a pair is the fan-out of one */
+	return wake_in_situ(b, src, targets, n, nops, out, &futex_waker);
+}
+
+static bool
+eventfd_wake_in_situ(struct hb_bench *b, unsigned src,
+    const unsigned *targets, unsigned n, bool fanout, unsigned nops,
+    struct hb_samples *out)
+{
+	(void)fanout;
+	return wake_in_situ(b, src, targets, n, nops, out, &eventfd_waker);
 }
 
 static void
@@ -283,6 +380,7 @@ const struct hb_workload hb_workload_futex_wake = {
 	.kind = HB_KIND_LATENCY,
 	.keys = YS_PAIR_KEYS,
 	.add = futex_wake_add,
+	.in_situ = futex_wake_in_situ,
 };
 
 const struct hb_workload hb_workload_eventfd_wake = {
@@ -293,4 +391,5 @@ const struct hb_workload hb_workload_eventfd_wake = {
 	.kind = HB_KIND_LATENCY,
 	.keys = YS_PAIR_KEYS,
 	.add = eventfd_wake_add,
+	.in_situ = eventfd_wake_in_situ,
 };

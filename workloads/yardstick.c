@@ -85,6 +85,69 @@ ys_run(struct hb_bench *b, const struct ys_pair *p, struct hb_op *op,
 	return hb_bench_wait(b, dst) && !hb_bench_wedged();
 }
 
+/* The sender's job of ys_in_situ. */
+struct ys_job {
+	uint64_t	(*op)(void *);
+	void *		arg;
+	unsigned	nops;
+	struct hb_samples *out;
+};
+
+static void
+ys_job_run(void *arg)
+{
+	struct ys_job *j = arg;
+
+	for (unsigned i = 0; i < j->nops; i++) {
+		YS_DRAIN();	/* as hb_measure: the push is not timed */
+		hb_samples_push(j->out, j->op(j->arg));
+	}
+}
+
+bool
+ys_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
+    unsigned n, void *const *states, void (*serve)(void *),
+    void (*stop)(void *), uint64_t (*op)(void *), void *oparg,
+    unsigned nops, struct hb_samples *out, bool *leaked)
+{
+	struct ys_job *j = malloc(sizeof(*j));
+	unsigned posted;
+	bool ok = true;
+	int error;
+
+	*leaked = false;
+	if (j == NULL) {
+		hb_bench_error(b, "reference: out of memory");
+		return false;
+	}
+	*j = (struct ys_job){ .op = op, .arg = oparg, .nops = nops,
+	    .out = out };
+	for (posted = 0; posted < n; posted++)
+		if ((error = vcpu_post(cpu_lookup(targets[posted]), serve,
+		    states[posted])) != 0) {
+			hb_bench_error(b, "reference: cannot post the "
+			    "responder on vCPU %u: %s", targets[posted],
+			    strerror(-error));
+			ok = false;
+			break;
+		}
+	if (ok && (error = vcpu_post(cpu_lookup(src), ys_job_run, j)) != 0) {
+		hb_bench_error(b, "reference: cannot post on vCPU %u: %s", src,
+		    strerror(-error));
+		ok = false;
+	} else if (ok && !hb_bench_wait(b, cpu_lookup(src))) {
+		*leaked = true;		/* the sender may still run op */
+		return false;
+	}
+	for (unsigned i = 0; i < posted; i++)
+		stop(states[i]);
+	for (unsigned i = 0; i < posted && !*leaked; i++)
+		if (!hb_bench_wait(b, cpu_lookup(targets[i])))
+			*leaked = true;
+	free(j);
+	return ok && !*leaked;
+}
+
 void *
 ys_alloc(size_t size)
 {

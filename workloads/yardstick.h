@@ -18,6 +18,7 @@
 #include "harness/sleepwatch.h"
 #include "harness/timer.h"
 #include "ipi/backoff.h"
+#include "ipi/ipi.h"
 
 /* The pair a yardstick benchmark measures (its body's argument). */
 struct ys_pair {
@@ -58,6 +59,22 @@ bool	ys_run(struct hb_bench *b, const struct ys_pair *p, struct hb_op *op,
 	    void (*serve)(void *), void (*stop)(void *), void *state);
 
 /*
+ * ys_in_situ: a yardstick's operation as another benchmark's in-situ
+ * reference (hb_workload.in_situ): post serve(states[i]) on targets[i]
+ * for each of the n targets, run nops operations op(oparg) on src
+ * (each returns its ticks), push them into out, then stop(states[i])
+ * each and wait for every responder.
+ * => The responders of one state may share it (states[i] equal).
+ * => true; false with the benchmark skipped.  *leaked set when a
+ *    responder or the sender may still use the states (the watchdog):
+ *    the caller must not free them.
+ */
+bool	ys_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
+	    unsigned n, void *const *states, void (*serve)(void *),
+	    void (*stop)(void *), uint64_t (*op)(void *), void *oparg,
+	    unsigned nops, struct hb_samples *out, bool *leaked);
+
+/*
  * ys_alloc: size bytes, zeroed, cache-line aligned (size rounded up).
  * => NULL when out of memory.  Free with free().
  */
@@ -75,11 +92,20 @@ void *	ys_alloc(size_t size);
  */
 #define	YS_DRAIN()	atomic_thread_fence(memory_order_seq_cst)
 
-/* The spin of ipi_wait(): NetBSD's SPINLOCK_BACKOFF on a condition. */
+/*
+ * The spin of ipi_wait(): NetBSD's SPINLOCK_BACKOFF on a condition, with
+ * the bounds the run's benchmark uses (ipi_backoff_get: the seed's for
+ * the yardsticks' own benchmarks; a benchmark's for its reference).
+ */
 #define	YS_SPIN_UNTIL(cond) do {					\
-	int __ys_count = SPINLOCK_BACKOFF_MIN;				\
+	unsigned __ys_lo, __ys_hi;					\
+	int __ys_count, __ys_max;					\
+									\
+	ipi_backoff_get(&__ys_lo, &__ys_hi);				\
+	__ys_count = (int)__ys_lo;					\
+	__ys_max = (int)__ys_hi;					\
 	while (!(cond))							\
-		SPINLOCK_BACKOFF(__ys_count);				\
+		SPINLOCK_BACKOFF_TO(__ys_count, __ys_max);		\
 } while (0)
 
 #endif /* WORKLOADS_YARDSTICK_H */
