@@ -4,18 +4,23 @@
     backends.py RUN [BASE]
 
 For every IPI benchmark (its name without the backend segment): p50 per
-backend and each backend's p50 over BASE's (default: the run's first
-backend that does not spin, by the context's backend table, else its
-first backend), and over the yardstick of the same shape beside it.
-Plain text for CI logs; the statistics (U test) are compare.py's (make
-compare).
+backend, each backend's p50 over BASE's (default: the run's first backend
+that does not spin, by the context's backend table, else its first
+backend), and its ratio to its reference of the same shape (xref,
+benchjson.Run.ratio): the in-situ x_ref measured on the same vCPUs just
+before each repetition (the median over the repetitions whose reference
+did not move; "moved" when none is left), or, in a results file of an
+older ipibench, the yardstick beside the backend, at another moment
+(marked *); "-" where there is no reference of the benchmark's shape.
+Ratios are of p50s, never of means.  Plain text for CI logs; the
+statistics (U test, on means) are compare.py's (make compare).
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchjson as bj  # noqa: E402
-from report import fmt_ns, has_ratio, ratio_text, reference  # noqa: E402
+from report import fmt_ns, ratio_text  # noqa: E402
 
 
 def default_base(run, backends):
@@ -25,6 +30,14 @@ def default_base(run, backends):
         if run.spins(be) is False:
             return be
     return backends[0] if backends else None
+
+
+def xref_text(run, b):
+    """b's ratio to its reference as a cell: "x2.47", "x2.47*" (another
+    moment), "moved", "-"."""
+    r = run.ratio(b)
+    return "-" if r is None else "moved" if r.how == "moved" else \
+        r.text("x%.2f")
 
 
 def main(argv):
@@ -61,10 +74,7 @@ def main(argv):
             p = b.get("p50_ns")
             rel = ("x%.2f" % (p / bp.get("p50_ns"))
                    if bp is not None and bp.ok and bp.get("p50_ns") else "-")
-            ref = reference(run, b) if has_ratio(run, b) else None
-            xr = ("x%.2f" % (p / ref.get("p50_ns"))
-                  if ref is not None and ref.get("p50_ns") else "-")
-            r.append("%s (%s, %s)" % (fmt_ns(p), rel, xr))
+            r.append("%s (%s, %s)" % (fmt_ns(p), rel, xref_text(run, b)))
         lines.append(r)
     if not lines:
         print("backends: %s: no IPI benchmark (backend:NAME) in this run" %
@@ -74,8 +84,14 @@ def main(argv):
               for i in range(len(head))]
     for r in [head, ["-" * w for w in widths]] + lines:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    print("x%s: the p50 over %s's p50 of the same benchmark." % (base, base))
     text = ratio_text(run, "xref", "%s")
     print(text if text.startswith("xref") else "xref: " + text)
+    moved = run.moved_benchmarks()
+    if moved:
+        print("%d benchmark(s) had a repetition whose in-situ reference "
+              "moved (the host moved the vCPUs): xref from the other "
+              "repetitions; REPORT.md lists them." % len(moved))
     return 0
 
 

@@ -4,16 +4,34 @@ Names follow the grammar of results/README.md:
 
     name := workload ( "/" key ":" value )*
 
-Google Benchmark's own segments (`manual_time`, `iterations:N`,
-`repeats:N`, ...) are dropped, so a benchmark is its workload and its
-keys.  Repetitions are reduced here, from the iteration runs, to their
-median (Google Benchmark's aggregates are used only when a file holds
-nothing else, as with --benchmark_report_aggregates_only).
+A segment is split at its first colon: a value may hold colons
+(`backoff:seed:4:128`).  Google Benchmark's own segments (`manual_time`,
+`iterations:N`, `repeats:N`, ...) are dropped, so a benchmark is its
+workload and its keys.  Repetitions are reduced here, from the iteration
+runs, to their median (Google Benchmark's aggregates are used only when a
+file holds nothing else, as with --benchmark_report_aggregates_only).
+A benchmark's rows need not be contiguous: ipibench interleaves the
+repetitions of the benchmarks of one machine (backend, placement, vCPU
+count), each benchmark's aggregates after its last repetition.
 
     run = load("results/X")          # a run folder or a bench.json
     for b in run.benchmarks:         # one per benchmark, repetitions reduced
         b.workload, b.keys["backend"], b.get("p50_ns"), b.errors
         run.kind(b), run.reference(b.keys["backend"])
+        run.ratio(b)                 # p50 over its reference of its shape
+        b.moved                      # repetitions whose reference moved
+
+Ratios (Run.ratio).  Each repetition of unicast, multicast, broadcast and
+trigger mode:latency carries its own reference, measured on the same
+vCPUs just before it: `ref_p50_ns` (the p50 of a short batch of the
+backend's reference yardstick, its n-target version for fan-out) and
+`x_ref` (that repetition's p50 over it).  A benchmark's ratio is the
+median of x_ref over its repetitions whose reference did not move (see
+MOVED_FACTOR).  A results file of an older ipibench has no x_ref: its
+pair round trips (unicast, trigger mode:latency) are divided by the
+yardstick benchmark measured beside the backend, at another moment
+(Ratio.how "beside"), and its fan-out figures get no ratio (no yardstick
+of their shape).
 
 What the C tables know (each backend's yardstick, whether it spins; each
 workload's kind, keys, whether it is a yardstick) comes from the
@@ -46,8 +64,34 @@ COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
-# One key:value segment of the grammar (results/README.md).
-SEGMENT = re.compile(r"^[a-z_]+:[A-Za-z0-9_.+-]+$")
+# One key:value segment of the grammar (results/README.md); the value
+# may hold colons (backoff:seed:4:128): split at the first.
+SEGMENT = re.compile(r"^[a-z_]+:[A-Za-z0-9_.+:-]+$")
+
+# A repetition's in-situ reference "moved" when its ref_p50_ns is more
+# than MOVED_FACTOR times above or below the median of its pool (every
+# reference of the same kind on the same vCPUs in the run: Run.pool_key)
+# and more than MOVED_NS away from it: the matrix's rule for an unstable
+# cell (results/README.md, matrix.csv), one rule for both.  On a VM it
+# means the host moved the vCPUs between the reference and the others.
+MOVED_FACTOR, MOVED_NS = 1.5, 50.0
+
+# The keys that say which vCPUs a benchmark reaches beside its src: a
+# pair's dst, a multicast's k and order, a broadcast's n.
+TARGET_KEYS = ("dst", "k", "order", "n")
+
+# The yardstick of a fan-out's shape run by the kernel: membarrier at n
+# vCPUs taking part, the sender included (workloads/membarrier.c): a
+# broadcast on n vCPUs, a multicast to k targets at n = k + 1.
+FANOUT_YARDSTICK = "membarrier"
+
+
+def moved(ref, pool_median):
+    """Whether a reference ref moved from its pool's median (MOVED_*)."""
+    if not ref or not pool_median or ref <= 0 or pool_median <= 0:
+        return False
+    return abs(ref - pool_median) > MOVED_NS and \
+        max(ref / pool_median, pool_median / ref) > MOVED_FACTOR
 
 
 def segments(name):
@@ -109,6 +153,33 @@ def truthy(v):
     return str(v).strip().lower() in ("true", "yes", "1", "on")
 
 
+class Ratio:
+    """A benchmark's p50 over its reference of the same shape.
+
+    value   the ratio, or None when every repetition's reference moved
+    how     "in-situ": the median of x_ref over the repetitions whose
+            reference did not move; "moved": none is left (value None);
+            "beside": an older results file without x_ref: the p50 over
+            the p50 of the yardstick benchmark beside the backend, at
+            another moment
+    used, total   repetitions the value comes from, and all of them
+    """
+
+    def __init__(self, value, how, used=0, total=0):
+        self.value, self.how, self.used, self.total = value, how, used, total
+
+    def text(self, spec="%.2f", mark="*"):
+        """The ratio as a table cell: "2.47", "moved", or "2.47*" (mark:
+        from another moment)."""
+        if self.how == "moved":
+            return "moved"
+        return (spec % self.value) + (mark if self.how == "beside" else "")
+
+    def __repr__(self):
+        return "Ratio(%r, %s, %d/%d)" % (self.value, self.how, self.used,
+                                          self.total)
+
+
 class Bench:
     """One benchmark, its repetitions reduced to medians."""
 
@@ -118,8 +189,11 @@ class Bench:
         self.keys = keys
         self.values = {}        # counter or real_time -> median
         self.reps = {}          # counter -> [value per repetition]
+        self.rows = []          # the repetitions' values, in file order
         self.errors = []        # error messages of failed repetitions
         self.repetitions = 0
+        self.moved = []         # indexes in rows whose reference moved
+        self.pool_median = None  # the median of its references' pool
 
     def get(self, key, default=None):
         return self.values.get(key, default)
@@ -175,6 +249,7 @@ class Run:
         self.backend_table = context_table(self.context, "backend_table")
         self.workload_table = context_table(self.context, "workload_table")
         self.benchmarks = []
+        self._fanout_ys = None    # fanout_yardstick's candidates, once
         self.raw = data.get("benchmarks", [])
         by_name = {}
         order = []
@@ -197,6 +272,7 @@ class Run:
             b, iters, aggs = by_name[rn]
             src = iters or aggs
             b.repetitions = len(iters)
+            b.rows = iters
             keys = set()
             for v in src:
                 keys.update(v)
@@ -205,6 +281,7 @@ class Run:
                 b.reps[k] = vals
                 b.values[k] = statistics.median(vals)
             self.benchmarks.append(b)
+        self._flag_moved()
 
     # Selection.
 
@@ -276,6 +353,147 @@ class Run:
                 if b.keys.get("class") == cls:
                     return b
         return sorted(cands, key=lambda b: class_rank(b.keys.get("class")))[0]
+
+    # In-situ references and ratios.
+
+    def pool_key(self, b):
+        """The pool of b's references: (reference kind, src, targets);
+        None when b has none.  The kind of an IPI benchmark is its
+        backend's reference (backend_table), that of a yardstick its
+        workload; targets the TARGET_KEYS its name has."""
+        if "backend" in b.keys:
+            kind = self.reference(b.keys["backend"])
+        elif self.is_yardstick(b.workload):
+            kind = b.workload
+        else:
+            kind = None
+        if kind is None or "src" not in b.keys:
+            return None
+        return (kind, b.keys["src"],
+                tuple((k, b.keys[k]) for k in TARGET_KEYS if k in b.keys))
+
+    def _flag_moved(self):
+        """Flag the repetitions whose in-situ reference moved (MOVED_*)
+        against the median of its pool: every repetition's ref_p50_ns of
+        the same kind, src and targets, and for a pair the p50 of every
+        yardstick benchmark of that kind on the same src and dst."""
+        pools, members = {}, []
+        refs = {self.reference(e["name"]) for e in self.backend_table}
+        for b in self.benchmarks:
+            if not b.ok:
+                continue
+            key = self.pool_key(b)
+            if key is None:
+                continue
+            if "backend" not in b.keys:
+                if b.workload in refs and "dst" in b.keys:
+                    pools.setdefault(key, []).append(b.get("p50_ns"))
+                continue
+            for i, row in enumerate(b.rows):
+                ref = row.get("ref_p50_ns")
+                if isinstance(ref, (int, float)) and ref > 0:
+                    pools.setdefault(key, []).append(ref)
+                    members.append((b, i, ref, key))
+        medians = {k: statistics.median(v) for k, v in pools.items()}
+        for b, i, ref, key in members:
+            b.pool_median = medians[key]
+            if moved(ref, medians[key]):
+                b.moved.append(i)
+
+    def moved_benchmarks(self):
+        """The benchmarks with at least one repetition whose reference
+        moved, in file order."""
+        return [b for b in self.benchmarks if b.moved]
+
+    def has_insitu(self, b=None):
+        """Whether b (or any benchmark of the run) carries in-situ
+        references (x_ref or ref_p50_ns) that this file can read: never
+        without a backend table (results/README.md: no ratios then)."""
+        if not self.backend_table:
+            return False
+        bs = [b] if b is not None else self.benchmarks
+        return any("x_ref" in x.values or "ref_p50_ns" in x.values
+                   for x in bs)
+
+    def many_pairs(self, workload):
+        """Whether each figure of workload is over many pairs of vCPUs
+        (the matrix workload's: its names carry a class but no src and
+        dst), from the workload table."""
+        info = self.workload_info(workload)
+        keys = info.get("keys") if info else None
+        return isinstance(keys, list) and "class" in keys and \
+            not self.is_pair(workload)
+
+    def beside_reference(self, b):
+        """The yardstick benchmark of b's backend's reference measured
+        beside the backend (another moment than b): for a pair round trip
+        (kind latency, a pair workload) the same pair, else the nearest
+        class; None for any other shape (no yardstick of its shape)."""
+        be = b.keys.get("backend")
+        ys = self.reference(be)
+        if ys is None or self.kind(b) != "latency" or \
+                not self.is_pair(b.workload):
+            return None
+        return self.yardstick(ys, be, b.key("src"), b.key("dst"),
+                              b.keys.get("class"))
+
+    def ratio(self, b):
+        """b's p50 over its reference of the same shape (a Ratio), or
+        None when there is none.  In-situ (x_ref): the median over the
+        repetitions whose reference did not move ("moved" when none is
+        left; from the _median aggregate when the file has only
+        aggregates); else, for a pair round trip of an older results
+        file, over the yardstick beside ("beside", another moment).  None
+        in a file without a backend table (no reference is known)."""
+        if not b.ok or not self.backend_table:
+            return None
+        per = []
+        for i, row in enumerate(b.rows):
+            x = row.get("x_ref")
+            if x is None and row.get("ref_p50_ns") and \
+                    row.get("p50_ns") is not None:
+                x = row["p50_ns"] / row["ref_p50_ns"]
+            if x is not None:
+                per.append((i, x))
+        if per:
+            kept = [x for i, x in per if i not in b.moved]
+            if not kept:
+                return Ratio(None, "moved", 0, len(per))
+            return Ratio(statistics.median(kept), "in-situ", len(kept),
+                         len(per))
+        if b.get("x_ref") is not None:     # aggregates only
+            return Ratio(b.get("x_ref"), "in-situ")
+        y = self.beside_reference(b)
+        if y is not None and y.get("p50_ns"):
+            return Ratio(b.get("p50_ns") / y.get("p50_ns"), "beside",
+                         b.repetitions, b.repetitions)
+        return None
+
+    def fanout_n(self, b):
+        """The vCPUs taking part in a fan-out benchmark, the sender
+        included (a broadcast's n; a multicast's k + 1); None for other
+        shapes."""
+        if "n" in b.keys:
+            return b.key("n")
+        if "k" in b.keys:
+            k = b.key("k")
+            return k + 1 if isinstance(k, int) else None
+        return None
+
+    def fanout_yardstick(self, b):
+        """The FANOUT_YARDSTICK benchmark at b's n (fanout_n), beside b's
+        backend when there is one, else beside any; the same src
+        preferred; None when the run has none at that n."""
+        n = self.fanout_n(b)
+        if n is None or "backend" not in b.keys:
+            return None
+        if self._fanout_ys is None:
+            self._fanout_ys = [y for y in self.select(FANOUT_YARDSTICK)
+                               if y.get("p50_ns")]
+        cands = [y for y in self._fanout_ys if y.key("n") == n]
+        cands.sort(key=lambda y: (y.keys.get("beside") != b.keys["backend"],
+                                  y.keys.get("src") != b.keys.get("src")))
+        return cands[0] if cands else None
 
     # The tables of the context.
 

@@ -10,7 +10,14 @@ could not be drawn with the reason (report.py reads it).
 
 Every figure is titled with the machine and the date of the run, and
 every latency is a round trip in nanoseconds per operation, the median
-over repetitions of each repetition's percentile counters.
+over repetitions of each repetition's percentile counters.  Where the
+run has them, the delivery split is drawn beside the round trip (deliver:
+post -> the start of the handler on a target, over targets; ack: post ->
+the last target's acknowledgement), and ×N is the p50 over the in-situ
+reference of the
+same shape (benchjson.Run.ratio).  A plot of one backoff value (the
+names' backoff:B) shows `seed` when the run has it; plot_backoff shows
+them all.
 """
 import argparse
 import csv
@@ -84,6 +91,25 @@ def log_time_axis(ax, axis="y"):
     a.set_minor_formatter(ticker.NullFormatter())
 
 
+def label_minor_times(ax):
+    """On a log time y axis of few major ticks, label the minor ticks
+    too: every one under a decade, those at 2 and 5 times a power of ten
+    under two; call once the data are drawn."""
+    lo, hi = ax.get_ylim()
+    if lo > 0 and hi / lo < 100:
+        ax.yaxis.set_minor_formatter(ticker.FuncFormatter(
+            lambda v, p: fmt_ns(v) if hi / lo < 10 or label_2_5(v)
+            else ""))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+
+
+def linear_time_axis(ax):
+    """A linear time y axis from 0, ticks as times."""
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(
+        lambda v, p: fmt_ns(v) if v > 0 else "0"))
+
+
 def pair_label(cls, numa):
     if numa is None:
         return cls
@@ -93,6 +119,59 @@ def pair_label(cls, numa):
 def first_placement(run, workload):
     pls = run.values_of("placement", workload)
     return "local" if "local" in pls else (pls[0] if pls else None)
+
+
+def first_backoff(run, workload):
+    """The backoff value a plot of one value shows: seed (the seed's
+    SPINLOCK_BACKOFF, the default) when the run has it, else the first;
+    None when the workload's names have none (an older ipibench, or a
+    workload whose sender does not back off)."""
+    bos = run.values_of("backoff", workload)
+    return "seed" if "seed" in bos else (bos[0] if bos else None)
+
+
+def common(run, workload, placement=True):
+    """(keys, text): the keys every benchmark of a plot of workload
+    shares (the first placement unless placement is False; the first
+    backoff where the names have one) for Run.select(where=...), and
+    what to say of them in a title ("placement local, backoff seed",
+    the backoff named only when the run has several)."""
+    sel, text = {}, []
+    pl = first_placement(run, workload) if placement else None
+    if pl is not None:
+        sel["placement"] = pl
+        text.append("placement %s" % pl)
+    bo = first_backoff(run, workload)
+    if bo is not None:
+        sel["backoff"] = bo
+        if len(run.values_of("backoff", workload)) > 1:
+            text.append("backoff %s" % bo)
+    return sel, ", ".join(text)
+
+
+def ratio_label(run, bs):
+    """"×N" for benchmarks bs (the pairs of a class): the median of
+    their ratios to their references of the same shape (Run.ratio);
+    "×N*" when one comes from a yardstick beside, at another moment;
+    "× moved" when every in-situ reference moved; None without ratios."""
+    rs = [r for r in (run.ratio(b) for b in bs) if r is not None]
+    if not rs:
+        return None
+    vals = [r.value for r in rs if r.value is not None]
+    if not vals:
+        return "× moved"
+    return "×%.2f%s" % (median(vals),
+                        "*" if any(r.how == "beside" for r in rs) else "")
+
+
+# The delivery split's markers: deliver (post -> handler start) and ack
+# (post -> last acknowledgement), filled at p50, hollow at p99.
+SPLIT = [("deliver", "v", "deliver: post → handler start"),
+         ("ack", "s", "ack: post → last ack")]
+
+
+def has_split(benches):
+    return any(b.get("deliver_p50_ns") is not None for b in benches)
 
 
 def median(xs):
@@ -383,24 +462,28 @@ def plot_matrix_pingpong(run):
 
 
 def plot_unicast_classes(run):
-    pl = first_placement(run, "unicast")
+    sel, what = common(run, "unicast")
     backends = [be for be in run.backends()
-                if run.select("unicast", backend=be, placement=pl)]
+                if run.select("unicast", backend=be, where=sel)]
     if not backends:
         return None, "no unicast results in this run"
     groups = {}
     for be in backends:
         for key, bs in by_class(run.select("unicast", backend=be,
-                                           placement=pl)).items():
+                                           where=sel)).items():
             groups.setdefault(key, {})[be] = bs
     keys = sorted(groups, key=lambda k: (bj.class_rank(k[0]), k[1] != "same"))
-    # About 0.65 in a bar: room for its value above it at any class count
-    # (8 classes x 3 backends: 17 in, not 26).
-    fig, axes = new_fig(1, w=max(7.5, 1.5 + 0.65 * len(keys) *
+    split = has_split(run.select("unicast", where=sel))
+    # About 0.55 in of axes a bar: room for its value above it at any
+    # class count, beside a legend of 3.8 in (8 classes x 3 backends:
+    # 17 in, not 26).
+    fig, axes = new_fig(1, w=max(7.5, 3.8 + 0.55 * len(keys) *
                                  len(backends)), h=4.8)
     ax = axes[0][0]
     width = min(0.8 / len(backends), 0.26)
     used = set()
+    marks = set()
+    tops = []     # where each value label sits: the room above it
     for gi, key in enumerate(keys):
         for bi, be in enumerate(backends):
             bs = groups[key].get(be)
@@ -416,19 +499,27 @@ def plot_unicast_classes(run):
                 ax.plot([x, x], [p50, p99], color="black", lw=1, zorder=3)
                 ax.plot([x - width * 0.15, x + width * 0.15], [p99, p99],
                         color="black", lw=1, zorder=3)
-            # The yardsticks measured beside this backend, same pair.
-            b0 = bs[0]
-            ref = run.reference(be)
-            y = run.yardstick(ref, be, b0.key("src"), b0.key("dst"),
-                              key[0]) if ref else None
+            top = max(v for v in (p50, p99) if v is not None)
+            if split:
+                top = max(top, draw_split(ax, bs, x, width, used))
+            # The ratio to the in-situ reference of the same pair (or, in
+            # an older run, to the yardstick beside); above the highest
+            # whisker, so that it hides none.
             text = fmt_ns(p50)
-            if y is not None and y.get("p50_ns"):
-                text += "\n×%.2f" % (p50 / y.get("p50_ns"))
-            ax.annotate(text, (x, p50), xytext=(0, 4),
+            rl = ratio_label(run, bs)
+            if rl is not None:
+                text += "\n" + rl
+                marks.add("*" if rl.endswith("*") else
+                          "moved" if "moved" in rl else "")
+            tops.append(top)
+            ax.annotate(text, (x, top), xytext=(0, 3),
                         textcoords="offset points", ha="center",
                         va="bottom", fontsize=7, zorder=6,
                         bbox=dict(boxstyle="round,pad=0.15", fc="white",
                                   ec="none", alpha=0.8))
+            # The yardsticks measured beside this backend, same pair.
+            b0 = bs[0]
+            ref = run.reference(be)
             for ys in dict.fromkeys(floors(run) + [ref]):
                 if ys is None:
                     continue
@@ -443,32 +534,76 @@ def plot_unicast_classes(run):
                         label=lbl if lbl not in used else None)
                 used.add(lbl)
     ax.set_xticks(range(len(keys)))
-    labels = []
-    for k in keys:
-        pairs = {(b.key("src"), b.key("dst")) for bs in groups[k].values()
-                 for b in bs}
-        extra = ("\nvCPU %s → %s" % next(iter(pairs)) if len(pairs) == 1
-                 else "\n%d pairs (median)" % len(pairs))
-        labels.append(pair_label(*k) + extra)
-    ax.set_xticklabels(labels, fontsize=8 if len(keys) > 4 else None)
+    ax.set_xticklabels([pair_label(*k) + pairs_text(
+        [b for bs in groups[k].values() for b in bs]) for k in keys],
+        fontsize=8 if len(keys) > 4 else None)
     if len(keys) == 1:
         ax.set_xlim(-0.6, 0.6)
     ax.set_xlabel("pair class: the nearest level the sender and the target "
                   "share")
     log_time_axis(ax)
     ax.set_ylabel("round trip (bar: p50, whisker: p99)")
+    if tops:   # two lines of label above the highest (log axis)
+        ax.set_ylim(top=max(max(tops) * 2.0, ax.get_ylim()[1]))
     ax.grid(axis="y", which="both", alpha=0.3, zorder=0)
-    legend_outside(ax)
-    finish(fig, run, "Unicast latency by pair class (placement %s)" % pl)
+    # The legend in reading order: backends, yardsticks, the split.
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: (
+        labels[i] not in backends, labels[i] in SPLIT_LABELS))
+    legend_outside(ax, [handles[i] for i in order],
+                   [labels[i] for i in order])
+    finish(fig, run, "Unicast latency by pair class (%s)" % what)
     return fig, ("ipi_unicast + ipi_wait round trip per pair class and "
                  "backend: bar p50, whisker p99 (median over the pairs of a "
-                 "class and over repetitions). " +
-                 yardstick_caption(run, backends))
+                 "class and over repetitions); its value above the highest "
+                 "whisker." +
+                 (" On each bar the delivery split: %s (left, ▼) and "
+                  "%s (right, ■), filled at p50, hollow at p99; the round "
+                  "trip's rest above ack is the sender's wait overhead "
+                  "(its backoff)." % (SPLIT[0][2], SPLIT[1][2])
+                  if split else "") + " " +
+                 yardstick_caption(run, backends, marks))
 
 
-def yardstick_caption(run, backends):
+SPLIT_LABELS = ["%s p50 (hollow: p99)" % name for name, _, _ in SPLIT]
+
+
+def pairs_text(bs):
+    """"\nvCPU s → d" for benchmarks of one pair, "\nN pairs (median)"
+    for several: under a pair class's tick."""
+    pairs = {(b.key("src"), b.key("dst")) for b in bs}
+    return ("\nvCPU %s → %s" % next(iter(pairs)) if len(pairs) == 1
+            else "\n%d pairs (median)" % len(pairs))
+
+
+def draw_split(ax, bs, x, width, used):
+    """The delivery split of bar x (benchmarks bs): deliver left of its
+    centre, ack right, each a thin line from a filled marker at p50 to a
+    hollow one at p99.  Returns the highest value drawn (0 if none)."""
+    top = 0.0
+    for (name, mk, _l), lbl, dx in zip(SPLIT, SPLIT_LABELS, (-0.22, 0.22)):
+        p50 = median([b.get(name + "_p50_ns") for b in bs])
+        p99 = median([b.get(name + "_p99_ns") for b in bs])
+        if p50 is None:
+            continue
+        xx = x + dx * width
+        if p99 is not None:
+            ax.plot([xx, xx], [p50, p99], color="black", lw=0.6, zorder=4)
+            ax.plot([xx], [p99], marker=mk, ms=4, mfc="white", mec="black",
+                    mew=0.8, ls="none", zorder=4)
+            top = max(top, p99)
+        ax.plot([xx], [p50], marker=mk, ms=4.5, mfc="black", mec="white",
+                mew=0.5, ls="none", zorder=4,
+                label=lbl if lbl not in used else None)
+        used.add(lbl)
+        top = max(top, p50)
+    return top
+
+
+def yardstick_caption(run, backends, marks=()):
     """What the black lines and the ×N of plot_unicast_classes are, from
-    the backend table."""
+    the backend table and the ratios drawn (marks: "*" when one is from
+    a yardstick beside, "moved" when one had no in-situ reference left)."""
     fl = floors(run)
     own = [(be, run.reference(be)) for be in backends
            if run.reference(be) is not None and run.reference(be) not in fl]
@@ -488,10 +623,24 @@ def yardstick_caption(run, backends):
                                for be, ys in own))
     pairs = ", ".join("%s: %s" % (be, run.reference(be)) for be in backends
                       if run.reference(be) is not None)
-    return ("Black lines: yardsticks measured on the same PUs right beside "
-            "each backend: %s; ×N under a bar's value: its p50 over the p50 "
-            "of the backend's yardstick of the same shape (%s)." %
-            ("; and ".join(lines), pairs))
+    if run.has_insitu():
+        xn = ("×N under a bar's value: its p50 over the in-situ reference "
+              "of the same shape (%s), measured on the same vCPUs just "
+              "before each repetition, the median over the repetitions "
+              "whose reference did not move" % pairs)
+        if "*" in marks:
+            xn += ("; ×N*: no in-situ reference, over the yardstick "
+                   "beside (another moment)")
+    else:
+        xn = ("×N* under a bar's value: its p50 over the p50 of the "
+              "backend's yardstick of the same shape (%s) measured beside "
+              "it, at another moment (no in-situ reference in this "
+              "results file)" % pairs)
+    if "moved" in marks:
+        xn += "; × moved: every repetition's in-situ reference moved"
+    return ("Black lines: yardsticks measured on the same PUs beside each "
+            "backend, at another moment than the bars: %s; %s." %
+            ("; and ".join(lines), xn))
 
 
 # ---------------------------------------------------------------------------
@@ -589,33 +738,39 @@ def shade(color, j, n):
 
 def band_plot(run, workload, xkey, panel_key, what, xlabel, panel_fmt,
               caption):
+    """p50 (line) and p99 (dashed, band between) per backend against a
+    count (k, n), a panel per value of panel_key; where the run has the
+    delivery split, deliver p50 dotted in the backend's colour."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    pl = first_placement(run, workload)
+    sel, where_text = common(run, workload)
     if not run.select(workload):
         return None, "no %s results in this run" % workload
     panels = run.values_of(panel_key, workload)
     fig, axes = new_fig(max(1, len(panels)), w=5.2, h=4.4, sharey=True)
-    allx = sorted({b.key(xkey) for b in run.select(workload, placement=pl)})
+    allx = sorted({b.key(xkey) for b in run.select(workload, where=sel)})
     single = len(allx) == 1
     # Markers only where the points are few enough to be told apart.
     marker = "o" if len(allx) <= 12 else None
     backends = [be for be in run.backends()
-                if run.select(workload, backend=be, placement=pl)]
-    banded = whiskered = False
+                if run.select(workload, backend=be, where=sel)]
+    banded = whiskered = delivered = kernel = False
     for ax, pv in zip(axes[0], panels or [None]):
+        stars = {}   # x -> membarrier p50s beside the backends
         for bi, be in enumerate(backends):
-            sel = {"backend": be, "placement": pl}
+            keys = dict(sel, backend=be)
             if pv is not None:
-                sel[panel_key] = pv
+                keys[panel_key] = pv
             pts = {}
-            for b in run.select(workload, where=sel):
+            for b in run.select(workload, where=keys):
                 pts.setdefault(b.key(xkey), []).append(b)
             xs = sorted(pts)
             if not xs:
                 continue
             p50 = [median([b.get("p50_ns") for b in pts[x]]) for x in xs]
             p99 = [median([b.get("p99_ns") for b in pts[x]]) for x in xs]
+            dlv = [median([b.get("deliver_p50_ns") for b in pts[x]])
+                   for x in xs]
             if single:  # one x: side by side, so whiskers do not overlap
                 xs = [x + (bi - (len(backends) - 1) / 2) * 0.15 for x in xs]
             c = run.color(be)
@@ -633,6 +788,22 @@ def band_plot(run, workload, xkey, panel_key, what, xlabel, panel_fmt,
                                            [b - a for a, b in zip(p50, p99)]],
                             fmt="none", ecolor=c, capsize=4, lw=1)
                 whiskered = True
+            if all(v is not None for v in dlv):
+                ax.plot(xs, dlv, color=c, lw=1.1, ls=":", zorder=2,
+                        marker="v" if marker or len(xs) == 1 else None,
+                        ms=3.5)
+                delivered = True
+            # The kernel's IPI of the same fan-out: membarrier at the same
+            # vCPUs taking part, where the run measured it (one star per
+            # x below: it is no backend's).
+            for x0 in pts:
+                y = run.fanout_yardstick(pts[x0][0])
+                if y is not None:
+                    stars.setdefault(x0, []).append(y.get("p50_ns"))
+        for x0, ys in stars.items():
+            ax.plot([x0], [median(ys)], marker="*", ms=12, color="black",
+                    mec="white", mew=0.6, ls="none", zorder=4)
+            kernel = True
         log_time_axis(ax)
         count_axis(ax, allx)
         ax.set_xlabel(xlabel + (" (log scale)" if ax.get_xscale() == "log"
@@ -652,8 +823,27 @@ def band_plot(run, workload, xkey, panel_key, what, xlabel, panel_fmt,
         handles.append(Line2D([], [], color="gray", lw=0, marker="|",
                               ms=10))
         labels.append("whisker: up to p99")
+    if delivered:
+        handles.append(Line2D([], [], color="gray", lw=1.1, ls=":",
+                              marker="v" if marker else None, ms=3.5))
+        labels.append("deliver p50: post →\na target's handler")
+    if kernel:
+        handles.append(Line2D([], [], color="black", mec="white", mew=0.6,
+                              marker="*", ms=12, ls="none"))
+        labels.append("%s p50 (kernel IPI)\nat the same vCPUs n" %
+                      bj.FANOUT_YARDSTICK)
     legend_outside(axes[0][-1], handles, labels)
-    finish(fig, run, "%s (placement %s)" % (what, pl))
+    finish(fig, run, "%s (%s)" % (what, where_text))
+    if delivered:
+        caption += (" Dotted: deliver p50, the post to the start of the "
+                    "handler on a target (over the targets).")
+    if kernel:
+        caption += (" Star: the %s yardstick (the kernel's IPI to every "
+                    "other busy vCPU; the median over the backends it ran "
+                    "beside), where it was measured at the same number of "
+                    "vCPUs taking part, the sender included (%s)." %
+                    (bj.FANOUT_YARDSTICK,
+                     "n = k + 1" if xkey == "k" else "the same n"))
     return fig, caption
 
 
@@ -702,8 +892,8 @@ def delays_text(v):
 
 def plot_mboxfull(run):
     from matplotlib.lines import Line2D
-    pl = first_placement(run, "mboxfull")
-    allb = run.select("mboxfull", placement=pl)
+    sel, where_text = common(run, "mboxfull")
+    allb = run.select("mboxfull", where=sel)
     if not allb:
         return None, "no mboxfull results in this run"
 
@@ -723,7 +913,9 @@ def plot_mboxfull(run):
     hgroups = [hs[i:i + HANDLER_GROUP]
                for i in range(0, len(hs), HANDLER_GROUP)] or [[None]]
     blocks = [(v, g) for v in variants for g in hgroups]
-    fig, axes = new_fig(len(cols), 2 * len(blocks), w=4.3, h=2.9,
+    # Rows of a block: throughput, mailbox-full events, fairness.
+    R = 3
+    fig, axes = new_fig(len(cols), R * len(blocks), w=4.3, h=2.6,
                         sharey="row")
     pts = {}
     for b in allb:
@@ -735,7 +927,8 @@ def plot_mboxfull(run):
     full_cols = 0
     for bi, (v, g) in enumerate(blocks):
         for ci, col in enumerate(cols):
-            top, bot = axes[2 * bi][ci], axes[2 * bi + 1][ci]
+            top, bot = axes[R * bi][ci], axes[R * bi + 1][ci]
+            fair = axes[R * bi + 2][ci]
             for be in backends:
                 for j, h in enumerate(g):
                     byx = pts.get((be, v, h, col))
@@ -754,6 +947,16 @@ def plot_mboxfull(run):
                                   for t in thr], **kw)
                     bot.plot(xs, [f if f is not None else float("nan")
                                   for f in full], **kw)
+                    # Fairness: the smallest and the largest sender's
+                    # share of the messages, times S (1: 1/S, fair).
+                    lo_, hi_ = ([median([b.get(k) * b.key("senders")
+                                         for b in byx[x]
+                                         if b.get(k) is not None])
+                                 for x in xs]
+                                for k in ("share_min", "share_max"))
+                    if all(v is not None for v in lo_ + hi_):
+                        fair.plot(xs, lo_, **kw)
+                        fair.plot(xs, hi_, **dict(kw, lw=0.8, marker=None))
             title = ""
             if by_s and col is not None:
                 title = "B = %d message%s outstanding per sender" % (
@@ -762,7 +965,7 @@ def plot_mboxfull(run):
                     full_cols += 1
                     title += ("\n> %d slots: mailbox fills even with one "
                               "sender" % MBOX_SLOTS)
-                    for ax in (top, bot):
+                    for ax in (top, bot, fair):
                         ax.set_facecolor("#fdf0ea")
             elif not by_s:
                 s = senders[0] if senders else 1
@@ -778,12 +981,13 @@ def plot_mboxfull(run):
             top.set_title(title, fontsize=9,
                           color="#a03020" if by_s and col is not None and
                           col > MBOX_SLOTS else "black")
-            for ax in (top, bot):
+            fair.axhline(1.0, color="black", lw=0.8, ls="--", zorder=1)
+            for ax in (top, bot, fair):
                 count_axis(ax, allx)
                 ax.grid(which="major", alpha=0.3)
             if not by_s and bursts and max(bursts) > MBOX_SLOTS:
                 # The bursts past the mailbox's slots, tinted.
-                for ax in (top, bot):
+                for ax in (top, bot, fair):
                     ax.axvspan(MBOX_SLOTS + 0.5 if ax.get_xscale() ==
                                "linear" else MBOX_SLOTS * 2 ** 0.25,
                                ax.get_xlim()[1], color="#fdf0ea", zorder=0,
@@ -793,7 +997,7 @@ def plot_mboxfull(run):
                          ha="right", va="bottom", fontsize=7,
                          color="#a03020")
         # The rows share y: scaled once every column is drawn.
-        top, bot = axes[2 * bi][0], axes[2 * bi + 1][0]
+        top, bot, fair = (axes[R * bi + i][0] for i in range(R))
         top.set_yscale("log")
         top.yaxis.set_major_formatter(ticker.FuncFormatter(
             lambda y, _p: "%g" % y))
@@ -803,11 +1007,15 @@ def plot_mboxfull(run):
             else ticker.FuncFormatter(label_2_5) if hi / lo < 100
             else ticker.NullFormatter())
         top.tick_params(axis="y", which="minor", labelsize=7)
-        fulls = [y for ax in axes[2 * bi + 1] for ln in ax.get_lines()
+        fulls = [y for ax in axes[R * bi + 1] for ln in ax.get_lines()
                  for y in ln.get_ydata() if y == y]
         bot.set_ylim(0, max(fulls + [0.0]) * 1.06 or 1.0)
-        axes[2 * bi][0].set_ylabel("throughput\n(million msgs/s)")
-        axes[2 * bi + 1][0].set_ylabel("mailbox-full events\nper message")
+        shares = [y for ax in axes[R * bi + 2] for ln in ax.get_lines()
+                  for y in ln.get_ydata() if y == y]
+        fair.set_ylim(0, max(shares + [1.0]) * 1.08)
+        axes[R * bi][0].set_ylabel("throughput\n(million msgs/s)")
+        axes[R * bi + 1][0].set_ylabel("mailbox-full events\nper message")
+        axes[R * bi + 2][0].set_ylabel("sender's share × S\n(1 = fair, 1/S)")
         handles = [Line2D([], [], color=run.color(be), lw=2.5)
                    for be in backends]
         labels = list(backends)
@@ -818,8 +1026,13 @@ def plot_mboxfull(run):
                                if marker_ok else None, ms=4)
                         for j in range(len(g))]
             labels += ["handler %s" % fmt_ns(float(h)) for h in g]
-        legend_outside(axes[2 * bi][-1], handles, labels,
+        legend_outside(axes[R * bi][-1], handles, labels,
                        title="colour: backend\nshade, dash: handler")
+        legend_outside(axes[R * bi + 2][-1], [
+            Line2D([], [], color="gray", lw=1.5),
+            Line2D([], [], color="gray", lw=0.8),
+            Line2D([], [], color="black", lw=0.8, ls="--")],
+            ["smallest share × S", "largest share × S", "fair: 1/S"])
     for ci in range(len(cols)):
         axes[-1][ci].set_xlabel(
             "senders S (log scale)" if by_s and
@@ -827,7 +1040,7 @@ def plot_mboxfull(run):
             "senders S" if by_s else
             "messages outstanding per sender B")
     what = ("Mailbox full: S senders, B messages outstanding each, one "
-            "target (placement %s)" % pl)
+            "target (%s)" % where_text)
     if len(variants) == 1 and variants[0] != (0, 0):
         what += ", " + delays_text(variants[0])
     finish(fig, run, what)
@@ -836,8 +1049,11 @@ def plot_mboxfull(run):
     return fig, (
         "S senders each keep B messages outstanding to one target whose "
         "handler costs H: messages acknowledged per second (top, millions, "
-        "log scale) and mailbox-full events per message (bottom; each is "
-        "a sender finding all %d slots taken); %s%s. Colour: backend; "
+        "log scale), mailbox-full events per message (middle; each is "
+        "a sender finding all %d slots taken) and fairness (bottom: the "
+        "smallest sender's share of the messages times S, thick, and the "
+        "largest's, thin; 1, dashed, is the fair share 1/S); %s%s. Colour: "
+        "backend; "
         "handler cost as shade and dash within the backend's colour "
         "(darkest, solid: the cheapest), at most %d handler costs a panel, "
         "further ones on further rows%s." %
@@ -846,16 +1062,17 @@ def plot_mboxfull(run):
          MBOX_SLOTS if (full_cols or (not by_s and bursts and
                                       max(bursts) > MBOX_SLOTS)) else "",
          HANDLER_GROUP,
-         "; a pair of rows per delay setting (ack_delay_ns, put_delay_ns)"
+         "; three rows per delay setting (ack_delay_ns, put_delay_ns)"
          if len(variants) > 1 else ""))
 
 
 def plot_cdf(run):
-    pl = first_placement(run, "unicast")
+    from matplotlib.lines import Line2D
+    sel, what = common(run, "unicast")
     groups = {}
     for be in run.backends():
         for key, bs in by_class(run.select("unicast", backend=be,
-                                           placement=pl)).items():
+                                           where=sel)).items():
             groups.setdefault(key, {})[be] = bs
     if not groups:
         return None, "no unicast results in this run"
@@ -863,6 +1080,7 @@ def plot_cdf(run):
                                          k[1] != "same"))
     fig, axes, corner = panel_grid(len(keys), per_row=4, w=4.4, h=3.9)
     ps = [q for _, q in bj.PERCENTILES]
+    split = False
     for ax in axes[1:]:
         ax.sharex(axes[0])   # classes compared at a glance
     for ax, key in zip(axes, keys):
@@ -877,6 +1095,15 @@ def plot_cdf(run):
                 ax.plot([xs[-1], mx], [ps[-1], 0.9999], color=c, ls=":",
                         lw=0.8)
                 ax.plot([mx], [0.9999], marker="x", color=c, ms=7)
+            # The delivery split at the same two quantiles.
+            for name, mk, _lbl in SPLIT:
+                pts = [median([b.get("%s_%s_ns" % (name, q)) for b in bs])
+                       for q in ("p50", "p99")]
+                if any(v is None for v in pts):
+                    continue
+                ax.plot(pts, [0.5, 0.99], color=c, lw=0.8, ls=(0, (1, 1.5)),
+                        marker=mk, ms=4.5, mfc="white", mec=c, mew=1.0)
+                split = True
             ref = run.reference(be)
             y = run.yardstick(ref, be, bs[0].key("src"), bs[0].key("dst"),
                               key[0]) if ref else None
@@ -893,24 +1120,37 @@ def plot_cdf(run):
             ["p50", "p90", "p99", "p99.9", "max (×)"]))
         ax.yaxis.set_minor_locator(ticker.NullLocator())
         log_time_axis(ax, "x")
-        ax.set_xlabel("round trip")
+        ax.set_xlabel("time per operation")
         if ax.get_subplotspec().is_first_col():
             ax.set_ylabel("fraction of operations at most x")
         ax.grid(which="major", alpha=0.3)
         ax.set_title("pair class " + pair_label(*key).replace("\n", ", "),
                      fontsize=10)
-    legend_outside(corner, *collect_legend(axes), fontsize=7)
-    finish(fig, run, "Unicast latency distribution (placement %s)" % pl)
+    handles, labels = collect_legend(axes)
+    if split:
+        handles += [Line2D([], [], color="gray", lw=0.8, ls=(0, (1, 1.5)),
+                           marker=mk, ms=4.5, mfc="white", mec="gray")
+                    for _, mk, _ in SPLIT]
+        labels += ["%s\n(p50, p99)" % lbl for _, _, lbl in SPLIT]
+    legend_outside(corner, handles, labels, fontsize=7)
+    finish(fig, run, "Unicast latency distribution (%s)" % what)
     return fig, ("Distribution of single unicast round trips, one panel "
                  "per pair class (every class of the run, at most four a "
                  "row), drawn only through the percentile counters p50, "
                  "p90, p99, p99.9 (points) and max (×, placed at the top): "
-                 "not a full histogram. Dashed: the yardstick of the same "
-                 "shape, measured beside each backend.")
+                 "not a full histogram." +
+                 (" Dotted with hollow markers, in the backend's colour: "
+                  "the delivery split at p50 and p99, %s (▼) and %s (■); "
+                  "the round trip's rest beyond ack is the sender's wait "
+                  "(its backoff)." % (SPLIT[0][2], SPLIT[1][2])
+                  if split else "") +
+                 " Dashed: the yardstick of the same shape, measured beside "
+                 "each backend (another moment than the round trips).")
 
 
 def plot_placement(run):
     pls = run.values_of("placement", "unicast")
+    sel, what = common(run, "unicast", placement=False)
     if len(pls) < 2:
         return None, ("one placement in this run (%s): list several in "
                       "[run] placements (configs/full.ini does)" %
@@ -934,8 +1174,8 @@ def plot_placement(run):
         for pi, pl in enumerate(pls):
             xs, ys, es = [], [], []
             for bi, be in enumerate(backends):
-                bs = [b for b in run.select("unicast", backend=be,
-                                            placement=pl)
+                bs = [b for b in run.select("unicast", where=dict(
+                    sel, backend=be, placement=pl))
                       if (b.keys.get("class"), b.keys.get("numa")) == key]
                 if not bs:
                     continue
@@ -961,6 +1201,7 @@ def plot_placement(run):
     one_node = "1 NUMA node" in str(run.context.get("topology", "")) or \
         all(b.keys.get("numa") != "cross" for b in run.select("unicast"))
     finish(fig, run, "Unicast by placement of the per-vCPU IPI state" +
+           (" (%s)" % what if what else "") +
            (" (one NUMA node: the placements coincide)" if one_node else ""))
     return fig, ("Unicast round trip for each placement of the mailboxes "
                  "and pending words (local: each vCPU's own NUMA node; "
@@ -972,6 +1213,268 @@ def plot_placement(run):
                   else ""))
 
 
+def class_keys(benches):
+    """The (class, numa) of benches, nearest first."""
+    return list(by_class(benches))
+
+
+def plot_trigger(run):
+    """Trigger: the round trip of ipi_trigger until the handler ran
+    (mode:latency) per pair class and backend, and triggers per handler
+    run under load (mode:coalesce, its counter triggers_per_run)."""
+    sel, what = common(run, "trigger")
+    allb = run.select("trigger", where=sel)
+    if not allb:
+        return None, "no trigger results in this run"
+    # The coalescing benchmarks are those that count (triggers_per_run),
+    # the others round trips: read from the counters, so that a file
+    # without the workload table draws the same.
+    cnt = [b for b in allb if b.get("triggers_per_run") is not None]
+    lat = [b for b in allb if b not in cnt]
+    backends = [be for be in run.backends()
+                if any(b.keys.get("backend") == be for b in allb)]
+    keys = class_keys(allb)
+    nb = len(backends)
+    fig, axes = new_fig(1, 2 if cnt and lat else 1,
+                        w=max(7.5, 2.5 + 0.55 * len(keys) * nb), h=3.6)
+    rows = [r for r in (lat, cnt) if r]
+    width = min(0.8 / nb, 0.26)
+    marks = set()
+    tops = []
+    for ax, bs_all in zip([r[0] for r in axes], rows):
+        counting = bs_all is cnt
+        for gi, key in enumerate(keys):
+            for bi, be in enumerate(backends):
+                bs = [b for b in bs_all if b.keys.get("backend") == be and
+                      (b.keys.get("class", "?"), b.keys.get("numa")) == key]
+                if not bs:
+                    continue
+                x = gi + (bi - (nb - 1) / 2) * width
+                if counting:
+                    v = median([b.get("triggers_per_run") for b in bs])
+                    ax.bar(x, v, width * 0.9, color=run.color(be), zorder=2,
+                           label=be if gi == 0 else None)
+                    ax.annotate("%.3g" % v, (x, v), xytext=(0, 2),
+                                textcoords="offset points", ha="center",
+                                va="bottom", fontsize=7)
+                    continue
+                p50 = median([b.get("p50_ns") for b in bs])
+                p99 = median([b.get("p99_ns") for b in bs])
+                ax.bar(x, p50, width * 0.9, color=run.color(be), zorder=2,
+                       label=be if gi == 0 else None)
+                if p99 is not None:
+                    ax.plot([x, x], [p50, p99], color="black", lw=1,
+                            zorder=3)
+                    ax.plot([x - width * 0.15, x + width * 0.15],
+                            [p99, p99], color="black", lw=1, zorder=3)
+                text = fmt_ns(p50)
+                rl = ratio_label(run, bs)
+                if rl is not None:
+                    text += "\n" + rl
+                    marks.add("*" if rl.endswith("*") else "")
+                top = max(v for v in (p50, p99) if v is not None)
+                tops.append(top)
+                ax.annotate(text, (x, top), xytext=(0, 3),
+                            textcoords="offset points", ha="center",
+                            va="bottom", fontsize=7, zorder=6,
+                            bbox=dict(boxstyle="round,pad=0.15", fc="white",
+                                      ec="none", alpha=0.8))
+        ax.set_xticks(range(len(keys)))
+        ax.set_xticklabels([pair_label(*k) + pairs_text(
+            [b for b in bs_all if (b.keys.get("class", "?"),
+                                   b.keys.get("numa")) == k])
+            for k in keys], fontsize=8 if len(keys) > 4 else None)
+        if len(keys) == 1:
+            ax.set_xlim(-0.6, 0.6)
+        if counting:
+            vals = [b.get("triggers_per_run") for b in cnt]
+            if min(vals) > 0 and max(vals) / min(vals) > 20:
+                ax.set_yscale("log")
+            else:
+                ax.set_ylim(0, max(vals) * 1.2)
+            ax.set_ylabel("triggers per handler run\n(mode coalesce)")
+            ax.set_title("coalescing: ipi_trigger calls per run of the "
+                         "handler under load", fontsize=9)
+        else:
+            log_time_axis(ax)
+            if tops:   # two lines of label above the highest whisker,
+                # and from the decade below the lowest bar (a tick there)
+                import math
+                low = min(b.get("p50_ns") for b in lat)
+                ax.set_ylim(10 ** math.floor(math.log10(low * 0.95)),
+                            max(tops) * 2.0)
+            ax.set_ylabel("round trip (mode latency)\nbar p50, whisker p99")
+            ax.set_title("latency: ipi_trigger until the handler ran",
+                         fontsize=9)
+        ax.grid(axis="y", which="both", alpha=0.3, zorder=0)
+    axes[-1][0].set_xlabel("pair class: the nearest level the sender and "
+                           "the target share")
+    legend_outside(axes[0][0])
+    finish(fig, run, "Asynchronous trigger (%s)" % what)
+    xn = ""
+    if any(run.ratio(b) is not None for b in lat):
+        xn = (" ×N under a bar's value: its p50 over %s" %
+              ("the in-situ reference of the pair (the backend's yardstick "
+               "measured on the same vCPUs just before each repetition)"
+               if run.has_insitu() else
+               "the backend's yardstick of the pair measured beside it, at "
+               "another moment (×N*)") +
+              ("; ×N*: from the yardstick beside, another moment"
+               if "*" in marks and run.has_insitu() else "") + ".")
+    return fig, ("ipi_trigger of a registered handler, per pair class "
+                 "and backend (median over the pairs of a class)%s%s" %
+                 (": top, the round trip until the handler ran (mode "
+                  "latency), bar p50, whisker p99;" if lat else "",
+                  " %s the triggers per handler run when the sender "
+                  "triggers while the target is busy (mode coalesce: the "
+                  "pending bit's 0 -> 1 transition alone raises the "
+                  "interrupt, so triggers coalesce; 1 is none)." %
+                  ("bottom," if lat else "")
+                  if cnt else ".") + xn)
+
+
+BACKOFF_ONE = ("one backoff value in this run (%s): sweep several "
+               "([run] backoff = seed,pause) to compare the sender's wait")
+BACKOFF_NONE = ("no backoff in the names of this run (an ipibench before "
+                "the backoff dimension)")
+
+
+def plot_backoff(run, workloads=("unicast", "broadcast")):
+    """Round trip per backoff value (backoff:B) and backend, when the
+    run has several: unicast per pair class (bars, a shade of the
+    backend's colour per value; deliver ▼ and ack ■ p50 on each) and
+    broadcast against n (p50 solid, ack p50 dashed, deliver p50
+    dotted)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    values = run.values_of("backoff")
+    if len(values) < 2:
+        return None, BACKOFF_ONE % values[0] if values else BACKOFF_NONE
+    ws = [w for w in workloads
+          if any("backoff" in b.keys for b in run.select(w))]
+    if not ws:
+        return None, "no unicast or broadcast with a backoff in this run"
+    backends = [be for be in run.backends()
+                if any(run.select(w, backend=be) for w in ws)]
+    pls = {w: first_placement(run, w) for w in ws}
+    nv = len(values)
+    nclass = max([len(class_keys(run.select("unicast",
+                                            placement=pls["unicast"])))]
+                 if "unicast" in ws else [1])
+    fig, axes = new_fig(len(backends), len(ws),
+                        w=max(4.6, 1.2 + 0.28 * nclass * nv), h=3.8)
+    for ci, be in enumerate(backends):
+        base = run.color(be)
+        for ri, w in enumerate(ws):
+            ax = axes[ri][ci]
+            bs_all = run.select(w, backend=be, placement=pls[w])
+            if w == "unicast":
+                keys = class_keys(bs_all)
+                width = min(0.8 / nv, 0.3)
+                for gi, key in enumerate(keys):
+                    for j, v in enumerate(values):
+                        bs = [b for b in bs_all
+                              if b.keys.get("backoff") == v and
+                              (b.keys.get("class", "?"),
+                               b.keys.get("numa")) == key]
+                        if not bs:
+                            continue
+                        x = gi + (j - (nv - 1) / 2) * width
+                        p50 = median([b.get("p50_ns") for b in bs])
+                        ax.bar(x, p50, width * 0.9,
+                               color=shade(base, j, nv), zorder=2)
+                        for (name, mk, _l), dx in zip(SPLIT,
+                                                      (-0.22, 0.22)):
+                            y = median([b.get(name + "_p50_ns") for b in bs])
+                            if y is not None:
+                                ax.plot([x + dx * width], [y], marker=mk,
+                                        ms=4, mfc="black", mec="white",
+                                        mew=0.5, ls="none", zorder=4)
+                ax.set_xticks(range(len(keys)))
+                many = len(keys) > 4    # side by side they would touch
+                ax.set_xticklabels([pair_label(*k) for k in keys],
+                                   fontsize=7 if many else 8,
+                                   rotation=35 if many else 0,
+                                   ha="right" if many else "center",
+                                   rotation_mode="anchor")
+                if len(keys) == 1:
+                    ax.set_xlim(-0.6, 0.6)
+                ax.grid(axis="y", alpha=0.3, zorder=0)
+                ax.set_title("%s: unicast per pair class" % be, fontsize=9)
+                # Linear from 0: a bar's height is its time.
+                linear_time_axis(ax)
+            else:
+                selfs = run.values_of("self", w)
+                sf = "skip" if "skip" in selfs else (selfs[0] if selfs
+                                                     else None)
+                xs_all = sorted({b.key("n") for b in bs_all})
+                few = len(xs_all) <= 12    # markers only then
+                for j, v in enumerate(values):
+                    pts = {}
+                    for b in bs_all:
+                        if b.keys.get("backoff") == v and \
+                                (sf is None or b.keys.get("self") == sf):
+                            pts.setdefault(b.key("n"), []).append(b)
+                    xs = sorted(pts)
+                    if not xs:
+                        continue
+                    # One n: the values side by side, not on one another.
+                    at = [x + (j - (nv - 1) / 2) * 0.12 for x in xs] \
+                        if len(xs_all) == 1 else xs
+                    c = shade(base, j, nv)
+                    for cnt, ls, lw, m in (("p50_ns", "-", 1.6, "o"),
+                                           ("ack_p50_ns", "--", 1.0, "s"),
+                                           ("deliver_p50_ns", ":", 1.0,
+                                            "v")):
+                        ys = [median([b.get(cnt) for b in pts[x]])
+                              for x in xs]
+                        if all(y is not None for y in ys):
+                            ax.plot(at, ys, color=c, ls=ls, lw=lw,
+                                    marker=m if few else None,
+                                    ms=4 if m == "o" else 3.5, zorder=3)
+                count_axis(ax, xs_all)
+                ax.set_xlabel("vCPUs taking part n" +
+                              (" (log scale)" if ax.get_xscale() == "log"
+                               else ""))
+                ax.grid(which="major", alpha=0.3)
+                ax.set_title("%s: broadcast%s" % (
+                    be, ", self %s" % sf if sf else ""), fontsize=9)
+                log_time_axis(ax)
+                label_minor_times(ax)
+            if ci == 0:
+                ax.set_ylabel("%s: time per operation" % w)
+    grays = [Patch(color=shade("#606060", j, nv)) for j in range(nv)]
+    handles = grays + [
+        Line2D([], [], marker=SPLIT[0][1], ls="none", mfc="black",
+               mec="black", ms=4),
+        Line2D([], [], marker=SPLIT[1][1], ls="none", mfc="black",
+               mec="black", ms=4),
+        Line2D([], [], color="gray", lw=1.6, marker="o", ms=4),
+        Line2D([], [], color="gray", lw=1.0, ls="--", marker="s", ms=3.5),
+        Line2D([], [], color="gray", lw=1.0, ls=":", marker="v", ms=3.5)]
+    labels = ["backoff %s" % v for v in values] + [
+        "deliver p50 (unicast)", "ack p50 (unicast)",
+        "round trip p50 (broadcast)", "ack p50 (broadcast)",
+        "deliver p50 (broadcast)"]
+    legend_outside(axes[0][-1], handles, labels,
+                   title="shade of the backend's\ncolour: backoff")
+    finish(fig, run, "Round trip vs the sender's backoff (placement %s)" %
+           ", ".join(sorted(set(pls.values()))))
+    return fig, (
+        "The sender's wait for the acknowledgement (ipi_wait) with each "
+        "backoff of the run (%s), a column per backend: %s (unicast on a "
+        "linear axis from 0, broadcast on a log axis). A shade of the "
+        "backend's colour per backoff value, darkest first. The round trip "
+        "above ack is the sender's wait overhead, the backoff's share; "
+        "deliver and ack do not depend on it." %
+        (", ".join(values), "; ".join(
+            {"unicast": "unicast p50 per pair class (bar; ▼ deliver p50, "
+                        "■ ack p50; the median over a class's pairs)",
+             "broadcast": "broadcast p50 against the vCPUs taking part n "
+                          "(solid; dashed ack p50, dotted deliver p50)"}[w]
+            for w in ws)))
+
+
 PLOTS = [
     ("unicast_heatmap", plot_heatmap),
     ("matrix_pingpong", plot_matrix_pingpong),
@@ -979,8 +1482,10 @@ PLOTS = [
     ("latency_cdf", plot_cdf),
     ("multicast", plot_multicast),
     ("broadcast", plot_broadcast),
+    ("trigger", plot_trigger),
     ("mboxfull", plot_mboxfull),
     ("placement", plot_placement),
+    ("backoff", plot_backoff),
 ]
 
 

@@ -5,9 +5,14 @@
 
 Reads RUN_DIR/bench.json, RUN_DIR/plots/plots.json (from plot.py) and,
 when present, RUN_DIR/INCOMPLETE; writes RUN_DIR/REPORT.md: the machine,
-warnings, a table per workload (p50 and p99 per backend, and the ratio to
-the yardstick of the same shape measured beside it), the yardsticks, the
-plots inline, and the benchmarks that failed.
+how many benchmarks had an in-situ reference that moved (first lines) and
+which (section Moved references), warnings, a table per workload (p50 and
+p99 per backend; × ref, the ratio to the in-situ reference of the same
+shape, or in an older run to the yardstick beside, marked *; × membarrier
+for fan-outs; delivery and wait overhead; trigger's latency and
+coalescing in one table; mboxfull's fairness), round trip vs backoff
+when the run has several, the yardsticks, the plots inline, and the
+benchmarks that failed.
 """
 import json
 import os
@@ -18,34 +23,57 @@ import benchjson as bj  # noqa: E402
 
 MAX_ROWS = 64
 
-# Columns beyond p50/p99/ratio: (counter, header, scale, format).
+
+def share_x_s(key):
+    """A sender's share (share_min, share_max) times S: 1 is its fair
+    share 1/S."""
+    def get(b):
+        v, s = b.get(key), b.key("senders")
+        return v * s if v is not None and isinstance(s, (int, float)) \
+            else None
+    return get
+
+
+# Columns beyond p50/p99/ratios: (counter or getter, header, scale,
+# format).  A column is shown when a benchmark of the workload has it:
+# runs of an older ipibench lack deliver_*, ack_*, wait_overhead_*, newer
+# ones arrival_* (multicast) and wait_* (mboxfull).
+DELIVERY = [("deliver_p50_ns", "deliver p50", 1, "ns"),
+            ("wait_overhead_p50_ns", "wait ovh p50", 1, "ns")]
 EXTRA = {
+    "unicast": DELIVERY,
     "matrix": [("pingpong_p50_ns", "pingpong p50", 1, "ns"),
                ("unstable_pairs", "unstable pairs", 1, "%d")],
-    "multicast": [("arrival_p50_ns", "arrival p50", 1, "ns")],
+    "multicast": DELIVERY + [("arrival_p50_ns", "arrival p50", 1, "ns")],
+    "broadcast": DELIVERY,
     "trigger": [("triggers_per_run", "trig/run", 1, "%.1f")],
     "mboxfull": [("msgs_per_s", "Mmsg/s", 1e-6, "%.3g"),
-                 ("full_per_msg", "full/msg", 1, "%.3f")],
+                 ("full_per_msg", "full/msg", 1, "%.3f"),
+                 (share_x_s("share_min"), "min share ×S", 1, "%.2f"),
+                 (share_x_s("share_max"), "max share ×S", 1, "%.2f"),
+                 ("deliver_p50_ns", "deliver p50", 1, "ns"),
+                 ("ack_p50_ns", "ack p50", 1, "ns"),
+                 ("wait_p50_ns", "wait p50", 1, "ns")],
 }
 
 
+def value_of(b, what):
+    """A column's value of b: a counter's, or a getter's."""
+    return what(b) if callable(what) else b.get(what)
+
+
 def has_ratio(run, b):
-    """Whether b has a ratio to a yardstick: a round trip (kind latency)
-    on a backend that has a reference yardstick, and not a figure over
-    many pairs (many_pairs: no one yardstick benchmark matches it)."""
-    return run.kind(b) == "latency" and \
-        run.reference(b.keys.get("backend")) is not None and \
-        not many_pairs(run, b.workload)
+    """Whether b has a ratio to a reference of its own shape (× ref):
+    in-situ (x_ref), or in an older results file a pair round trip on a
+    backend that has a reference yardstick (benchjson.Run.ratio)."""
+    return run.ratio(b) is not None
 
 
-def many_pairs(run, workload):
-    """Whether each figure of workload is over many pairs of vCPUs (the
-    matrix workload's: its names carry a class but no src and dst), from
-    the workload table."""
-    info = run.workload_info(workload)
-    keys = info.get("keys") if info else None
-    return isinstance(keys, list) and "class" in keys and \
-        not run.is_pair(workload)
+def fanout_workloads(run):
+    """The IPI workloads whose names count targets (k) or vCPUs (n)."""
+    return [w for w in run.ipi_workloads()
+            if any(("k" in b.keys or "n" in b.keys)
+                   for b in run.select(w, ok=False))]
 
 
 def no_ratio_text(run):
@@ -64,7 +92,7 @@ def no_ratio_text(run):
                 by_kind.setdefault(k, []).append("%s %s" % (e["name"], seg))
     many = [e["name"] for e in run.workload_table
             if not run.is_yardstick(e["name"]) and e.get("kind") ==
-            "latency" and many_pairs(run, e["name"])]
+            "latency" and run.many_pairs(e["name"])]
     return " and ".join(["%ss (%s)" % (k, ", ".join(ws))
                          for k, ws in by_kind.items()] +
                         (["figures over many pairs (%s: its pingpong "
@@ -82,8 +110,10 @@ def reference_pairs(run, quote="%s"):
 
 
 def ratio_text(run, name, quote):
-    """What the column `name` (ratios to yardsticks) holds, from the
-    tables; quote: how to write a yardstick's name."""
+    """What the column `name` (ratios to references of the same shape)
+    holds, from the tables and from what the run carries (in-situ
+    references, or an older run's yardsticks beside); quote: how to write
+    a yardstick's name."""
     if not run.backend_table:
         return ("This results file has no backend table (an older "
                 "ipibench): no ratios to yardsticks.")
@@ -91,10 +121,54 @@ def ratio_text(run, name, quote):
     if not refs:
         return "No backend of this run has a reference yardstick: no ratios."
     nr = no_ratio_text(run)
+    nr = "; none for " + nr if nr else ""
+    fan = fanout_workloads(run)
+    if run.has_insitu():
+        beside = any(r is not None and r.how == "beside"
+                     for r in map(run.ratio, run.benchmarks))
+        return ("%s is the p50 over the reference of the same shape "
+                "measured in situ, on the same vCPUs just before each "
+                "repetition (%s%s): the median over the repetitions of "
+                "each one's ratio, those whose reference moved left out "
+                "(cell `moved` when none is left)%s.%s" %
+                (name, refs,
+                 "; for %s the n-target version: one line written by the "
+                 "sender and read by every target, each acking on it, or "
+                 "one wake-up per target, waiting for every ack" %
+                 " and ".join(fan) if fan else "", nr,
+                 " A value marked * has no in-situ reference: it divides "
+                 "by the yardstick benchmark measured beside the backend, "
+                 "at another moment." if beside else ""))
     return ("%s is the p50 divided by the p50 of the yardstick of the same "
-            "shape measured on the same PUs right beside the backend (%s; "
-            "the same pair where the workload has one, else the nearest "
-            "pair)%s." % (name, refs, "; none for " + nr if nr else ""))
+            "shape measured on the same PUs beside the backend, at another "
+            "moment than the benchmark (marked *: this results file has "
+            "no in-situ reference, x_ref, measured just before each "
+            "repetition; %s; the same pair, else the nearest)%s%s." %
+            (name, refs, "; none for fan-outs (%s): no yardstick of their "
+             "shape" % ", ".join(fan) if fan else "", nr))
+
+
+def membarrier_text(run, name):
+    """What the column `name` (ratios to the fan-out yardstick) holds."""
+    return ("%s is a fan-out's p50 over the p50 of `%s` at the same number "
+            "of vCPUs taking part, the sender included (broadcast n, "
+            "multicast k + 1), measured beside the backend: the kernel's own "
+            "IPI to n - 1 busy CPUs (`–` where the run measured it at no "
+            "such n)." % (name, bj.FANOUT_YARDSTICK))
+
+
+def delivery_text(run):
+    """What the delivery columns hold; "" when the run has none."""
+    if not any("deliver_p50_ns" in b.values for b in run.benchmarks):
+        return ""
+    return ("**deliver p50**: post → the start of the handler on a target "
+            "(over targets and operations); **ack p50**: post → the last "
+            "target's acknowledgement; **wait ovh p50**: from that last "
+            "acknowledgement to the sender's ipi_wait() seeing it, the "
+            "backoff's (`backoff:`) share of the round trip and the line's "
+            "way back (per operation, ack + wait overhead is the round "
+            "trip).  mboxfull's deliver and ack start just before "
+            "ipi_unicast(), so a full mailbox's spinning counts.")
 
 
 def fmt_ns(v):
@@ -131,54 +205,200 @@ def table(header, rows, align=None):
     return out
 
 
-def reference(run, b):
-    """The yardstick of b's shape measured beside b's backend."""
-    be = b.keys.get("backend")
-    ys = run.reference(be)
-    if ys is None:
+def single_keys(run, w, keys=("placement", "backoff")):
+    """{key: value} of the keys of keys that take one value in workload
+    w: left out of its row labels (said above the table)."""
+    out = {}
+    for k in keys:
+        vs = run.values_of(k, w)
+        if len(vs) == 1:
+            out[k] = vs[0]
+    return out
+
+
+def mode_key(run, w):
+    """The key whose segments change a workload's kind (its kind_of in
+    the workload table, e.g. trigger's mode): its rows merge them, each
+    benchmark giving the columns of its kind; None when there is none."""
+    info = run.workload_info(w)
+    kind_of = info.get("kind_of") if info else None
+    if not isinstance(kind_of, dict) or not kind_of:
         return None
-    if run.is_pair(b.workload):
-        return run.yardstick(ys, be, b.key("src"), b.key("dst"),
-                             b.keys.get("class"))
-    return run.yardstick(ys, be)
+    return str(next(iter(kind_of))).partition(":")[0]
 
 
 def workload_table(run, w):
+    """The table of workload w: a row per benchmark (its name without the
+    backend, the keys of one value and the kind_of key), per backend p50,
+    p99, × ref, × membarrier (fan-outs) and the workload's extra columns;
+    then the notes on its marks (*, moved).  The rows of a workload with
+    kind_of (trigger) merge its modes: p50, p99 and × ref from its round
+    trips, the other columns from the benchmarks that have them."""
     backends = [be for be in run.backends() if run.select(w, ok=False,
                                                           backend=be)]
-    pls = run.values_of("placement", w)
-    skip = {"backend"} | ({"placement"} if len(pls) <= 1 else set())
+    one = single_keys(run, w)
+    mk = mode_key(run, w)
+    skip = {"backend"} | set(one) | ({mk} if mk else set())
     rows = {}
     for b in run.select(w, ok=False):
-        rows.setdefault(b.label(skip), {})[b.keys.get("backend")] = b
-    extra = EXTRA.get(w, [])
-    ratios = any(has_ratio(run, b) for b in run.select(w, ok=False))
+        rows.setdefault(b.label(skip), {}).setdefault(
+            b.keys.get("backend"), []).append(b)
+    every = run.select(w, ok=False)
+    extra = [x for x in EXTRA.get(w, [])
+             if any(value_of(b, x[0]) is not None for b in every)]
+    ratios = any(has_ratio(run, b) for b in every)
+    mbs = any(run.fanout_yardstick(b) is not None for b in every)
     header = ["benchmark"]
     for be in backends:
         header += ["%s p50" % be, "p99"] + (["× ref"] if ratios else [])
+        header += ["× %s" % bj.FANOUT_YARDSTICK] if mbs else []
         header += [h for _, h, _, _ in extra]
-    lines = []
+    lines, marks = [], set()
+    width = 2 + ratios + mbs + len(extra)
     for label, per in list(rows.items())[:MAX_ROWS]:
         r = [label or "(all)"]
         for be in backends:
-            b = per.get(be)
-            if b is None or not b.ok:
-                r += ["error" if b is not None else "–", ""]
-                r += [""] * (len(extra) + ratios)
+            bs = per.get(be, [])
+            if not bs or not all(b.ok for b in bs):
+                r += ["error" if bs else "–"] + [""] * (width - 1)
                 continue
-            ref = reference(run, b) if has_ratio(run, b) else None
-            ratio = "–"
-            if ref is not None and ref.get("p50_ns"):
-                ratio = "%.2f" % (b.get("p50_ns") / ref.get("p50_ns"))
-            r += [fmt_ns(b.get("p50_ns")), fmt_ns(b.get("p99_ns"))]
-            r += [ratio] if ratios else []
-            r += [fmt(b.get(c), f, s) for c, _, s, f in extra]
+            lat = [b for b in bs if run.kind(b) in ("latency", None)] or \
+                [b for b in bs if run.kind(b) == "throughput"]
+            b = lat[0] if lat else None
+            if b is not None:
+                r += [fmt_ns(b.get("p50_ns")), fmt_ns(b.get("p99_ns"))]
+            else:
+                r += ["", ""]
+            if ratios:
+                x = run.ratio(b) if b is not None else None
+                r.append(x.text() if x else "–")
+                if x:
+                    marks.add(x.how)
+            if mbs:
+                y = run.fanout_yardstick(b) if b is not None else None
+                r.append("%.2f" % (b.get("p50_ns") / y.get("p50_ns"))
+                         if y is not None else "–")
+            for c, _, s, f in extra:
+                v = next((value_of(x, c) for x in ([b] if b else []) + bs
+                          if value_of(x, c) is not None), None)
+                r.append(fmt(v, f, s))
         lines.append(r)
-    out = table(header, lines)
+    out = []
+    if one:
+        out += ["Every row: %s." % ", ".join("%s `%s`" % kv
+                                             for kv in one.items()), ""]
+    out += table(header, lines)
     if len(rows) > MAX_ROWS:
         out.append("")
         out.append("(the first %d of %d rows; bench.json has all)" %
                    (MAX_ROWS, len(rows)))
+    notes = []
+    if "beside" in marks:
+        notes.append("\\* from the yardstick measured beside the backend "
+                     "at another moment: no in-situ reference (x_ref) in "
+                     "these rows")
+    if "moved" in marks:
+        notes.append("moved: every repetition's in-situ reference moved "
+                     "(see Moved references): no ratio")
+    if notes:
+        out += [""] + ["%s." % n for n in notes]
+    return out
+
+
+def moved_section(run):
+    """The benchmarks with a repetition whose in-situ reference moved
+    (benchjson.MOVED_*): flagged / total, the flagged references against
+    their pool's median, and the ratio kept.  [] when none."""
+    bs = run.moved_benchmarks()
+    if not bs:
+        return []
+    rows = []
+    for b in bs[:MAX_ROWS]:
+        refs = [b.rows[i].get("ref_p50_ns") for i in b.moved]
+        x = run.ratio(b)
+        rows.append([bj.canonical_name(b.run_name),
+                     "%d / %d" % (len(b.moved), len(b.rows)),
+                     ", ".join(fmt_ns(v) for v in refs),
+                     fmt_ns(b.pool_median),
+                     x.text() if x is not None else "–"])
+    out = ["## Moved references", "",
+           "A repetition's in-situ reference moved when its `ref_p50_ns` is "
+           "more than %g times above or below the median of every "
+           "reference of the same kind on the same vCPUs in this run (the "
+           "same src and targets; for a pair also the yardstick benchmarks "
+           "of that kind on that pair) and more than %g ns away from it: "
+           "the matrix's rule for an unstable cell. The host moved the "
+           "vCPUs between that reference and the others. The ratio (× ref) "
+           "of these benchmarks comes from their other repetitions; "
+           "`moved` when none is left." % (bj.MOVED_FACTOR, bj.MOVED_NS),
+           ""]
+    out += table(["benchmark", "repetitions flagged / total",
+                  "flagged reference p50", "pool median", "× ref kept"],
+                 rows)
+    if len(bs) > MAX_ROWS:
+        out += ["", "(the first %d of %d; bench.json has all)" %
+                (MAX_ROWS, len(bs))]
+    return out + [""]
+
+
+def moved_banner(run):
+    """The report's opening line on moved references; [] for a run
+    without in-situ references."""
+    if not run.has_insitu():
+        return []
+    bs = run.moved_benchmarks()
+    if not bs:
+        return ["In-situ references: none moved.", ""]
+    none = sum(1 for b in bs if len(b.moved) == len(b.rows))
+    return ["**%d benchmark%s had a repetition whose in-situ reference "
+            "moved (the host moved the vCPUs): %s ratio%s come%s from the "
+            "other repetitions%s ([Moved references](#moved-references)).**"
+            % (len(bs), "" if len(bs) == 1 else "s",
+               "its" if len(bs) == 1 else "their",
+               "" if len(bs) == 1 else "s",
+               "s" if len(bs) == 1 else "",
+               "; %d ha%s none left and no ratio" %
+               (none, "s" if none == 1 else "ve") if none else ""), ""]
+
+
+def backoff_table(run, workloads=("unicast", "broadcast")):
+    """Round trip per backoff value (`backoff:`), when the run has more
+    than one: a row per benchmark of workloads without its backoff
+    segment, per value p50, ack p50 and wait overhead p50.  [] with one
+    value or none."""
+    values = run.values_of("backoff")
+    if len(values) < 2:
+        return []
+    rows = {}
+    for w in workloads:
+        one = single_keys(run, w, ("placement",))
+        for b in run.select(w, ok=False):
+            if "backoff" not in b.keys:
+                continue
+            label = "%s %s" % (w, b.label({"backoff"} | set(one)))
+            rows.setdefault(label, {})[b.keys["backoff"]] = b
+    every = [b for per in rows.values() for b in per.values()]
+    cols = [(c, h) for c, h in [("ack_p50_ns", "ack"),
+                                ("wait_overhead_p50_ns", "wait ovh")]
+            if any(b.get(c) is not None for b in every)]
+    header = ["benchmark"]
+    for v in values:
+        header += ["%s p50" % v] + [h for _, h in cols]
+    lines = []
+    for label, per in list(rows.items())[:MAX_ROWS]:
+        r = [label]
+        for v in values:
+            b = per.get(v)
+            if b is None or not b.ok:
+                r += ["error" if b is not None else "–"] + [""] * len(cols)
+                continue
+            r += [fmt_ns(b.get("p50_ns"))] + [fmt_ns(b.get(c))
+                                              for c, _ in cols]
+        lines.append(r)
+    out = table(header, lines)
+    if len(rows) > MAX_ROWS:
+        out += ["", "(the first %d of %d rows; bench.json has all)" %
+                (MAX_ROWS, len(rows))]
     return out
 
 
@@ -379,6 +599,7 @@ def write_report(folder):
     out.append("Status: **%s**" % ("INCOMPLETE: " + incomplete
                                   if incomplete else "complete"))
     out.append("")
+    out += moved_banner(run)
     topo_xml = ("hwloc: the simulated machine's, not this host's"
                 if bj.truthy(run.context.get("simulated_topology", False))
                 else "hwloc")
@@ -391,16 +612,36 @@ def write_report(folder):
     w = warnings(run, incomplete)
     if w:
         out += ["## Warnings", ""] + ["- " + x for x in w] + [""]
+    out += moved_section(run)
 
-    out += ["## Results", "",
-            "Times are per operation, nanoseconds to milliseconds: p50 and "
-            "p99 of single operations, each the median over repetitions. " +
-            ratio_text(run, "**× ref**", "`%s`"), ""]
+    intro = ("Times are per operation, nanoseconds to milliseconds: p50 and "
+             "p99 of single operations, each the median over repetitions. " +
+             ratio_text(run, "**× ref**", "`%s`"))
+    if any(run.fanout_yardstick(b) is not None for b in run.benchmarks):
+        intro += " " + membarrier_text(run, "**× %s**" %
+                                       bj.FANOUT_YARDSTICK)
+    if delivery_text(run):
+        intro += " " + delivery_text(run)
+    if any(b.workload == "mboxfull" and b.get("share_min") is not None
+           for b in run.benchmarks):
+        intro += (" mboxfull's **min/max share ×S**: the smallest and "
+                  "largest sender's fraction of the messages times S (1: "
+                  "its fair share 1/S).")
+    out += ["## Results", "", intro, ""]
     plot_of = {"unicast": ["unicast_classes", "latency_cdf", "placement"],
                "matrix": ["unicast_heatmap", "matrix_pingpong"],
                "multicast": ["multicast"], "broadcast": ["broadcast"],
-               "mboxfull": ["mboxfull"]}
+               "trigger": ["trigger"], "mboxfull": ["mboxfull"]}
     shown = set()
+
+    def figure(name):
+        m = plots.get(name)
+        if not m or "files" not in m:
+            return []
+        shown.add(name)
+        return ["![%s](plots/%s.png)" % (m.get("title", name), name), "",
+                "*%s* ([SVG](plots/%s.svg))" % (m["caption"], name), ""]
+
     for wl in [x for x in run.ipi_workloads() if run.select(x, ok=False)]:
         out += ["### %s" % wl, ""]
         info = run.workload_info(wl)
@@ -408,12 +649,18 @@ def write_report(folder):
             out += [str(info["summary"]).rstrip(".") + ".", ""]
         out += workload_table(run, wl) + [""]
         for name in plot_of.get(wl, []):
-            m = plots.get(name)
-            if m and "files" in m:
-                out += ["![%s](plots/%s.png)" % (m.get("title", name), name),
-                        "", "*%s* ([SVG](plots/%s.svg))" % (m["caption"],
-                                                             name), ""]
-                shown.add(name)
+            out += figure(name)
+    bt = backoff_table(run)
+    if bt:
+        out += ["### Round trip vs backoff", "",
+                "The sender's wait for the acknowledgement (ipi_wait) with "
+                "each backoff of the run (`[run] backoff`, the names' "
+                "`backoff:`: `seed`, the seed's SPINLOCK_BACKOFF from MIN 4 "
+                "to MAX 128 pauses; `pause`, one pause a check; "
+                "`seed:MIN:MAX`): p50 round trip, p50 of the last "
+                "acknowledgement and the wait overhead (from the last "
+                "acknowledgement to ipi_wait() seeing it).",
+                ""] + bt + [""] + figure("backoff")
     yt = yardstick_table(run)
     if yt:
         out += ["### Yardsticks", "",
@@ -421,8 +668,7 @@ def write_report(folder):
                 "same PUs (names carry `beside:BACKEND`).", ""] + yt + [""]
     for name, m in plots.items():
         if "files" in m and name not in shown:
-            out += ["![%s](plots/%s.png)" % (m.get("title", name), name), "",
-                    "*%s*" % m["caption"], ""]
+            out += figure(name)
     skipped = [(n, m["skipped"]) for n, m in plots.items() if "skipped" in m]
     if skipped:
         out += ["## Plots not drawn", ""]

@@ -13,6 +13,12 @@
 # segment removed, so that the two sides have the same names.
 # Benchmarks with errors are left out.  Extra arguments go to compare.py
 # (e.g. -a: aggregates only).  Positive "Time" change: B is slower.
+#
+# compare.py compares means (Google's tool, kept as it is).  After its
+# table, plot/compare_p50.py pairs the same benchmarks by p50, B's p50
+# over A's, and each side's x_ref (the ratio to the in-situ reference of
+# the same shape, without the repetitions whose reference moved): the
+# ratios our scripts compute are of p50s, never of means.
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,3 +53,4 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 "$CPY" "$here/plot/filter_json.py" "$B" "$tmp/b.json" $FILTER_B || exit 1
 echo "compare: A = $A${FILTER_A:+ [$FILTER_A]}, B = $B${FILTER_B:+ [$FILTER_B]}"
 "$CPY" "$COMPARE" --no-color "$@" benchmarks "$tmp/a.json" "$tmp/b.json"
+"$CPY" "$here/plot/compare_p50.py" "$A" "$B" "$FILTER_A" "$FILTER_B"

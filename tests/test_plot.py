@@ -3,12 +3,19 @@
 make_fixture.py): the name grammar is parsed as results/README.md says,
 every plot comes out as a non-empty PNG and SVG, a plot without data is
 skipped with a reason, and report.py writes REPORT.md with its tables.
+InSitu: the in-situ references (x_ref; a moved one flagged, its ratio
+from the other repetitions), membarrier at the same n, no pair yardstick
+for a fan-out, the backoff plot and table, trigger and mboxfull's
+fairness, on synthetic runs (tests/fixtures/synth_run.py) of today's
+format and an older ipibench's.
 
 Run with the interpreter that has matplotlib (tests/run.sh passes
 $PYTHON, Debian's /usr/bin/python3)."""
 import json
 import os
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +53,28 @@ class Grammar(unittest.TestCase):
         w, k = bj.parse_name("membarrier/beside:futex/src:0/n:2/"
                              "min_time:0.010/threads:1/real_time")
         self.assertEqual(k, {"beside": "futex", "src": "0", "n": "2"})
+
+    def test_backoff_value_with_colons(self):
+        """A segment splits at its first colon: backoff:seed:8:256."""
+        name = ("unicast/backend:busypoll/placement:local/backoff:seed:8:256/"
+                "src:0/dst:1/class:l3/numa:same/repeats:2/manual_time")
+        w, k = bj.parse_name(name)
+        self.assertEqual(k["backoff"], "seed:8:256")
+        self.assertEqual(list(k)[:4], ["backend", "placement", "backoff",
+                                       "src"])
+        for seg in bj.canonical_name(name).split("/")[1:]:
+            self.assertRegex(seg, bj.SEGMENT)
+
+    def test_moved_rule(self):
+        """One rule (the matrix's unstable cell): over 1.5x either way
+        and over 50 ns away."""
+        self.assertTrue(bj.moved(330, 100))
+        self.assertFalse(bj.moved(60, 100))            # 40 ns away
+        self.assertTrue(bj.moved(30, 100))             # 70 ns, 3.3x
+        self.assertFalse(bj.moved(140, 100))           # 1.4x
+        self.assertFalse(bj.moved(20000, 14000))       # 1.43x
+        self.assertTrue(bj.moved(30000, 14000))
+        self.assertFalse(bj.moved(0, 100))
 
 
 class Fixture(unittest.TestCase):
@@ -86,6 +115,10 @@ class Fixture(unittest.TestCase):
         names = [n for n, _ in plotmod.PLOTS]
         self.assertEqual([m["name"] for m in manifest], names)
         for m in manifest:
+            if m["name"] == "backoff":   # one value in the fixture
+                self.assertIn("one backoff value in this run (seed)",
+                              m["skipped"])
+                continue
             self.assertIn("files", m, "%s skipped: %s" %
                           (m["name"], m.get("skipped")))
             png = os.path.join(out, m["name"] + ".png")
@@ -120,10 +153,28 @@ class Fixture(unittest.TestCase):
         self.assertIn("| KASSERTs (DIAGNOSTIC) | on |", text)
         self.assertIn("(busypoll: `pingpong`, futex: `futex_wake`, eventfd: "
                       "`eventfd_wake`;", text)
+        self.assertIn("measured in situ", text)
         self.assertIn(self.r.workload_info("unicast")["summary"], text)
+        # multicast and broadcast: the in-situ n-target ratio, membarrier
+        # at the same n, the delivery split.
         self.assertIn("| benchmark | busypoll p50 | p99 | × ref | "
-                      "arrival p50 |", text)
-        self.assertIn("| benchmark | busypoll p50 | p99 | Mmsg/s |", text)
+                      "× membarrier | deliver p50 | wait ovh p50 |", text)
+        self.assertNotIn("arrival p50", text)
+        self.assertIn("| benchmark | busypoll p50 | p99 | Mmsg/s | "
+                      "full/msg | min share ×S | max share ×S | deliver p50 "
+                      "| ack p50 |", text)
+        self.assertIn("| benchmark | busypoll p50 | p99 | × ref | "
+                      "deliver p50 | wait ovh p50 |", text)
+        self.assertIn("Every row: backoff `seed`.", text)
+        self.assertIn("In-situ references: none moved.", text)
+        self.assertNotIn("## Moved references", text)
+        # trigger: one row a pair, latency and coalescing side by side
+        sec = text[text.index("### trigger"):text.index("### mboxfull")]
+        self.assertIn("| benchmark | busypoll p50 | p99 | × ref | trig/run |",
+                      sec)
+        self.assertIn("| src:0/dst:1/class:l3 |", sec)
+        self.assertNotIn("mode:", sec)
+        self.assertIn("plots/trigger.png", sec)
         self.assertIn("debug build", text)
         self.assertEqual(text.count("debug build"), 1, "said once")
         # a unicast row: p50 and the ratio to pingpong beside busypoll
@@ -272,10 +323,10 @@ class Tables(unittest.TestCase):
         self.assertEqual(r.color("futex"), "#ff7f0e", "the run's order")
         m = plotmod.draw_all(r, os.path.join(d, "plots"))
         # Every plot but the matrix's (an older ipibench wrote no
-        # matrix.csv), drawn.
+        # matrix.csv) and backoff (one value), drawn.
         matrix = {"unicast_heatmap", "matrix_pingpong"}
         self.assertTrue(all("files" in x for x in m
-                            if x["name"] not in matrix), m)
+                            if x["name"] not in matrix | {"backoff"}), m)
         self.assertTrue(all("no matrix.csv" in x["skipped"] for x in m
                             if x["name"] in matrix), m)
         with open(report.write_report(d)) as f:
@@ -356,7 +407,7 @@ class BigMachines(unittest.TestCase):
 
     SIZES = (16, 64, 384)
     EXPECTED = ["unicast_classes", "latency_cdf", "multicast", "broadcast",
-                "mboxfull"]
+                "trigger", "mboxfull"]
 
     @classmethod
     def setUpClass(cls):
@@ -445,17 +496,22 @@ class BigMachines(unittest.TestCase):
 
     def test_mboxfull_layout_384(self):
         """Senders on a log2 x axis, a column per burst, at most
-        backends x handler costs lines a panel, none empty."""
+        backends x handler costs lines a panel (twice that, smallest and
+        largest share, in the fairness row, and its line at 1), none
+        empty."""
         r = self.runs[384]
         fig, caption = plotmod.plot_mboxfull(r)
         try:
             axes = self.panels(fig)
-            self.assertEqual(len(axes), 2 * 3, "two rows, a column a burst")
+            self.assertEqual(len(axes), 3 * 3, "three rows, a column a "
+                             "burst")
             limit = len(r.backends()) * len(r.values_of("handler_ns"))
-            for ax in axes:
-                lines = ax.get_lines()
+            for i, ax in enumerate(axes):
+                lines = [ln for ln in ax.get_lines()
+                         if len(ln.get_xdata()) > 2]
                 self.assertGreater(len(lines), 0, "an empty panel")
-                self.assertLessEqual(len(lines), limit)
+                self.assertLessEqual(len(lines), limit * (2 if i >= 6
+                                                          else 1))
                 self.assertEqual(ax.get_xscale(), "log")
                 ticks = list(ax.get_xticks())
                 self.assertIn(256, ticks)
@@ -466,6 +522,8 @@ class BigMachines(unittest.TestCase):
             self.assertEqual(sum("fills even with one sender" in t
                                  for t in titles), 1, titles)
             self.assertIn("shade", caption)
+            self.assertIn("fair share 1/S", caption)
+            self.assertIn("share × S", axes[6].get_ylabel())
             self.assert_legend_outside(fig)
         finally:
             plotmod.plt.close(fig)
@@ -480,9 +538,11 @@ class BigMachines(unittest.TestCase):
         fig, _ = plotmod.plot_mboxfull(r)
         try:
             axes = self.panels(fig)
-            self.assertEqual(len(axes), 2 * 3 * 3, "3 handler groups")
-            for ax in axes:
-                self.assertLessEqual(len(ax.get_lines()), 3 * 3)
+            self.assertEqual(len(axes), 3 * 3 * 3, "3 handler groups")
+            for i, ax in enumerate(axes):
+                fair = (i // 3) % 3 == 2
+                self.assertLessEqual(len(ax.get_lines()),
+                                     3 * 3 * (2 if fair else 1) + fair)
                 self.assertGreater(len(ax.get_lines()), 0)
         finally:
             plotmod.plt.close(fig)
@@ -501,7 +561,7 @@ class BigMachines(unittest.TestCase):
         fig, _ = plotmod.plot_mboxfull(one)
         try:
             self.assertIn("ack delay 500 ns", fig._suptitle.get_text())
-            self.assertEqual(len(self.panels(fig)), 2 * 3)
+            self.assertEqual(len(self.panels(fig)), 3 * 3)
         finally:
             plotmod.plt.close(fig)
         data["benchmarks"] += extra
@@ -509,7 +569,7 @@ class BigMachines(unittest.TestCase):
         fig, caption = plotmod.plot_mboxfull(both)
         try:
             axes = self.panels(fig)
-            self.assertEqual(len(axes), 2 * 2 * 3, "a block per setting")
+            self.assertEqual(len(axes), 3 * 2 * 3, "a block per setting")
             self.assertTrue(any("ack delay 500 ns" in ax.get_title()
                                 for ax in axes))
             self.assertTrue(any("no delays" in ax.get_title()
@@ -571,7 +631,8 @@ class BigMachines(unittest.TestCase):
                         self.assertEqual(int(t) & (int(t) - 1), 0, t)
                     p50 = [ln for ln in ax.get_lines()
                            if len(ln.get_xdata()) == npts]
-                    self.assertEqual(len(p50), 3 * 2, "p50 and p99 lines")
+                    self.assertEqual(len(p50), 3 * 3,
+                                     "p50, p99 and deliver p50 lines")
                     for ln in p50:
                         self.assertIn(ln.get_marker(), (None, "None", ""))
                 self.assert_legend_outside(fig)
@@ -580,6 +641,321 @@ class BigMachines(unittest.TestCase):
         m = {x["name"]: x for x in plotmod.draw_all(
             r, os.path.join(d, "plots"), only=["placement"])}
         self.assertIn("files", m["placement"], m["placement"])
+
+
+class InSitu(unittest.TestCase):
+    """Issue 11 on synthetic 16-vCPU runs (tests/fixtures/synth_run.py):
+    two backoff values, one repetition's reference moved 3x and one
+    benchmark whose every reference moved; one backoff value; and an
+    older ipibench's run (no backoff, no x_ref, no delivery split)."""
+
+    N = 16
+    MOVED = ("unicast/backend:busypoll/placement:local/backoff:seed/src:0/"
+             "dst:1/class:core/numa:same")
+    ALL_MOVED = ("trigger/backend:busypoll/placement:local/src:0/dst:2/"
+                 "class:l2/mode:latency")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sr = synth_run()
+        cls.dir = tempfile.mkdtemp(prefix="test_plot_insitu.")
+        cls.runs, cls.plots, cls.text = {}, {}, {}
+        for name, kw in [
+                ("two", dict(backoffs=("seed", "pause"),
+                             moved=[(cls.MOVED, 0, 3.0),
+                                    (cls.ALL_MOVED, 0, 3.0),
+                                    (cls.ALL_MOVED, 1, 3.0)])),
+                ("one", {}), ("old", dict(old=True))]:
+            d = os.path.join(cls.dir, name)
+            os.mkdir(d)
+            cls.sr.write(os.path.join(d, "bench.json"), cls.N, **kw)
+            r = bj.load(d)
+            cls.runs[name] = r
+            cls.plots[name] = {m["name"]: m for m in plotmod.draw_all(
+                r, os.path.join(d, "plots"))}
+            with open(report.write_report(d)) as f:
+                cls.text[name] = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        plotmod.plt.close("all")
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def bench(self, run, name):
+        bs = [b for b in self.runs[run].benchmarks
+              if bj.canonical_name(b.run_name) == name]
+        self.assertEqual(len(bs), 1, name)
+        return bs[0]
+
+    def section(self, run, title):
+        text = self.text[run]
+        i = text.index(title)
+        j = text.find("\n#", i + len(title))
+        return text[i:j if j >= 0 else len(text)]
+
+    @staticmethod
+    def cells(sec, label):
+        """The cells of the row of sec whose first cell is label."""
+        rows = [ln for ln in sec.splitlines()
+                if ln.startswith("| %s |" % label)]
+        assert len(rows) == 1, (label, rows)
+        return [c.strip() for c in rows[0].strip("|").split("|")]
+
+    def test_interleaved_rows(self):
+        """Today's runs interleave the repetitions of a machine: a
+        benchmark's rows are not contiguous, and still reduce to their
+        median, its aggregates after its last repetition."""
+        r = self.runs["two"]
+        names = [e["run_name"] for e in r.raw]
+        b = self.bench("two", self.MOVED)
+        idx = [i for i, n in enumerate(names) if n == b.run_name]
+        self.assertGreater(idx[-1] - idx[0], len(idx), "interleaved")
+        self.assertEqual(r.raw[idx[-1]]["run_type"], "aggregate")
+        for b in r.benchmarks:
+            self.assertEqual(b.repetitions, 2, b)
+            self.assertEqual(len(b.rows), 2, b)
+            self.assertAlmostEqual(b.get("p50_ns"), sum(
+                x["p50_ns"] for x in b.rows) / 2)
+
+    def test_moved_listed(self):
+        """The moved benchmarks are flagged and listed, said in the
+        report's first lines; the ratio comes from the other
+        repetition."""
+        r = self.runs["two"]
+        self.assertEqual(sorted(bj.canonical_name(b.run_name)
+                                for b in r.moved_benchmarks()),
+                         sorted([self.ALL_MOVED, self.MOVED]))
+        b = self.bench("two", self.MOVED)
+        self.assertEqual(b.moved, [0])
+        self.assertGreater(b.rows[0]["ref_p50_ns"] / b.pool_median, 2.5)
+        x = r.ratio(b)
+        self.assertEqual((x.how, x.used, x.total), ("in-situ", 1, 2))
+        self.assertAlmostEqual(x.value, b.rows[1]["x_ref"])
+        both = statistics.median(row["x_ref"] for row in b.rows)
+        self.assertGreater(abs(x.value - both), 0.3, "the flagged one "
+                           "would have moved the median")
+        head = self.text["two"][:self.text["two"].index("## Machine")]
+        self.assertIn("**2 benchmarks had a repetition whose in-situ "
+                      "reference moved (the host moved the vCPUs)", head)
+        sec = self.section("two", "## Moved references")
+        self.assertIn("1.5 times", sec)
+        self.assertIn("50 ns", sec)
+        c = self.cells(sec, self.MOVED)
+        self.assertEqual(c[1], "1 / 2")
+        self.assertEqual(c[2], report.fmt_ns(b.rows[0]["ref_p50_ns"]))
+        self.assertEqual(c[3], report.fmt_ns(b.pool_median))
+        self.assertEqual(c[4], "%.2f" % x.value)
+        c = self.cells(sec, self.ALL_MOVED)
+        self.assertEqual((c[1], c[4]), ("2 / 2", "moved"))
+        # The unicast table's ratio is the unflagged repetition's.
+        sec = self.section("two", "### unicast")
+        c = self.cells(sec, "backoff:seed/src:0/dst:1/class:core/numa:same")
+        self.assertEqual(c[3], "%.2f" % x.value)
+        # Every reference of the trigger moved: "moved", not a number.
+        sec = self.section("two", "### trigger")
+        self.assertEqual(self.cells(sec, "src:0/dst:2/class:l2")[3],
+                         "moved")
+        self.assertIn("Moved: every repetition's in-situ reference moved"
+                      .lower(), sec.lower())
+        # The other runs: none moved, or no in-situ reference at all.
+        self.assertIn("In-situ references: none moved.", self.text["one"])
+        for run in ("one", "old"):
+            self.assertNotIn("## Moved references", self.text[run])
+        self.assertNotIn("In-situ references", self.text["old"])
+
+    def test_backends_table(self):
+        """backends.py (CI's table): xref in situ, from the unflagged
+        repetition; "moved" where none is left."""
+        import backends
+        import contextlib
+        import io
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            self.assertEqual(backends.main([self.runs["two"].path]), 0)
+        text = out.getvalue()
+        b = self.bench("two", self.MOVED)
+        x = self.runs["two"].ratio(b).value
+        row = [ln for ln in text.splitlines() if ln.startswith(
+            "unicast/placement:local/backoff:seed/src:0/dst:1/")][0]
+        self.assertRegex(row.split(")")[0], r"\(x[0-9.]+, x%s$" %
+                         re.escape("%.2f" % x), "busypoll's column")
+        row = [ln for ln in text.splitlines() if ln.startswith(
+            "trigger/placement:local/src:0/dst:2/class:l2/mode:latency")][0]
+        self.assertIn(", moved)", row)
+        self.assertIn("2 benchmark(s) had a repetition whose in-situ "
+                      "reference moved", text)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            backends.main([self.runs["old"].path])
+        row = [ln for ln in out.getvalue().splitlines()
+               if ln.startswith("broadcast/")][0]
+        self.assertNotIn("x1.", row.split("(")[1].split(",")[1],
+                         "no ratio of a broadcast to a pair yardstick")
+        self.assertRegex(row, r", -\)")
+
+    def test_fanout_reference(self):
+        """A fan-out's × ref is its in-situ n-target reference's; an old
+        run without one has no × ref for it (never a one-pair
+        yardstick)."""
+        r = self.runs["two"]
+        for b in r.select("broadcast") + r.select("multicast"):
+            x = r.ratio(b)
+            self.assertEqual(x.how, "in-situ", b)
+            self.assertAlmostEqual(x.value, statistics.median(
+                row["x_ref"] for row in b.rows))
+            self.assertEqual(b.get("ref_targets"),
+                             b.key("n") - 1 if "n" in b.keys
+                             else b.key("k"))
+        old = self.runs["old"]
+        for w in ("broadcast", "multicast"):
+            for b in old.select(w):
+                self.assertIsNone(old.ratio(b), b)
+                self.assertFalse(report.has_ratio(old, b))
+            sec = self.section("old", "### " + w)
+            self.assertNotIn("× ref", sec)
+        # An old run's pair ratios: from the yardstick beside, marked.
+        sec = self.section("old", "### unicast")
+        c = self.cells(sec, "src:0/dst:1/class:core/numa:same")
+        self.assertTrue(c[3].endswith("*"), c)
+        self.assertIn("another moment", sec)
+        self.assertIn("none for fan-outs (multicast, broadcast)",
+                      self.text["old"])
+        fig, caption = plotmod.plot_unicast_classes(old)
+        try:
+            self.assertIn("another moment", caption)
+            self.assertTrue(all(t.get_text().endswith("*")
+                                for t in fig.axes[0].texts), "×N*")
+        finally:
+            plotmod.plt.close(fig)
+
+    def test_membarrier_at_matching_n(self):
+        """× membarrier: broadcast n with membarrier n, multicast k with
+        membarrier n = k + 1; none at other n."""
+        r, n = self.runs["two"], self.N
+        mb = [y for y in r.select("membarrier", beside="futex")][0]
+        self.assertEqual(mb.key("n"), n)
+        for w, key, v in (("broadcast", "self:skip", "n:%d" % n),
+                          ("multicast", "order:near", "k:%d" % (n - 1))):
+            b = [x for x in r.select(w, backend="futex",
+                                     where={"backoff": "seed"})
+                 if v in x.run_name and key in x.run_name][0]
+            self.assertIs(r.fanout_yardstick(b), mb)
+            sec = self.section("two", "### " + w)
+            self.assertIn("× membarrier", sec)
+            c = self.cells(sec, b.label({"backend", "placement"}))
+            # label, busypoll's 6 (p50, p99, × ref, × membarrier, deliver,
+            # wait ovh), then futex's p50, p99, × ref, × membarrier
+            i = 1 + 6 + 3
+            self.assertEqual(c[i], "%.2f" % (b.get("p50_ns") /
+                                              mb.get("p50_ns")), c)
+            other = [x for x in r.select(w, backend="futex")
+                     if x.key("n" if w == "broadcast" else "k") < n - 1][0]
+            self.assertIsNone(r.fanout_yardstick(other))
+            c = self.cells(sec, other.label({"backend", "placement"}))
+            self.assertEqual(c[i], "–")
+        self.assertIn("**× membarrier**", self.text["two"])
+        self.assertIn("multicast k + 1", self.text["two"])
+
+    def test_backoff_plot_and_table(self):
+        """Two backoff values: the plot and the table; one: neither."""
+        m = self.plots["two"]["backoff"]
+        self.assertIn("files", m, m)
+        self.assertTrue(os.path.getsize(os.path.join(
+            self.runs["two"].folder, "plots", "backoff.png")) > 20000)
+        self.assertIn("seed, pause", m["caption"])
+        sec = self.section("two", "### Round trip vs backoff")
+        self.assertIn("| benchmark | seed p50 | ack | wait ovh | pause p50 "
+                      "| ack | wait ovh |", sec)
+        self.assertIn("| unicast backend:futex/src:0/dst:1/class:core/"
+                      "numa:same |", sec)
+        self.assertIn("| broadcast backend:busypoll/src:0/n:16/self:skip |",
+                      sec)
+        self.assertIn("plots/backoff.png", sec)
+        self.assertIn("one backoff value in this run (seed)",
+                      self.plots["one"]["backoff"]["skipped"])
+        self.assertIn("no backoff", self.plots["old"]["backoff"]["skipped"])
+        for run in ("one", "old"):
+            self.assertNotIn("Round trip vs backoff", self.text[run])
+        # The one-value plots show seed, and say so when there are two.
+        for name in ("unicast_classes", "multicast", "broadcast",
+                     "mboxfull", "latency_cdf"):
+            self.assertIn("backoff seed", self.plots["two"][name]["title"])
+            self.assertNotIn("backoff", self.plots["one"][name]["title"])
+        fig, _ = plotmod.plot_backoff(self.runs["two"])
+        try:
+            axes = [ax for ax in fig.axes if ax.get_visible()]
+            self.assertEqual(len(axes), 2 * 3, "unicast, broadcast x "
+                             "3 backends")
+            self.assertEqual(axes[0].get_yscale(), "linear")
+            self.assertEqual(axes[3].get_yscale(), "log")
+            # unicast: 4 classes x 2 values; broadcast: p50, ack,
+            # deliver per value
+            self.assertEqual(len(axes[0].patches), 4 * 2)
+            self.assertEqual(len(axes[3].get_lines()), 3 * 2)
+        finally:
+            plotmod.plt.close(fig)
+
+    def test_trigger_plot(self):
+        for run in ("two", "one", "old"):
+            m = self.plots[run]["trigger"]
+            self.assertIn("files", m, (run, m))
+            self.assertIn("coalesce", m["caption"])
+        fig, _ = plotmod.plot_trigger(self.runs["one"])
+        try:
+            lat, cnt = [ax for ax in fig.axes if ax.get_visible()]
+            self.assertEqual(lat.get_yscale(), "log")
+            self.assertEqual(len(lat.patches), 4 * 3)
+            self.assertEqual(len(cnt.patches), 4 * 3)
+            self.assertIn("triggers per handler run", cnt.get_ylabel())
+            self.assertTrue(all("×" in t.get_text() for t in lat.texts))
+        finally:
+            plotmod.plt.close(fig)
+
+    def test_mboxfull_fairness(self):
+        r = self.runs["one"]
+        b = [x for x in r.select("mboxfull") if x.key("senders") == 8][0]
+        sec = self.section("one", "### mboxfull")
+        self.assertIn("min share ×S | max share ×S", sec)
+        c = self.cells(sec, b.label({"backend", "placement", "backoff"}))
+        self.assertEqual(c[5], "%.2f" % (b.get("share_min") * 8))
+        self.assertEqual(c[6], "%.2f" % (b.get("share_max") * 8))
+        self.assertIn("fair share 1/S", self.text["one"])
+        self.assertIn("fairness", self.plots["one"]["mboxfull"]["caption"])
+        # An old run: wait p50 instead of deliver and ack.
+        sec = self.section("old", "### mboxfull")
+        self.assertIn("| wait p50 |", sec)
+        self.assertNotIn("deliver p50", sec)
+
+    def test_delivery_split(self):
+        """deliver and ack beside the round trip in the CDF and per
+        class; deliver p50 and wait overhead p50 in the tables."""
+        for name in ("unicast_classes", "latency_cdf"):
+            self.assertIn("deliver", self.plots["one"][name]["caption"])
+            self.assertNotIn("deliver", self.plots["old"][name]["caption"])
+        fig, _ = plotmod.plot_unicast_classes(self.runs["one"])
+        try:
+            labels = fig.axes[0].get_legend_handles_labels()[1]
+            self.assertIn("deliver p50 (hollow: p99)", labels)
+            self.assertIn("ack p50 (hollow: p99)", labels)
+        finally:
+            plotmod.plt.close(fig)
+        for w in ("unicast", "multicast", "broadcast"):
+            sec = self.section("one", "### " + w)
+            self.assertIn("deliver p50 | wait ovh p50", sec)
+            sec = self.section("old", "### " + w)
+            self.assertNotIn("deliver p50", sec)
+        self.assertIn("arrival p50", self.section("old", "### multicast"))
+
+    def test_old_runs_plot(self):
+        """An older ipibench's run: every plot it has data for, drawn."""
+        m = self.plots["old"]
+        for name in ("unicast_classes", "latency_cdf", "multicast",
+                     "broadcast", "trigger", "mboxfull"):
+            self.assertIn("files", m[name], (name, m[name]))
+        for name, x in m.items():
+            self.assertFalse(x.get("skipped", "").startswith("failed"),
+                             (name, x))
+        self.assertIn("Status: **complete**", self.text["old"])
 
 
 def write_matrix_csv(path, n, packages=1, numas=1, l3s=1,
