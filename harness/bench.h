@@ -168,6 +168,9 @@ void	hb_bench_error(struct hb_bench *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 bool	hb_bench_wait(struct hb_bench *b, struct cpu_info *ci);
 
+/* hb_bench_failed: whether b was skipped with an error. */
+bool	hb_bench_failed(const struct hb_bench *b);
+
 /* hb_bench_params: the run's parameters (batch size, timeout, ...). */
 const struct hb_params *hb_bench_params(const struct hb_bench *b);
 

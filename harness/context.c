@@ -201,6 +201,8 @@ workload_table(FILE *f)
 		fputs("}, \"keys\": [", f);
 		fputs(w->yardstick ? "\"beside\"" :
 		    "\"backend\", \"placement\"", f);
+		if (w->backoff)
+			fputs(", \"backoff\"", f);
 		while (*k != '\0') {
 			size_t l = strcspn(k, ",");
 

@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../ipi/vcpu.h"
 #include "bench_impl.h"
@@ -67,6 +68,29 @@ machine_forget(void)
 	mach.failed = false;
 }
 
+/*
+ * raise_nofile: room for the file descriptors a machine of n vCPUs may
+ * need at once: an eventfd each (backend eventfd); per benchmark a /proc
+ * stat file per target (sleepwatch.h) and, for a fan-out's in-situ
+ * reference on a sleeping backend, an eventfd and a stat file more per
+ * target (workloads/wake.c); perf counters: 4n and some.  The soft limit
+ * (often 1024, short of 384 vCPUs) is raised towards the hard one; what
+ * cannot be had shows as an error naming the call that failed (EMFILE).
+ */
+static void
+raise_nofile(unsigned n)
+{
+	rlim_t want = (rlim_t)n * 4 + 512;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ?
+	    rl.rlim_max : want;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int
 machine_ensure(struct hb_entry *e, char *err, size_t errlen)
 {
@@ -89,6 +113,7 @@ machine_ensure(struct hb_entry *e, char *err, size_t errlen)
 		return -1;
 	}
 	machine_stop();
+	raise_nofile(key.nvcpus);
 	if (run->simulated && (run->host == NULL || run->host->nvcpus == 0)) {
 		snprintf(err, errlen, "simulated run without this machine's "
 		    "topology (hb_run.host not set: harness bug)");

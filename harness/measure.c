@@ -125,6 +125,12 @@ hb_bench_samples(struct hb_bench *b, struct hb_samples *s)
 	samples_report(b, s, &sum);
 }
 
+bool
+hb_bench_failed(const struct hb_bench *b)
+{
+	return b->failed;
+}
+
 const struct hb_params *
 hb_bench_params(const struct hb_bench *b)
 {
@@ -227,10 +233,11 @@ job_run(void *arg)
 	struct job *j = arg;
 	const struct hb_op *op = &j->opcopy;
 
-	if (j->perf != NULL)
-		hb_perf_start(j->perf);
+	/* perf counts the operations, not the batch's bookkeeping. */
 	if (op->batch_begin != NULL)
 		op->batch_begin(op->arg);
+	if (j->perf != NULL)
+		hb_perf_start(j->perf);
 	for (uint64_t i = 0; i < j->n; i++) {
 		for (unsigned t = 0; j->watch != NULL && t < op->nperf_cpus;
 		    t++) {
@@ -249,10 +256,10 @@ job_run(void *arg)
 		j->sum += d;
 		hb_samples_push(&j->samples, d);
 	}
-	if (op->batch_end != NULL)
-		op->batch_end(op->arg);
 	if (j->perf != NULL)
 		hb_perf_stop(j->perf);
+	if (op->batch_end != NULL)
+		op->batch_end(op->arg);
 }
 
 /* perf_open: counters on the sender and op->perf_cpus, or NULL. */

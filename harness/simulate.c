@@ -9,7 +9,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "../ipi/backend.h"
 #include "../ipi/cpuset.h"
@@ -84,27 +83,6 @@ hb_simulate_check(const struct hb_params *p, const struct hb_topology *sim,
 	return 0;
 }
 
-/*
- * raise_nofile: room for the file descriptors of n vCPUs: an eventfd
- * each (backend eventfd) and, per benchmark, a /proc stat file per
- * target (sleepwatch.h): 2n and some.  The soft limit (often 1024) is
- * raised towards the hard one; what cannot be had shows later as the
- * machine's start failing with EMFILE, naming the vCPU.
- */
-static void
-raise_nofile(unsigned n)
-{
-	rlim_t want = (rlim_t)n * 2 + 64;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
-	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ?
-	    rl.rlim_max : want;
-	(void)setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 int
 hb_simulate_open(const struct hb_params *p, struct hb_topology **sim,
     struct hb_topology **host, char *err, size_t errlen)
@@ -150,7 +128,6 @@ hb_simulate_open(const struct hb_params *p, struct hb_topology **sim,
 	}
 	if (hb_simulate_check(p, s, h, err, errlen) != 0)
 		goto fail;
-	raise_nofile(s->nvcpus);
 	*sim = s;
 	*host = h;
 	return 0;

@@ -55,8 +55,6 @@ int	hb_simulate_check(const struct hb_params *p,
  *    selected by p->cpus and p->no_smt, at most IPI_MAXCPUS of them.
  * => *host: this machine, every PU this process may use selected (the
  *    flags --cpus and --no-smt apply to the simulated topology only).
- * => Raises the process's soft limit of open files (RLIMIT_NOFILE),
- *    within the hard one, to about two per vCPU (eventfds, sleepwatch).
  * => Returns 0 with both set (hb_topology_close each); or -1 with a
  *    message naming the input in err and both NULL.
  */

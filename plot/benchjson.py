@@ -357,8 +357,8 @@ class Run:
     # In-situ references and ratios.
 
     def pool_key(self, b):
-        """The pool of b's references: (reference kind, src, targets);
-        None when b has none.  The kind of an IPI benchmark is its
+        """The pool of b's references: (reference kind, src, targets
+        [, backoff for a wake-up]); None when b has none.  The kind of an IPI benchmark is its
         backend's reference (backend_table), that of a yardstick its
         workload; targets the TARGET_KEYS its name has."""
         if "backend" in b.keys:
@@ -369,8 +369,15 @@ class Run:
             kind = None
         if kind is None or "src" not in b.keys:
             return None
-        return (kind, b.keys["src"],
-                tuple((k, b.keys[k]) for k in TARGET_KEYS if k in b.keys))
+        key = (kind, b.keys["src"],
+               tuple((k, b.keys[k]) for k in TARGET_KEYS if k in b.keys))
+        # A sleeping backend's reference (a wake-up) spins for its ack
+        # with its benchmark's backoff (the yardsticks' with the seed's):
+        # pools by backoff; pingpong never pauses.
+        if any(e.get("reference") == kind and not e.get("spins")
+               for e in self.backend_table):
+            key += (b.keys.get("backoff", "seed"),)
+        return key
 
     def _flag_moved(self):
         """Flag the repetitions whose in-situ reference moved (MOVED_*)

@@ -146,7 +146,7 @@ stamps_report(struct stamps *st, struct hb_bench *b, const char *who)
 	double ns = 1.0 / hb_timer()->ghz;
 	struct hb_summary sum;
 
-	if (hb_bench_wedged())
+	if (hb_bench_wedged() || hb_bench_failed(b))
 		return false;
 	if (st->missing > 0) {
 		hb_bench_error(b, "%s: %ju stamps not recorded (harness bug)",

@@ -196,8 +196,8 @@ void	stamps_batch_end(struct stamps *st);
  * when no batch ran); or, when a join missed an entry, b in error
  * naming who ("harness bug").
  * => Does nothing while the machine is wedged (a stuck job may still
- *    join): hb_measure() has put b in error already.
- * => false when b is in error.
+ *    join: hb_measure() has put b in error already) or b is in error
+ *    (interrupted, its reference failed): returns false then.
  */
 bool	stamps_report(struct stamps *st, struct hb_bench *b, const char *who);
 

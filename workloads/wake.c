@@ -311,23 +311,27 @@ wake_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
     unsigned n, unsigned nops, struct hb_samples *out,
     const struct waker *how)
 {
-	struct wake_fan f = { calloc(n, sizeof(struct wake *)), 0 };
+	/* On the heap: a sender the watchdog gave up on may still read it. */
+	struct wake_fan *f = calloc(1, sizeof(*f));
 	bool ok = false, leaked = false;
 
-	if (f.w == NULL) {
+	if (f == NULL || (f->w = calloc(n, sizeof(struct wake *))) == NULL) {
+		free(f);
 		hb_bench_error(b, "%s reference: out of memory", how->name);
 		return false;
 	}
-	while (f.n < n && (f.w[f.n] = wake_new(b, targets[f.n], how)) != NULL)
-		f.n++;
-	if (f.n == n)
-		ok = ys_in_situ(b, src, targets, n, (void *const *)f.w,
-		    wake_serve, wake_stop, wake_fan_op, &f, nops, out, &leaked);
+	while (f->n < n &&
+	    (f->w[f->n] = wake_new(b, targets[f->n], how)) != NULL)
+		f->n++;
+	if (f->n == n)
+		ok = ys_in_situ(b, src, targets, n, (void *const *)f->w,
+		    wake_serve, wake_stop, wake_fan_op, f, nops, out, &leaked);
 	if (leaked)
 		return false;	/* a responder or the sender still uses them */
-	for (unsigned i = 0; i < f.n; i++)
-		wake_free(f.w[i]);
-	free(f.w);
+	for (unsigned i = 0; i < f->n; i++)
+		wake_free(f->w[i]);
+	free(f->w);
+	free(f);
 	return ok;
 }
 

@@ -85,12 +85,16 @@ ys_run(struct hb_bench *b, const struct ys_pair *p, struct hb_op *op,
 	return hb_bench_wait(b, dst) && !hb_bench_wedged();
 }
 
-/* The sender's job of ys_in_situ. */
+/*
+ * The sender's job of ys_in_situ.  Its samples are its own (heap): a job
+ * the watchdog gave up on may still run, and must not write into the
+ * caller's memory.
+ */
 struct ys_job {
 	uint64_t	(*op)(void *);
 	void *		arg;
 	unsigned	nops;
-	struct hb_samples *out;
+	struct hb_samples samples;
 };
 
 static void
@@ -100,7 +104,7 @@ ys_job_run(void *arg)
 
 	for (unsigned i = 0; i < j->nops; i++) {
 		YS_DRAIN();	/* as hb_measure: the push is not timed */
-		hb_samples_push(j->out, j->op(j->arg));
+		hb_samples_push(&j->samples, j->op(j->arg));
 	}
 }
 
@@ -120,8 +124,8 @@ ys_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
 		hb_bench_error(b, "reference: out of memory");
 		return false;
 	}
-	*j = (struct ys_job){ .op = op, .arg = oparg, .nops = nops,
-	    .out = out };
+	*j = (struct ys_job){ .op = op, .arg = oparg, .nops = nops };
+	hb_samples_init(&j->samples, nops);
 	for (posted = 0; posted < n; posted++)
 		if ((error = vcpu_post(cpu_lookup(targets[posted]), serve,
 		    states[posted])) != 0) {
@@ -144,6 +148,9 @@ ys_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
 	for (unsigned i = 0; i < posted && !*leaked; i++)
 		if (!hb_bench_wait(b, cpu_lookup(targets[i])))
 			*leaked = true;
+	for (size_t i = 0; ok && i < j->samples.n; i++)
+		hb_samples_push(out, j->samples.v[i]);
+	hb_samples_free(&j->samples);
 	free(j);
 	return ok && !*leaked;
 }

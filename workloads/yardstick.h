@@ -66,8 +66,9 @@ bool	ys_run(struct hb_bench *b, const struct ys_pair *p, struct hb_op *op,
  * each and wait for every responder.
  * => The responders of one state may share it (states[i] equal).
  * => true; false with the benchmark skipped.  *leaked set when a
- *    responder or the sender may still use the states (the watchdog):
- *    the caller must not free them.
+ *    responder or the sender may still use the states and oparg (the
+ *    watchdog): the caller must not free them (out is never written
+ *    then).
  */
 bool	ys_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
 	    unsigned n, void *const *states, void (*serve)(void *),
