@@ -90,7 +90,8 @@ def main(argv):
     moved = run.moved_benchmarks()
     if moved:
         print("%d benchmark(s) had a repetition whose in-situ reference "
-              "moved (the host moved the vCPUs): xref from the other "
+              "moved (the host moved the vCPUs, or woke them another way): "
+              "xref from the other "
               "repetitions; REPORT.md lists them." % len(moved))
     return 0
 

@@ -327,8 +327,11 @@ def moved_section(run):
            "reference of the same kind on the same vCPUs in this run (the "
            "same src and targets; for a pair also the yardstick benchmarks "
            "of that kind on that pair) and more than %g ns away from it: "
-           "the matrix's rule for an unstable cell. The host moved the "
-           "vCPUs between that reference and the others. The ratio (× ref) "
+           "the matrix's rule for an unstable cell. Between that "
+           "reference and the others the host moved the vCPUs (a cache-"
+           "line round trip changes) or woke them another way (in a VM a "
+           "wake-up's cost depends on what the host does with a halted "
+           "vCPU). The ratio (× ref) "
            "of these benchmarks comes from their other repetitions; "
            "`moved` when none is left." % (bj.MOVED_FACTOR, bj.MOVED_NS),
            ""]
@@ -351,7 +354,8 @@ def moved_banner(run):
         return ["In-situ references: none moved.", ""]
     none = sum(1 for b in bs if len(b.moved) == len(b.rows))
     return ["**%d benchmark%s had a repetition whose in-situ reference "
-            "moved (the host moved the vCPUs): %s ratio%s come%s from the "
+            "moved (the host moved the vCPUs, or woke them another way): "
+            "%s ratio%s come%s from the "
             "other repetitions%s ([Moved references](#moved-references)).**"
             % (len(bs), "" if len(bs) == 1 else "s",
                "its" if len(bs) == 1 else "their",
