@@ -208,7 +208,7 @@ reference(struct hb_bench *b, const struct hb_workload *ys,
 	hb_samples_free(&s);
 	if (!b->failed && sum.p50 <= 0)
 		hb_bench_error(b, "in-situ reference %s: no sample", ys->name);
-	return b->failed ? 0 : sum.p50 > 0 ? sum.p50 : 1;
+	return b->failed ? 0 : sum.p50;
 }
 
 /*

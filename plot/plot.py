@@ -149,6 +149,14 @@ def common(run, workload, placement=True):
     return sel, ", ".join(text)
 
 
+def bar_label(ax, x, top, text):
+    """A bar's value (and ratio) just above its highest whisker top."""
+    ax.annotate(text, (x, top), xytext=(0, 3), textcoords="offset points",
+                ha="center", va="bottom", fontsize=7, zorder=6,
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none",
+                          alpha=0.8))
+
+
 def ratio_label(run, bs):
     """"×N" for benchmarks bs (the pairs of a class): the median of
     their ratios to their references of the same shape (Run.ratio);
@@ -512,11 +520,7 @@ def plot_unicast_classes(run):
                 marks.add("*" if rl.endswith("*") else
                           "moved" if "moved" in rl else "")
             tops.append(top)
-            ax.annotate(text, (x, top), xytext=(0, 3),
-                        textcoords="offset points", ha="center",
-                        va="bottom", fontsize=7, zorder=6,
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white",
-                                  ec="none", alpha=0.8))
+            bar_label(ax, x, top, text)
             # The yardsticks measured beside this backend, same pair.
             b0 = bs[0]
             ref = run.reference(be)
@@ -1274,11 +1278,7 @@ def plot_trigger(run):
                     marks.add("*" if rl.endswith("*") else "")
                 top = max(v for v in (p50, p99) if v is not None)
                 tops.append(top)
-                ax.annotate(text, (x, top), xytext=(0, 3),
-                            textcoords="offset points", ha="center",
-                            va="bottom", fontsize=7, zorder=6,
-                            bbox=dict(boxstyle="round,pad=0.15", fc="white",
-                                      ec="none", alpha=0.8))
+                bar_label(ax, x, top, text)
         ax.set_xticks(range(len(keys)))
         ax.set_xticklabels([pair_label(*k) + pairs_text(
             [b for b in bs_all if (b.keys.get("class", "?"),

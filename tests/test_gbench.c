@@ -240,6 +240,16 @@ reg_four(bool shuffle)
 	reg_seq("seqD", "D", 1, shuffle);
 }
 
+/* expect_calls_in_order: reg_four's four ran, each repetition in turn. */
+static void
+expect_calls_in_order(size_t ran)
+{
+	cr_expect_eq(ran, 4);
+	cr_assert_eq(nseq, 4 * SEQ_REPS, "calls: %s", seq);
+	for (unsigned i = 0; i < nseq; i++)
+		cr_expect_eq(seq[i], "ABCD"[i / SEQ_REPS], "calls: %s", seq);
+}
+
 /* count: occurrences of needle in s. */
 static unsigned
 count(const char *s, const char *needle)
@@ -334,10 +344,7 @@ Test(gbench, interleave_off_in_order, .timeout = 60)
 	hbg_set_interleave(false);
 	char *json = run_to_json(NULL, 0, &ran);
 
-	cr_expect_eq(ran, 4);
-	cr_assert_eq(nseq, 4 * SEQ_REPS, "calls: %s", seq);
-	for (unsigned i = 0; i < nseq; i++)
-		cr_expect_eq(seq[i], "ABCD"[i / SEQ_REPS], "calls: %s", seq);
+	expect_calls_in_order(ran);
 	cr_expect(family(json, "A", 0) && family(json, "B", 1) &&
 	    family(json, "C", 2) && family(json, "D", 3), "%s", json);
 	const char *p[4];
@@ -362,10 +369,7 @@ Test(gbench, interleave_ordered_group_keeps_order, .timeout = 60)
 	hbg_set_interleave(true);
 	char *json = run_to_json(NULL, 0, &ran);
 
-	cr_expect_eq(ran, 4);
-	cr_assert_eq(nseq, 4 * SEQ_REPS, "calls: %s", seq);
-	for (unsigned i = 0; i < nseq; i++)
-		cr_expect_eq(seq[i], "ABCD"[i / SEQ_REPS], "calls: %s", seq);
+	expect_calls_in_order(ran);
 	free(json);
 	hbg_clear();
 }
