@@ -9,7 +9,7 @@
 #    measured at the same moment: x_ref >= 0.9 in every repetition.
 # 2. A flip, forced: while futex unicast runs 40 repetitions, the
 #    target's thread (vcpu1) is moved onto the sender's PU with
-#    sched_setaffinity (taskset) for 0.15 s, then back.  A same-PU wake-up
+#    sched_setaffinity (taskset) for 0.1 s, then back.  A same-PU wake-up
 #    costs a fraction of a cross-PU one (here about 5 us against 20 us),
 #    as when a host moves vCPUs.  The repetitions whose reference was
 #    measured in that window must be flagged "moved" by plot/benchjson.py,
@@ -99,7 +99,7 @@ done
 [ -n "$tid" ] || { wait $pid; cat "$tmp/b.log"; fail "no vcpu1 thread"; }
 sleep 0.5
 taskset -p -c 0 "$tid" >/dev/null || fail "taskset: cannot move vcpu1"
-sleep 0.15
+sleep 0.1
 taskset -p -c 1 "$tid" >/dev/null 2>&1
 wait $pid || { cat "$tmp/b.log"; fail "run b: exit $?"; }
 "$PYTHON" plot/report.py "$tmp/b" >/dev/null 2>"$tmp/report.log" ||
@@ -121,7 +121,7 @@ bad = []
 if len(reps) != 40:
     bad.append("%d repetitions with a reference, not 40" % len(reps))
 if not b.moved:
-    bad.append("no repetition flagged although vcpu1 was moved for 0.15 s")
+    bad.append("no repetition flagged although vcpu1 was moved for 0.1 s")
 if len(b.moved) > len(reps) // 2:
     bad.append("%d of %d flagged: the rule flags the common case" %
                (len(b.moved), len(reps)))
