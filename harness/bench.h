@@ -126,9 +126,10 @@ struct hb_op {
 	 * and tear-down outside) */
 	uint64_t	(*op)(void *arg);
 	void *		arg;
-	/* optional, on the sender around each batch */
-	void		(*batch_begin)(void *arg);
-	void		(*batch_end)(void *arg);
+	/* optional, on the sender around each batch, given batch_arg */
+	void		(*batch_begin)(void *batch_arg);
+	void		(*batch_end)(void *batch_arg);
+	void *		batch_arg;
 	/* vCPUs whose threads perf counts besides the sender: the targets */
 	const unsigned *perf_cpus;
 	unsigned	nperf_cpus;

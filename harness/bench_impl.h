@@ -82,9 +82,12 @@ unsigned hb_bench_entries(struct hb_entry ***v);
  *    once, for every later entry of the group that failed to start).
  * machine_stop: stop it, if it runs.  machine_forget: forget the last
  *    failure (a new run).
+ * machine_same: whether a and b run on the same machine (backend,
+ *    placement, vCPUs), so that one follows the other without a restart.
  */
 int	machine_ensure(struct hb_entry *e, char *err, size_t errlen);
 void	machine_stop(void);
 void	machine_forget(void);
+bool	machine_same(const struct hb_entry *a, const struct hb_entry *b);
 
 #endif /* HB_BENCH_IMPL_H */

@@ -51,6 +51,31 @@ mkey_eq(const struct mkey *a, const struct mkey *b)
 	    a->nvcpus == b->nvcpus;
 }
 
+/* mkey_of: e's machine; its vCPUs 0 or more than the run's: all. */
+static struct mkey
+mkey_of(const struct hb_entry *e, const struct hb_run *run)
+{
+	struct mkey key = { e->backend, e->placement, e->nvcpus };
+
+	if (key.nvcpus == 0 || key.nvcpus > run->topo->nvcpus)
+		key.nvcpus = run->topo->nvcpus;
+	return key;
+}
+
+bool
+machine_same(const struct hb_entry *a, const struct hb_entry *b)
+{
+	const struct hb_run *run = bench_state.run;
+	struct mkey ka, kb;
+
+	if (run == NULL || run->topo == NULL)
+		return a->backend == b->backend &&
+		    a->placement == b->placement && a->nvcpus == b->nvcpus;
+	ka = mkey_of(a, run);
+	kb = mkey_of(b, run);
+	return mkey_eq(&ka, &kb);
+}
+
 void
 machine_stop(void)
 {
@@ -95,7 +120,7 @@ int
 machine_ensure(struct hb_entry *e, char *err, size_t errlen)
 {
 	const struct hb_run *run = bench_state.run;
-	struct mkey key = { e->backend, e->placement, e->nvcpus };
+	struct mkey key;
 	sigset_t block, old;
 	double t0;
 	int rc;
@@ -104,8 +129,7 @@ machine_ensure(struct hb_entry *e, char *err, size_t errlen)
 		snprintf(err, errlen, "no run: hb_bench_begin() was not called");
 		return -1;
 	}
-	if (key.nvcpus == 0 || key.nvcpus > run->topo->nvcpus)
-		key.nvcpus = run->topo->nvcpus;
+	key = mkey_of(e, run);
 	if (mach.running && mkey_eq(&mach.key, &key))
 		return 0;
 	if (mach.failed && mkey_eq(&mach.fail_key, &key)) {

@@ -235,7 +235,7 @@ job_run(void *arg)
 
 	/* perf counts the operations, not the batch's bookkeeping. */
 	if (op->batch_begin != NULL)
-		op->batch_begin(op->arg);
+		op->batch_begin(op->batch_arg);
 	if (j->perf != NULL)
 		hb_perf_start(j->perf);
 	for (uint64_t i = 0; i < j->n; i++) {
@@ -259,7 +259,7 @@ job_run(void *arg)
 	if (j->perf != NULL)
 		hb_perf_stop(j->perf);
 	if (op->batch_end != NULL)
-		op->batch_end(op->arg);
+		op->batch_end(op->batch_arg);
 }
 
 /* perf_open: counters on the sender and op->perf_cpus, or NULL. */

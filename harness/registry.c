@@ -180,25 +180,6 @@ hb_entry_reports(struct hb_entry *e)
 }
 
 /*
- * same_machine: a and b run on the same vCPU machine: machine.c's key
- * (backend, placement, vCPUs; 0 or more than the run's: all of them).
- */
-static bool
-same_machine(const struct hb_entry *a, const struct hb_entry *b)
-{
-	unsigned na = a->nvcpus, nb = b->nvcpus, all = 0;
-
-	if (bench_state.run != NULL && bench_state.run->topo != NULL)
-		all = bench_state.run->topo->nvcpus;
-	if (all != 0) {
-		na = na == 0 || na > all ? all : na;
-		nb = nb == 0 || nb > all ? all : nb;
-	}
-	return a->backend == b->backend && a->placement == b->placement &&
-	    na == nb;
-}
-
-/*
  * hb_bench_commit also puts each entry in its machine group
  * (hbg_set_group): a maximal run of consecutive entries on the same
  * machine, whose repetitions Google Benchmark may interleave (issue 11)
@@ -231,10 +212,10 @@ hb_bench_commit(void)
 		struct hb_entry *e = reg.v[i], *prev = i > 0 ? reg.v[i - 1] :
 		    NULL;
 		bool reported = i + 1 < reg.n && reg.v[i + 1]->reports &&
-		    same_machine(reg.v[i + 1], e);
+		    machine_same(reg.v[i + 1], e);
 		bool fresh;
 
-		if (prev == NULL || !same_machine(e, prev))
+		if (prev == NULL || !machine_same(e, prev))
 			fresh = true;
 		else if (e->reports)
 			fresh = !chain;	/* a reporter joins its chain */

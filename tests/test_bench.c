@@ -127,7 +127,7 @@ static void
 fixed_body(struct hb_bench *b, void *arg)
 {
 	struct hb_op op = { .sender = cpu_lookup(ncpu - 1), .op = fixed_op,
-	    .arg = arg, .batch_begin = fixed_begin };
+	    .arg = arg, .batch_begin = fixed_begin, .batch_arg = arg };
 
 	hb_measure(b, &op);
 }

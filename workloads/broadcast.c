@@ -66,23 +66,6 @@ bc_op(void *arg)
 	return t1 - t0;
 }
 
-/* bc_batch_begin, bc_batch_end: on vCPU 0: the stamps' joins. */
-static void
-bc_batch_begin(void *arg)
-{
-	struct broadcast *bc = arg;
-
-	stamps_batch_begin(&bc->st);
-}
-
-static void
-bc_batch_end(void *arg)
-{
-	struct broadcast *bc = arg;
-
-	stamps_batch_end(&bc->st);
-}
-
 static void
 bc_body(struct hb_bench *b, void *arg)
 {
@@ -102,8 +85,9 @@ bc_body(struct hb_bench *b, void *arg)
 		.sender = cpu_lookup(0),
 		.op = bc_op,
 		.arg = bc,
-		.batch_begin = bc_batch_begin,
-		.batch_end = bc_batch_end,
+		.batch_begin = stamps_batch_begin,
+		.batch_end = stamps_batch_end,
+		.batch_arg = &bc->st,
 		.perf_cpus = bc->others,
 		.nperf_cpus = bc->n - 1,
 		.wait_asleep = true,

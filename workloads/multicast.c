@@ -71,23 +71,6 @@ mc_op(void *arg)
 	return t1 - t0;
 }
 
-/* mc_batch_begin, mc_batch_end: on src: the stamps' joins. */
-static void
-mc_batch_begin(void *arg)
-{
-	struct multicast *m = arg;
-
-	stamps_batch_begin(&m->st);
-}
-
-static void
-mc_batch_end(void *arg)
-{
-	struct multicast *m = arg;
-
-	stamps_batch_end(&m->st);
-}
-
 static void
 mc_body(struct hb_bench *b, void *arg)
 {
@@ -110,8 +93,9 @@ mc_body(struct hb_bench *b, void *arg)
 		.sender = cpu_lookup(m->src),
 		.op = mc_op,
 		.arg = m,
-		.batch_begin = mc_batch_begin,
-		.batch_end = mc_batch_end,
+		.batch_begin = stamps_batch_begin,
+		.batch_end = stamps_batch_end,
+		.batch_arg = &m->st,
 		.perf_cpus = m->targets,
 		.nperf_cpus = m->k,
 		.wait_asleep = true,

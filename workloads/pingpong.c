@@ -20,7 +20,6 @@
  */
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,46 +157,48 @@ ppfan_op(void *arg)
 	return t1 - t0;
 }
 
+/* ppfan_new: a zeroed struct ppfan for n targets, or NULL. */
+static struct ppfan *
+ppfan_new(unsigned n)
+{
+	struct ppfan *f = aligned_alloc(PP_ALIGN, sizeof(*f));
+
+	if (f != NULL) {
+		memset(f, 0, sizeof(*f));
+		f->n = n;
+	}
+	return f;
+}
+
 /*
  * pingpong_in_situ: the reference of a busy-polling benchmark: the
- * one-line round trip itself for a pair, the n-target shape for a
- * fan-out.
+ * one-line round trip itself for a pair (n is 1: workload.h), the
+ * n-target shape for a fan-out; every responder shares the one state.
  */
 static bool
 pingpong_in_situ(struct hb_bench *b, unsigned src, const unsigned *targets,
     unsigned n, bool fanout, unsigned nops, struct hb_samples *out)
 {
 	void **states = malloc(n * sizeof(*states));
-	struct pingpong *pp = NULL;
-	struct ppfan *f = NULL;
+	void *state = fanout ? (void *)ppfan_new(n) : (void *)pingpong_alloc();
 	bool ok, leaked = false;
 
-	if (states != NULL && fanout &&
-	    (f = aligned_alloc(PP_ALIGN, sizeof(*f))) != NULL) {
-		memset(f, 0, sizeof(*f));
-		f->n = n;
-	}
-	if (states != NULL && !fanout)
-		pp = pingpong_alloc();
-	if (states == NULL || (f == NULL && pp == NULL) || (!fanout && n != 1)) {
+	if (states == NULL || state == NULL) {
 		free(states);
-		free(f);
-		free(pp);
-		hb_bench_error(b, "pingpong reference: %s", n != 1 && !fanout ?
-		    "a pair has one target (harness bug)" : "out of memory");
+		free(state);
+		hb_bench_error(b, "pingpong reference: out of memory");
 		return false;
 	}
 	for (unsigned i = 0; i < n; i++)
-		states[i] = fanout ? (void *)f : (void *)pp;
+		states[i] = state;
 	if (fanout)
 		ok = ys_in_situ(b, src, targets, n, states, ppfan_serve,
-		    ppfan_stop, ppfan_op, f, nops, out, &leaked);
+		    ppfan_stop, ppfan_op, state, nops, out, &leaked);
 	else
-		ok = ys_in_situ(b, src, targets, 1, states, pingpong_serve,
-		    pingpong_stop, pingpong_op, pp, nops, out, &leaked);
+		ok = ys_in_situ(b, src, targets, n, states, pingpong_serve,
+		    pingpong_stop, pingpong_op, state, nops, out, &leaked);
 	if (!leaked) {
-		free(f);
-		free(pp);
+		free(state);
 		free(states);
 	}
 	return ok;

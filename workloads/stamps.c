@@ -108,14 +108,18 @@ stamps_setup(struct stamps *st, struct hb_bench *b, const char *who,
 }
 
 void
-stamps_batch_begin(struct stamps *st)
+stamps_batch_begin(void *arg)
 {
+	struct stamps *st = arg;
+
 	st->first = st->seq + 1;
 }
 
 void
-stamps_batch_end(struct stamps *st)
+stamps_batch_end(void *arg)
 {
+	struct stamps *st = arg;
+
 	for (uint64_t s = st->first; s <= st->seq; s++) {
 		uint64_t i = s % st->cap, t0 = st->t0[i], last = 0;
 		bool all = true;

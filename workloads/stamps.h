@@ -44,8 +44,8 @@
  * a function that brackets its work with stamps_start()/stamps_end(),
  * stamps_setup() before hb_measure(), stamps_next()/stamps_sent()
  * around each timed operation, stamps_batch_begin()/stamps_batch_end()
- * from the hb_op's batch hooks, stamps_report() after hb_measure(),
- * stamps_release() when done.
+ * as the hb_op's batch hooks (batch_arg: the struct stamps),
+ * stamps_report() after hb_measure(), stamps_release() when done.
  */
 #ifndef WORKLOADS_STAMPS_H
 #define WORKLOADS_STAMPS_H
@@ -180,15 +180,19 @@ stamps_sent(struct stamps *st, uint64_t t0, uint64_t t1)
 bool	stamps_setup(struct stamps *st, struct hb_bench *b, const char *who,
 	    unsigned src, const unsigned *targets, unsigned k);
 
-/* stamps_batch_begin: on the sender, from hb_op.batch_begin. */
-void	stamps_batch_begin(struct stamps *st);
+/*
+ * stamps_batch_begin: on the sender, as hb_op.batch_begin (batch_arg:
+ * the struct stamps).
+ */
+void	stamps_batch_begin(void *st);
 
 /*
- * stamps_batch_end: on the sender, from hb_op.batch_end: join the
+ * stamps_batch_end: on the sender, as hb_op.batch_end (batch_arg: the
+ * struct stamps): join the
  * batch's operations with the targets' entries into the samples; an
  * entry not there (a harness bug) is counted for stamps_report().
  */
-void	stamps_batch_end(struct stamps *st);
+void	stamps_batch_end(void *st);
 
 /*
  * stamps_report: after hb_measure(): the counters deliver_p50_ns,

@@ -66,23 +66,6 @@ unicast_op(void *arg)
 	return t1 - t0;
 }
 
-/* unicast_batch_begin, unicast_batch_end: on src: the stamps' joins. */
-static void
-unicast_batch_begin(void *arg)
-{
-	struct unicast *u = arg;
-
-	stamps_batch_begin(&u->st);
-}
-
-static void
-unicast_batch_end(void *arg)
-{
-	struct unicast *u = arg;
-
-	stamps_batch_end(&u->st);
-}
-
 static void
 unicast_body(struct hb_bench *b, void *arg)
 {
@@ -103,8 +86,9 @@ unicast_body(struct hb_bench *b, void *arg)
 		.sender = cpu_lookup(u->src),
 		.op = unicast_op,
 		.arg = u,
-		.batch_begin = unicast_batch_begin,
-		.batch_end = unicast_batch_end,
+		.batch_begin = stamps_batch_begin,
+		.batch_end = stamps_batch_end,
+		.batch_arg = &u->st,
 		.perf_cpus = &u->dst,
 		.nperf_cpus = 1,
 		.wait_asleep = true,
