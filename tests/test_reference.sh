@@ -6,7 +6,8 @@
 #    the same vCPUs, just before), ref_targets and x_ref = p50_ns /
 #    ref_p50_ns; the yardsticks and trigger mode:coalesce carry none.
 #    Busy-poll unicast can never beat a bare cache-line round trip
-#    measured at the same moment: x_ref >= 0.9 in every repetition.
+#    measured at the same moment: the ratio shown (the median x_ref of
+#    the repetitions whose reference did not move) is >= 0.9.
 # 2. A flip, forced: while futex unicast runs 40 repetitions, the
 #    target's thread (vcpu1) is moved onto the sender's PU with
 #    sched_setaffinity (taskset) for 0.1 s, then back.  A same-PU wake-up
@@ -34,7 +35,7 @@ timeout 120 "$IPIBENCH" run --backends busypoll,futex \
     --repetitions 3 --min_time 0.02 --perf=false --out "$tmp/a" \
     >"$tmp/a.log" 2>&1 || { cat "$tmp/a.log"; fail "run a: exit $?"; }
 "$PYTHON" - "$tmp/a/bench.json" "${SAN:-}" <<'PY' || fail "run a: see above"
-import json, sys
+import json, os, sys
 runs = [b for b in json.load(open(sys.argv[1]))["benchmarks"]
         if b.get("run_type") == "iteration"]
 san = sys.argv[2] != ""
@@ -65,13 +66,27 @@ for b in runs:
     if b["ref_targets"] != targets:
         bad.append("%s: ref_targets %g, want %d" % (n, b["ref_targets"],
                                                      targets))
-    if (not san and w == "unicast" and "backend:busypoll" in n and
-            b["x_ref"] < 0.9):
-        bad.append("%s: busy-poll unicast %.0f ns is %.2f x its pingpong "
-                   "reference %.0f ns of the same moment" %
-                   (n, b["p50_ns"], b["x_ref"], b["ref_p50_ns"]))
 if seen != {"unicast", "multicast", "broadcast", "trigger"}:
     bad.append("references only in %s" % sorted(seen))
+# The ratio shown (REPORT.md, plots): busy-poll unicast never below 0.9.
+# It is the median over the repetitions whose reference did not move: a
+# host move between one repetition's reference and its batches gives a
+# wild x_ref there (printed), not a wrong figure in the report.
+sys.path.insert(0, "plot")
+import benchjson as bj
+run = bj.load(os.path.dirname(sys.argv[1]))
+for b in run.benchmarks:
+    if san or b.workload != "unicast" or b.backend != "busypoll":
+        continue
+    r = run.ratio(b)
+    xs = " ".join("%.2f%s" % (row["x_ref"], "(moved)" if i in b.moved else "")
+                  for i, row in enumerate(b.rows) if "x_ref" in row)
+    print("test_reference: %s: x_ref per repetition %s; shown %s" %
+          (b.run_name, xs, r.text() if r else "none"))
+    if r is None or r.value is None or r.value < 0.9:
+        bad.append("%s: busy-poll unicast shown at %s x its pingpong "
+                   "reference of the same moment" %
+                   (b.run_name, r.text() if r else "no ratio"))
 for m in bad:
     print("test_reference:", m)
 sys.exit(1 if bad else 0)
