@@ -79,6 +79,15 @@ const struct hb_param hb_param_table[] = {
 	{ "run", "interleave", HB_PT_BOOL, OFF(interleave), 0, 0, "true",
 	    "run the repetitions of a machine's benchmarks in random order",
 	    NULL },
+	{ "run", "warmup_ops", HB_PT_UINT, OFF(warmup_ops), 0, 1000, "3",
+	    "untimed operations before each batch (its first ones are cold)",
+	    NULL },
+	{ "run", "idle_dwell_us", HB_PT_VALUES, OFF(idle_dwell), 0, 1000000,
+	    "0", "microseconds a sleeping target stays asleep, untimed, "
+	    "before each wake-up (a list sweeps each: dwell:N)", NULL },
+	{ "run", "allow_sanitized", HB_PT_BOOL, OFF(allow_sanitized), 0, 0,
+	    "false", "write results (--out) from a sanitizer build (marked "
+	    "in the context)", NULL },
 
 	/* [unicast] */
 	{ "unicast", "matrix", HB_PT_BOOL, OFF(matrix), 0, 0, "false",
@@ -119,6 +128,9 @@ const struct hb_param hb_param_table[] = {
 	{ "mboxfull", "put_delay_ns", HB_PT_UINT, OFF(put_delay_ns), 0,
 	    1000000, "0", "each sender waits this long between put_msg and "
 	    "its trigger (a sender stalled mid-send, its slot taken)", NULL },
+	{ "mboxfull", "rate", HB_PT_VALUES, OFF(rate), 0, 100000000, "0",
+	    "offered messages per second per sender, open loop (timed from "
+	    "the intended send time); 0: closed loop", NULL },
 
 	{ NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
@@ -583,6 +595,19 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 			return -1;
 		}
 		return 0;
+	case HB_PT_VALUES: {
+		struct hb_ulist l;
+
+		if (parse_ulist(value, q->min, q->max, &l) != 0 ||
+		    l.kind != HB_ULIST_VALUES) {
+			hb_seterr(err, errlen, "expected up to %d "
+			    "comma-separated whole numbers from %.0f to %.0f, "
+			    "got '%s'", HB_ULIST_MAX, q->min, q->max, value);
+			return -1;
+		}
+		*(struct hb_ulist *)field(p, q) = l;
+		return 0;
+	}
 	}
 	hb_seterr(err, errlen, "internal error: parameter type %d", q->type);
 	return -1;
@@ -924,7 +949,8 @@ format_value(const struct hb_params *p, const struct hb_param *q, char *buf,
 			    hb_backoff_name(&l->v[i], name, sizeof(name)));
 		break;
 	}
-	case HB_PT_ULIST: {
+	case HB_PT_ULIST:
+	case HB_PT_VALUES: {
 		const struct hb_ulist *l = f;
 		size_t o = 0;
 
@@ -969,7 +995,7 @@ hb_params_usage(FILE *f)
 		[HB_PT_BOOL] = "[BOOL]",
 		[HB_PT_UINT] = "N", [HB_PT_DOUBLE] = "X", [HB_PT_ULIST] = "LIST",
 		[HB_PT_DURATION] = "TIME",
-		[HB_PT_BACKOFFS] = "LIST",
+		[HB_PT_BACKOFFS] = "LIST", [HB_PT_VALUES] = "LIST",
 	};
 
 	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {

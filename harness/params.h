@@ -107,6 +107,11 @@ struct hb_params {
 	struct hb_backoffs backoffs;	/* the senders' spin-wait backoff */
 	bool		interleave;	/* repetitions of a machine's
 					 * benchmarks in random order */
+	unsigned	warmup_ops;	/* untimed operations before each
+					 * batch */
+	struct hb_ulist	idle_dwell;	/* microseconds a target sleeps,
+					 * untimed, before a wake-up (values) */
+	bool		allow_sanitized; /* --out from a sanitizer build */
 
 	/* [unicast] */
 	bool		matrix;		/* the matrix workload: every ordered
@@ -128,6 +133,9 @@ struct hb_params {
 	struct hb_ulist	handler_ns;	/* cost of the target's handler */
 	unsigned	ack_delay_ns;	/* target: delay before each ack */
 	unsigned	put_delay_ns;	/* senders: put_msg -> trigger delay */
+	struct hb_ulist	rate;		/* offered messages per second per
+					 * sender (open loop); 0: closed loop
+					 * (values) */
 };
 
 enum hb_param_type {
@@ -141,6 +149,8 @@ enum hb_param_type {
 			 * 1h30m; "" or 0: none (0) */
 	HB_PT_BACKOFFS,	/* struct hb_backoffs: seed, pause,
 			 * seed:MIN:MAX, comma-separated */
+	HB_PT_VALUES,	/* struct hb_ulist of values only (no pow2, all),
+			 * each in [min, max] */
 };
 
 /* The table a PICK parameter chooses from. */
