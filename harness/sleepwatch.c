@@ -7,6 +7,11 @@
 #include <unistd.h>
 
 #include "sleepwatch.h"
+#include "timer.h"
+
+/* The dwell in nanoseconds; the runner writes it between body calls,
+ * before it posts the jobs that read it (the post orders it). */
+static uint64_t dwell_ns;
 
 int
 hb_sleepwatch_open(const struct cpu_info *ci)
@@ -37,4 +42,24 @@ hb_sleepwatch_wait(int fd)
 			return true;
 	}
 	return false;
+}
+
+void
+hb_sleepwatch_set_dwell(unsigned us)
+{
+	dwell_ns = (uint64_t)us * 1000;
+}
+
+void
+hb_sleepwatch_dwell(void)
+{
+	uint64_t t0;
+
+	if (dwell_ns == 0)
+		return;
+	/* The sender spins, as it does while it waits for the target to
+	 * sleep: its own vCPU stays busy, as with no dwell. */
+	t0 = hb_mono_ns();
+	while (hb_mono_ns() - t0 < dwell_ns)
+		continue;
 }

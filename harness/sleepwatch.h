@@ -26,4 +26,21 @@ int	hb_sleepwatch_open(const struct cpu_info *ci);
  */
 bool	hb_sleepwatch_wait(int fd);
 
+/*
+ * The idle dwell ([run] idle_dwell_us, names dwell:N): how long a target
+ * stays asleep before it is woken.  A wake-up timed as soon as the
+ * target's state reads 'S' meets a CPU that has just gone idle, in the
+ * shallowest idle state; real IPIs often meet CPUs idle for long, in
+ * deeper ones.
+ *
+ * hb_sleepwatch_set_dwell: the dwell of the benchmark about to run (the
+ *    registry sets it before each body call; 0: none).
+ * hb_sleepwatch_dwell: after hb_sleepwatch_wait() saw every target of
+ *    an operation blocked: spin, untimed, until the dwell has passed.
+ *    => Called on the sender, once per operation, never inside its
+ *       timed window.
+ */
+void	hb_sleepwatch_set_dwell(unsigned us);
+void	hb_sleepwatch_dwell(void);
+
 #endif /* HB_SLEEPWATCH_H */

@@ -73,6 +73,8 @@ trig_latency_op(void *arg)
 
 	if (t->statfd >= 0 && hb_sleepwatch_wait(t->statfd))
 		t->blocked++;	/* untimed: dst sleeps, as in futex_wake */
+	if (t->statfd >= 0)
+		hb_sleepwatch_dwell();	/* ... for the benchmark's dwell */
 	t0 = hb_now();
 	ipi_trigger(t->id, t->target);
 	while (atomic_load_explicit(&t->ran, memory_order_acquire) != want)

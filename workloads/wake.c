@@ -223,6 +223,7 @@ wake_fan_op(void *arg)
 		if (hb_sleepwatch_wait(w->statfd))
 			w->blocked++;
 	}
+	hb_sleepwatch_dwell();	/* the benchmark's dwell, if any */
 
 	YS_DRAIN();
 	t0 = hb_now();
