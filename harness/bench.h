@@ -59,6 +59,8 @@ struct hb_group {
 	 * in params->backoffs; else NULL (the seed's) */
 	const struct hb_backoff *backoff;
 	unsigned	backoff_index;
+	/* workload->dwell: the idle dwell, microseconds; else NULL (none) */
+	const unsigned *dwell;
 };
 
 struct hb_bench;	/* one benchmark while it runs */
@@ -67,10 +69,11 @@ typedef void (*hb_body_fn)(struct hb_bench *b, void *arg);
 
 /*
  * hb_bench_add: register a benchmark of group g.  Its name is the group's
- * prefix, WORKLOAD/backend:B/placement:P[/backoff:V] (a yardstick's:
- * WORKLOAD/beside:B), then "/" and fmt's text when that is not empty:
- * the workload's own key:value segments (results/README.md).  Its body
- * runs with the group's backoff (ipi_backoff_set).
+ * prefix, WORKLOAD/backend:B/placement:P[/backoff:V][/dwell:N] (a
+ * yardstick's: WORKLOAD/beside:B), then "/" and fmt's text when that is
+ * not empty: the workload's own key:value segments (results/README.md).
+ * Its body runs with the group's backoff (ipi_backoff_set) and idle
+ * dwell (hb_sleepwatch_set_dwell).
  * => Every key of fmt's text is one of the workload's keys, in their
  *    order (workload.h); anything else is a bug: abort with a message.
  * => arg is owned by the registry from now on: free_arg(arg) at exit
@@ -143,13 +146,22 @@ struct hb_op {
 /*
  * hb_measure: the loop of a one-sender benchmark: batches of
  * params->batch operations on op->sender until Google Benchmark has
- * enough, manual time = sum of the operations' durations, then the
- * percentile counters (p50_ns .. max_ns, samples) and perf counters per
- * operation.
+ * enough, each after params->warmup_ops untimed ones, manual time = sum
+ * of the operations' durations, then the percentile counters (p50_ns ..
+ * max_ns, samples), then the perf pass: hb_perf_pass_ops() more
+ * operations with perf counters on (none while timing), their counters
+ * per operation and perf_ops.
  * => On a watchdog timeout the benchmark is skipped with an error naming
  *    the vCPU that did not answer, and the machine is marked wedged.
  */
 void	hb_measure(struct hb_bench *b, const struct hb_op *op);
+
+/*
+ * hb_perf_pass_ops: operations of hb_measure()'s perf pass per body
+ * call: HB_PERF_PASS_OPS, at most params->batch; 0 with perf off.
+ */
+#define	HB_PERF_PASS_OPS	200
+unsigned hb_perf_pass_ops(const struct hb_params *p);
 
 /*
  * Lower level, for bodies with several senders (mboxfull):
@@ -207,6 +219,14 @@ bool	hb_bench_wedged(void);
  *    machine wedged or a benchmark was skipped with an error.
  */
 void	hb_bench_begin(const struct hb_run *run);
+/*
+ * hb_runner_pin: pin the calling thread (the runner) to the PUs it may
+ * use that run no vCPU, so that it never wakes on a measured PU between
+ * batches; describe them in desc (an hwloc list, "2-15"), or why it
+ * stays unpinned ("unpinned: every allowed PU runs a vCPU").
+ * => Before the vCPU threads start (they bind themselves to their PU).
+ */
+void	hb_runner_pin(const struct hb_run *run, char *desc, size_t len);
 void	hb_bench_commit(void);
 void	hb_bench_reset(void);
 unsigned hb_bench_count(void);

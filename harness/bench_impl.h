@@ -19,6 +19,7 @@ struct hb_entry {
 	const struct ipi_backend_ops *backend;	/* the machine's */
 	enum hb_policy	placement;
 	struct hb_backoff backoff;	/* the senders' (the seed's if none) */
+	unsigned	dwell_us;	/* the idle dwell (0 if none) */
 	unsigned	nvcpus;		/* machine size; 0: every vCPU */
 	hb_body_fn	body;
 	void *		arg;

@@ -41,6 +41,7 @@
 #include "placement.h"
 #include "timer.h"
 #include "topology.h"
+#include "version.h"
 #include "workload.h"
 
 static void
@@ -525,6 +526,36 @@ selected(const struct hb_params *p, unsigned w, bool names_yardstick)
 }
 
 /*
+ * add_dwells: add g's workload once per idle dwell value (workload.h:
+ * dwell): every value when the backend sleeps and g has the first
+ * backoff value (all_values), else the first value; dwell:0 alone on a
+ * backend that spins (no sleep to dwell in); no dwell key when the
+ * workload has none.
+ */
+static void
+add_dwells(const struct hb_run *run, struct hb_group *g, bool all_values)
+{
+	static const unsigned zero = 0;
+	const struct hb_ulist *d = &run->params->idle_dwell;
+
+	if (!g->workload->dwell) {
+		g->dwell = NULL;
+		g->workload->add(run, g);
+		return;
+	}
+	if (g->backend->spins || d->n == 0) {
+		g->dwell = &zero;
+		g->workload->add(run, g);
+		return;
+	}
+	for (unsigned i = 0; i < (all_values ? d->n : 1); i++) {
+		g->dwell = &d->v[i];
+		g->workload->add(run, g);
+	}
+	g->dwell = NULL;
+}
+
+/*
  * register_all: for each backend, the yardsticks beside it, then for each
  * placement the workloads.  => The selected workloads' names in wrun.
  */
@@ -558,13 +589,13 @@ register_all(const struct hb_run *run, char *wrun, size_t len)
 				g.workload = hb_workloads[w];
 				if (!g.workload->backoff) {
 					g.backoff = NULL;
-					g.workload->add(run, &g);
+					add_dwells(run, &g, true);
 					continue;
 				}
 				for (unsigned k = 0; k < p->backoffs.n; k++) {
 					g.backoff = &p->backoffs.v[k];
 					g.backoff_index = k;
-					g.workload->add(run, &g);
+					add_dwells(run, &g, k == 0);
 				}
 			}
 		}
@@ -739,6 +770,36 @@ drop_spinners(struct hb_params *p, const struct hb_topology *t,
 	return 0;
 }
 
+/*
+ * check_sanitized: a sanitizer build times several times slower than the
+ * default build, and its figures mean nothing: results (--out) from it
+ * would look like any other.  Refused unless allow_sanitized (whose
+ * default IPIBENCH_ALLOW_SANITIZED sets: tests/run.sh under SAN); then
+ * the context marks them (version.c: build_sanitizer, sanitized_results).
+ * => 0, or 2 with a message printed, before anything is written.
+ */
+static int
+check_sanitized(const struct hb_params *p, const struct run_args *a)
+{
+	if (!hb_sanitized() || a->out == NULL || a->dry_run)
+		return 0;
+	if (!p->allow_sanitized) {
+		fprintf(stderr, "ipibench run: --out %s refused: this ipibench "
+		    "is a sanitizer build (SAN=%s), several times slower than "
+		    "the default build: its timings are not figures.  Build "
+		    "and run the default one (`make`, then ./ipibench), or add "
+		    "--allow-sanitized to write them anyway (the results say "
+		    "build_sanitizer = %s).\n", a->out, hb_build.sanitizer,
+		    hb_build.sanitizer);
+		return 2;
+	}
+	fprintf(stderr, "ipibench run: warning: --allow-sanitized: results "
+	    "from a sanitizer build (SAN=%s) are not figures (marked "
+	    "build_sanitizer = %s, sanitized_results = true)\n",
+	    hb_build.sanitizer, hb_build.sanitizer);
+	return 0;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -759,6 +820,16 @@ cmd_run(int argc, char **argv)
 		return 1;
 	}
 	a.gb[a.ngb++] = (char *)"ipibench run";
+	/* allow_sanitized's default from the environment (check_sanitized);
+	 * the config and the flags override it. */
+	const char *env = getenv("IPIBENCH_ALLOW_SANITIZED");
+
+	if (env != NULL && *env != '\0' &&
+	    hb_param_set(&p, "allow_sanitized", env, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ipibench run: IPIBENCH_ALLOW_SANITIZED=%s: "
+		    "%s\n", env, err);
+		goto out;
+	}
 	if (take_gb(&argc, argv, &a) != 0)
 		goto out;
 	switch (parse_args(argc, argv, &p, &a)) {
@@ -770,6 +841,8 @@ cmd_run(int argc, char **argv)
 	default:
 		goto out;
 	}
+	if (check_sanitized(&p, &a) != 0)
+		goto out;
 	/* Google Benchmark's flags win, within the parameters' ranges, and
 	 * the plan thins from them. */
 	if (a.gb_min_time != NULL &&
@@ -873,8 +946,12 @@ cmd_run(int argc, char **argv)
 		goto end;
 
 	/* The record. */
+	char runner[256];
+
+	hb_runner_pin(&run, runner, sizeof(runner));
 	struct hb_context_info info = { .backends = bl, .placements = plb,
-	    .workloads = wrun, .forced = forced, .plan = plan };
+	    .workloads = wrun, .forced = forced, .plan = plan,
+	    .runner_pus = runner };
 
 	hb_context_add(&run, &info);
 	if (a.out != NULL && write_out(a.out, t, &p) != 0) {

@@ -137,6 +137,82 @@ hb_governors(const struct hb_run *run, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
+/*
+ * sysfs_line: the first line of file path into buf; false (buf "none")
+ * when it cannot be read.
+ */
+static bool
+sysfs_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok = f != NULL && fgets(buf, (int)len, f) != NULL;
+
+	if (f != NULL)
+		fclose(f);
+	if (!ok)
+		snprintf(buf, len, "none");
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+/*
+ * cpuidle_add: the context keys cpuidle_driver, cpuidle_governor and
+ * cpuidle_states: the idle states of the first vCPU's PU (this
+ * machine's, when simulated) as "NAME LATENCY/RESIDENCY us", disabled
+ * ones marked; "none" where /sys has no cpuidle.  How deep an idle
+ * state a sleeping target reaches decides what waking it costs.
+ */
+static void
+cpuidle_add(const struct hb_run *run)
+{
+	const struct hb_topology *t = run->simulated && run->host != NULL ?
+	    run->host : run->topo;
+	char buf[1024], path[160], name[64], lat[32], res[32], dis[8];
+	size_t o = 0;
+
+	sysfs_line("/sys/devices/system/cpu/cpuidle/current_driver", buf,
+	    sizeof(buf));
+	hbg_add_context("cpuidle_driver", buf);
+	if (!sysfs_line("/sys/devices/system/cpu/cpuidle/current_governor_ro",
+	    buf, sizeof(buf)))
+		sysfs_line("/sys/devices/system/cpu/cpuidle/current_governor",
+		    buf, sizeof(buf));
+	hbg_add_context("cpuidle_governor", buf);
+	buf[0] = '\0';
+	for (unsigned i = 0; t != NULL && t->nvcpus > 0 && i < 16 &&
+	    o < sizeof(buf); i++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
+		    "cpuidle/state%u/", t->vcpus[0].pu, i);
+		size_t pl = strlen(path);
+
+		snprintf(path + pl, sizeof(path) - pl, "name");
+		if (!sysfs_line(path, name, sizeof(name)))
+			break;
+		snprintf(path + pl, sizeof(path) - pl, "latency");
+		sysfs_line(path, lat, sizeof(lat));
+		snprintf(path + pl, sizeof(path) - pl, "residency");
+		sysfs_line(path, res, sizeof(res));
+		snprintf(path + pl, sizeof(path) - pl, "disable");
+		sysfs_line(path, dis, sizeof(dis));
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s %s/%sus%s",
+		    o > 0 ? ", " : "", name, lat, res,
+		    strcmp(dis, "1") == 0 ? " (disabled)" : "");
+	}
+	hbg_add_context("cpuidle_states", buf[0] != '\0' ? buf : "none");
+}
+
+/* values: a list of values as written ("0,100,1000"). */
+static void
+values(const struct hb_ulist *l, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < l->n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%u", i > 0 ? "," : "",
+		    l->v[i]);
+}
+
 /* smt: whether some core of the machine has more than one PU. */
 static bool
 smt(const struct hb_topology *t)
@@ -265,6 +341,7 @@ hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
 	char buf[1024];
 
 	hbg_add_context("ipibench_version", hb_version);
+	hb_build_context();
 	hbg_add_context("backends", info->backends);
 	hbg_add_context("placement", info->placements);
 	hbg_add_context("workloads", info->workloads);
@@ -291,6 +368,8 @@ hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
 	hbg_add_context("timer", ti->source);
 	snprintf(buf, sizeof(buf), "%.1f", ti->overhead_ns);
 	hbg_add_context("timer_overhead_ns", buf);
+	snprintf(buf, sizeof(buf), "%.1f", ti->step_ns);
+	hbg_add_context("timer_step_ns", buf);
 	hb_governors(run, buf, sizeof(buf));
 	hbg_add_context("governor", buf);
 	hbg_add_context("smt", smt(run->topo) ? "on" : "off");
@@ -303,8 +382,21 @@ hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
 	host_pus(run, buf, sizeof(buf));
 	hbg_add_context("host_pus", buf);
 	hbg_add_context("forced", tf(info->forced));
-	hbg_add_context("perf", run->params->perf ? hb_perf_status() :
-	    "off (perf = false)");
+	if (run->params->perf)
+		snprintf(buf, sizeof(buf), "%s; counted in a pass of its own "
+		    "(%u operations after each repetition's timed batches: "
+		    "counter perf_ops), never while timing", hb_perf_status(),
+		    hb_perf_pass_ops(run->params));
+	else
+		snprintf(buf, sizeof(buf), "off (perf = false)");
+	hbg_add_context("perf", buf);
+	snprintf(buf, sizeof(buf), "%u", run->params->warmup_ops);
+	hbg_add_context("warmup_ops", buf);
+	values(&run->params->idle_dwell, buf, sizeof(buf));
+	hbg_add_context("idle_dwell_us", buf);
+	hbg_add_context("runner_pus", info->runner_pus != NULL ?
+	    info->runner_pus : "unpinned");
+	cpuidle_add(run);
 #ifdef DIAGNOSTIC
 	hbg_add_context("diagnostic", "true");
 #else

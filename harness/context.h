@@ -18,6 +18,7 @@ struct hb_context_info {
 	const char *	workloads;	/* comma list, as run */
 	bool		forced;		/* busy-poll forced on too few cores */
 	const struct hb_plan *plan;	/* the plan it runs, or NULL */
+	const char *	runner_pus;	/* hb_runner_pin()'s description */
 };
 
 /*

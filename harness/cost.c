@@ -147,6 +147,9 @@ table_cost(const char *workload, const char *name, bool spins,
 	    (h = strstr(name, "/handler_ns:")) != NULL)
 		c.manual_ns += strtod(h + 12, NULL);	/* the handler's cost */
 	c.wall_ns = c.manual_ns * r->wall_ratio;
+	/* The idle dwell: the sender waits it out, untimed, every operation. */
+	if (!spins && (h = strstr(name, "/dwell:")) != NULL)
+		c.wall_ns += strtod(h + 7, NULL) * 1e3;
 	c.call_s = CALL_S;
 	c.batch_s = 0;		/* the machine's: hb_cost_of */
 	return c;
@@ -256,6 +259,14 @@ hb_cost_of(const struct hb_costs *cal, const struct hb_entry *e)
 	c.batch_s = e->backend != NULL && e->backend->spins ? BATCH_SPIN_S :
 	    BATCH_SLEEP_S;
 	c.call_s += reference_s(e, width);
+	/* Untimed operations: the warm-up of each batch, the perf pass of
+	 * each call (measure.c; an approximation for bodies of their own) */
+	if (bench_state.run != NULL) {
+		const struct hb_params *p = bench_state.run->params;
+
+		c.batch_s += p->warmup_ops * c.wall_ns * 1e-9;
+		c.call_s += hb_perf_pass_ops(p) * c.wall_ns * 1e-9;
+	}
 	if (cal == NULL)
 		return c;
 	/* The same benchmark measured: its own costs. */

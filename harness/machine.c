@@ -17,6 +17,7 @@
  * hb_simulate_pu() and binding goes through run->host, this machine's
  * topology.  PUs repeat: the vCPUs share them, oversubscribed.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -197,4 +198,38 @@ fail:
 	mach.fail_key = key;
 	fprintf(stderr, "ipibench: %s\n", mach.fail_msg);
 	return -1;
+}
+
+void
+hb_runner_pin(const struct hb_run *run, char *desc, size_t len)
+{
+	const struct hb_topology *t = run->simulated ? run->host : run->topo;
+	hwloc_bitmap_t rest;
+
+	if (run->simulated) {
+		snprintf(desc, len, "unpinned: a simulated machine's vCPUs "
+		    "share every PU");
+		return;
+	}
+	if (t == NULL || !t->thissystem || (rest = hwloc_bitmap_alloc()) ==
+	    NULL) {
+		snprintf(desc, len, "unpinned: not this machine's topology");
+		return;
+	}
+	if (hwloc_get_cpubind(t->topo, rest, HWLOC_CPUBIND_THREAD) != 0) {
+		snprintf(desc, len, "unpinned: hwloc_get_cpubind: %s",
+		    strerror(errno));
+	} else {
+		hwloc_bitmap_andnot(rest, rest, t->selected);
+		if (hwloc_bitmap_iszero(rest))
+			snprintf(desc, len, "unpinned: every allowed PU runs "
+			    "a vCPU");
+		else if (hwloc_set_cpubind(t->topo, rest,
+		    HWLOC_CPUBIND_THREAD) != 0)
+			snprintf(desc, len, "unpinned: hwloc_set_cpubind: %s",
+			    strerror(errno));
+		else
+			hwloc_bitmap_list_snprintf(desc, len, rest);
+	}
+	hwloc_bitmap_free(rest);
 }

@@ -215,49 +215,82 @@ reference(struct hb_bench *b, const struct hb_workload *ys,
  * hb_measure.
  */
 
-/* One batch, handed to the sender.  Heap: a stuck job may outlive us. */
+/*
+ * One batch, handed to the sender.  Heap: a stuck job may outlive us.
+ * With perf set it is the perf pass: its operations are counted by
+ * perf, not timed, and not passed to the batch hooks.
+ */
 struct job {
 	struct hb_op	opcopy;		/* the caller's may not outlive us */
 	uint64_t	n;		/* operations in this batch */
+	unsigned	warmup;		/* untimed operations before them */
 	uint64_t	sum;		/* their ticks */
 	int *		watch;		/* sleepwatch fds of the targets, or NULL */
 	uint64_t	waits, blocked;	/* sleepwatch waits, and those that
 					 * saw the target blocked */
 	struct hb_samples samples;
-	struct hb_perf *perf;
+	struct hb_perf *perf;		/* the perf pass's counters, or NULL */
 };
 
+/*
+ * one_op: on the sender: wait (untimed) until every target sleeps and
+ * the benchmark's idle dwell has passed, then one operation.  => Its
+ * ticks.
+ */
+static uint64_t
+one_op(struct job *j)
+{
+	const struct hb_op *op = &j->opcopy;
+
+	if (j->watch != NULL) {
+		for (unsigned t = 0; t < op->nperf_cpus; t++) {
+			j->waits++;
+			j->blocked += hb_sleepwatch_wait(j->watch[t]);
+		}
+		hb_sleepwatch_dwell();
+	}
+	/*
+	 * Drain the store buffer before the operation's first stamp:
+	 * hb_now() waits for earlier loads, not stores, and the sample just
+	 * pushed would otherwise delay the operation's first store inside
+	 * its own sample (timer.h).
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	return op->op(op->arg);
+}
+
+/*
+ * job_run: the warm-up operations, untimed: the first operation after
+ * the runner handed the batch over is cold (the sender just woke from
+ * its idle, its caches and the wake-up path too): timed, it would land
+ * in the tail (the p99 at batch 100, the p99.9 at 1000).  Then the
+ * batch: timed one by one, between the batch hooks (they stay out of
+ * the warm-up: the stamps join only the timed operations); or, in the
+ * perf pass, counted between hb_perf_start and hb_perf_stop.
+ */
 static void
 job_run(void *arg)
 {
 	struct job *j = arg;
 	const struct hb_op *op = &j->opcopy;
 
-	/* perf counts the operations, not the batch's bookkeeping. */
+	for (unsigned i = 0; i < j->warmup; i++)
+		(void)one_op(j);
+	if (j->perf != NULL) {
+		hb_perf_start(j->perf);
+		for (uint64_t i = 0; i < j->n; i++)
+			(void)one_op(j);
+		hb_perf_stop(j->perf);
+		return;
+	}
 	if (op->batch_begin != NULL)
 		op->batch_begin(op->batch_arg);
-	if (j->perf != NULL)
-		hb_perf_start(j->perf);
 	for (uint64_t i = 0; i < j->n; i++) {
-		for (unsigned t = 0; j->watch != NULL && t < op->nperf_cpus;
-		    t++) {
-			j->waits++;
-			j->blocked += hb_sleepwatch_wait(j->watch[t]);
-		}
-		/*
-		 * Drain the store buffer before the operation's first stamp:
-		 * hb_now() waits for earlier loads, not stores, and the
-		 * sample just pushed would otherwise delay the operation's
-		 * first store inside its own sample (timer.h).
-		 */
-		atomic_thread_fence(memory_order_seq_cst);
-		uint64_t d = op->op(op->arg);
+		uint64_t d = one_op(j);
 
 		j->sum += d;
 		hb_samples_push(&j->samples, d);
 	}
-	if (j->perf != NULL)
-		hb_perf_stop(j->perf);
 	if (op->batch_end != NULL)
 		op->batch_end(op->batch_arg);
 }
@@ -269,8 +302,6 @@ perf_open(const struct hb_op *op)
 	pid_t tids[1 + 64];
 	unsigned n = 0;
 
-	if (!bench_state.run->params->perf)
-		return NULL;
 	tids[n++] = cpu_tid(op->sender);
 	for (unsigned i = 0; i < op->nperf_cpus && n < 1 + 64; i++) {
 		if (op->perf_cpus[i] >= ncpu)
@@ -280,14 +311,57 @@ perf_open(const struct hb_op *op)
 	return hb_perf_open(tids, n);
 }
 
+unsigned
+hb_perf_pass_ops(const struct hb_params *p)
+{
+	if (!p->perf)
+		return 0;
+	return p->batch < HB_PERF_PASS_OPS ? p->batch : HB_PERF_PASS_OPS;
+}
+
+/*
+ * perf_pass: after the timed batches of a body call, the perf pass (see
+ * hb_measure): hb_perf_pass_ops() operations counted on the sender and
+ * the targets; their counters per operation and perf_ops.  Counters
+ * exist only during the pass: per-thread counting slows the kernel's
+ * context-switch path (a futex wake-up took 30 % longer with it on).
+ * => false when the watchdog fired (j leaked: the job may still run).
+ */
+static bool
+perf_pass(struct hb_bench *b, struct job *j)
+{
+	const struct hb_op *op = &j->opcopy;
+	int rc;
+
+	if ((j->n = hb_perf_pass_ops(bench_state.run->params)) == 0 ||
+	    (j->perf = perf_open(op)) == NULL)
+		return true;
+	if ((rc = vcpu_post(op->sender, job_run, j)) != 0) {
+		hb_bench_error(b, "vCPU %u: vcpu_post: %s",
+		    (unsigned)cpu_index(op->sender), strerror(-rc));
+	} else if (!hb_bench_wait(b, op->sender)) {
+		return false;
+	} else {
+		for (int e = 0; e < HB_PERF_NEVENTS; e++) {
+			double v;
+
+			if (hb_perf_read(j->perf, (enum hb_perf_event)e, &v))
+				hb_bench_counter(b, hb_perf_event_name(
+				    (enum hb_perf_event)e), v / (double)j->n);
+		}
+		hb_bench_counter(b, "perf_ops", (double)j->n);
+	}
+	hb_perf_close(j->perf);
+	j->perf = NULL;
+	return true;
+}
+
 void
 hb_measure(struct hb_bench *b, const struct hb_op *op)
 {
 	const struct hb_params *p = bench_state.run->params;
 	const struct hb_workload *ys = hb_entry_reference(b->e);
 	uint64_t batch = p->batch > 0 ? p->batch : 1;
-	double perf_sum[HB_PERF_NEVENTS] = { 0 };
-	bool perf_ok[HB_PERF_NEVENTS] = { false };
 	double ref_p50 = 0;
 	uint64_t ops = 0;
 	struct job *j;
@@ -305,8 +379,8 @@ hb_measure(struct hb_bench *b, const struct hb_op *op)
 		return;
 	}
 	j->opcopy = *op;
+	j->warmup = p->warmup_ops;
 	hb_samples_init(&j->samples, 0);
-	j->perf = perf_open(op);
 	if (op->wait_asleep && op->nperf_cpus > 0 &&
 	    !b->e->backend->spins &&
 	    (j->watch = calloc(op->nperf_cpus, sizeof(int))) != NULL) {
@@ -327,14 +401,6 @@ hb_measure(struct hb_bench *b, const struct hb_op *op)
 			return;		/* j leaked: the job may still run */
 		hb_bench_set_time(b, hb_ticks_to_ns(j->sum) * 1e-9);
 		ops += batch;
-		for (int e = 0; e < HB_PERF_NEVENTS && j->perf != NULL; e++) {
-			double v;
-
-			if (hb_perf_read(j->perf, (enum hb_perf_event)e, &v)) {
-				perf_sum[e] += v;
-				perf_ok[e] = true;
-			}
-		}
 	}
 	if (!b->failed && ops > 0) {
 		struct hb_summary sum;
@@ -346,20 +412,16 @@ hb_measure(struct hb_bench *b, const struct hb_op *op)
 			hb_bench_counter(b, "x_ref", sum.p50 / ref_p50);
 			hb_bench_counter(b, "ref_targets", op->nperf_cpus);
 		}
-		for (int e = 0; e < HB_PERF_NEVENTS; e++)
-			if (perf_ok[e])
-				hb_bench_counter(b,
-				    hb_perf_event_name((enum hb_perf_event)e),
-				    perf_sum[e] / (double)ops);
 		if (j->watch != NULL)
 			hb_bench_counter(b, "blocked_per_op",
 			    (double)j->blocked / (double)j->waits);
+		if (!perf_pass(b, j))
+			return;		/* j leaked: the job may still run */
 	}
 	for (unsigned t = 0; j->watch != NULL && t < op->nperf_cpus; t++)
 		if (j->watch[t] >= 0)
 			close(j->watch[t]);
 	free(j->watch);
-	hb_perf_close(j->perf);
 	hb_samples_free(&j->samples);
 	free(j);
 }

@@ -86,8 +86,10 @@ const struct hb_param hb_param_table[] = {
 	    "0", "microseconds a sleeping target stays asleep, untimed, "
 	    "before each wake-up (a list sweeps each: dwell:N)", NULL },
 	{ "run", "allow_sanitized", HB_PT_BOOL, OFF(allow_sanitized), 0, 0,
-	    "false", "write results (--out) from a sanitizer build (marked "
-	    "in the context)", NULL },
+	    "false", "write results (--out) from a sanitizer build (refused "
+	    "otherwise), marked in the context; IPIBENCH_ALLOW_SANITIZED=1 "
+	    "in the environment sets the default (tests/run.sh under SAN)",
+	    NULL },
 
 	/* [unicast] */
 	{ "unicast", "matrix", HB_PT_BOOL, OFF(matrix), 0, 0, "false",

@@ -27,6 +27,7 @@
 
 #include "../ipi/ipi.h"
 #include "bench_impl.h"
+#include "sleepwatch.h"
 #include "timer.h"
 
 struct bench_state bench_state;
@@ -98,7 +99,7 @@ add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
     void *arg, void (*free_arg)(void *), const char *fmt, va_list ap)
 {
 	const struct hb_workload *w = g->workload;
-	char *rest = NULL, bname[HB_BACKOFF_NAMELEN];
+	char *rest = NULL, bname[HB_BACKOFF_NAMELEN], dwell[24] = "";
 	struct hb_entry *e;
 	int len;
 
@@ -115,15 +116,18 @@ add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
 	    vasprintf(&rest, fmt, ap) < 0)
 		nomem();
 	check_keys(w, rest);
+	if (g->dwell != NULL)
+		snprintf(dwell, sizeof(dwell), "/dwell:%u", *g->dwell);
 	if (w->yardstick)
 		len = asprintf(&e->name, "%s/beside:%s%s%s", w->name,
 		    g->backend->name, rest[0] != '\0' ? "/" : "", rest);
 	else
-		len = asprintf(&e->name, "%s/backend:%s/placement:%s%s%s%s%s",
+		len = asprintf(&e->name, "%s/backend:%s/placement:%s%s%s%s%s%s",
 		    w->name, g->backend->name, hb_policy_name(g->placement),
 		    g->backoff != NULL ? "/backoff:" : "",
 		    g->backoff != NULL ? hb_backoff_name(g->backoff, bname,
-		    sizeof(bname)) : "", rest[0] != '\0' ? "/" : "", rest);
+		    sizeof(bname)) : "", dwell, rest[0] != '\0' ? "/" : "",
+		    rest);
 	free(rest);
 	if (len < 0)
 		nomem();
@@ -132,6 +136,7 @@ add_entry(const struct hb_group *g, unsigned nvcpus, hb_body_fn body,
 	e->backend = w->yardstick ? hb_quiet_backend() : g->backend;
 	e->placement = g->placement;
 	e->backoff = g->backoff != NULL ? *g->backoff : hb_backoff_seed;
+	e->dwell_us = g->dwell != NULL ? *g->dwell : 0;
 	e->nvcpus = nvcpus;
 	e->body = body;
 	e->arg = arg;
@@ -287,6 +292,7 @@ body_entry(hbg_state *st, void *arg)
 
 		/* No vCPU waits now: the job posts order it before theirs. */
 		ipi_backoff_set(e->backoff.min, e->backoff.max);
+		hb_sleepwatch_set_dwell(e->dwell_us);
 		e->body(&b, e->arg);
 		e->body_s += hb_mono() - tb;
 		e->ops += hbg_iterations_done(st);

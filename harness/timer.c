@@ -236,6 +236,24 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Values within this many ticks of a group's first are one (timer.h). */
+#define	STEP_JITTER	2
+
+uint64_t
+hb_clock_step(const uint64_t *d, unsigned n)
+{
+	uint64_t first = d[0], step = 0;
+
+	for (unsigned i = 1; i < n; i++) {
+		if (d[i] - first <= STEP_JITTER)
+			continue;
+		if (step == 0 || d[i] - first < step)
+			step = d[i] - first;
+		first = d[i];
+	}
+	return step;
+}
+
 static void
 measure_overhead(void)
 {
@@ -250,6 +268,7 @@ measure_overhead(void)
 	}
 	qsort(d, OVERHEAD_PAIRS, sizeof(*d), cmp_u64);
 	timer_info.overhead_ns = hb_ticks_to_ns(d[OVERHEAD_PAIRS / 2]);
+	timer_info.step_ns = hb_ticks_to_ns(hb_clock_step(d, OVERHEAD_PAIRS));
 	free(d);
 }
 

@@ -17,6 +17,10 @@ struct hb_timer_info {
 	bool	invariant;	/* constant_tsc && nonstop_tsc */
 	double	ghz;		/* ticks per ns (1.0 for CLOCK_MONOTONIC) */
 	double	overhead_ns;	/* median cost of one hb_now() pair */
+	double	step_ns;	/* the smallest nonzero difference of two
+				 * back-to-back hb_now() (a TSC may move
+				 * in steps of many ticks): differences
+				 * below it are not resolved; 0: unknown */
 	const char *source;	/* "tsc" or "clock_monotonic" */
 };
 
@@ -36,6 +40,17 @@ const struct hb_timer_info *hb_timer(void);
  *    them out of a sample, put a seq_cst fence before its first stamp.
  */
 uint64_t hb_now(void);
+
+/*
+ * hb_clock_step: the step a clock moves in, from n >= 1 durations of
+ * back-to-back reads sorted ascending: the smallest gap between two of
+ * their values, values within 2 ticks of a group's first counting as one
+ * (this VM's TSC moves about 24.5 ticks at a time: pairs read 49 or 50,
+ * 73 or 74, 98 ticks: step 24).  A fine clock gives dense values: a
+ * step of a few ticks.  => 0 when every value falls in one group
+ * (unknown).
+ */
+uint64_t hb_clock_step(const uint64_t *d, unsigned n);
 
 /* hb_ticks_to_ns: ticks to nanoseconds. */
 double	hb_ticks_to_ns(uint64_t ticks);

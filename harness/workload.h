@@ -71,6 +71,15 @@ struct hb_workload {
 	 * names carrying backoff:VALUE after the placement.
 	 */
 	bool		backoff;
+	/*
+	 * dwell: its operations wake a sleeping target (they wait until it
+	 * sleeps): on a backend whose idle sleeps, a group per [run]
+	 * idle_dwell_us value, the target left asleep that long before each
+	 * wake-up (its names carrying dwell:N after the backoff); on one that
+	 * spins, one group, dwell:0.  With a backoff sweep, only the first
+	 * backoff value is crossed with every dwell value.
+	 */
+	bool		dwell;
 	/* reference: the in-situ reference its latency benchmarks measure
 	 * (those of kind_of's segment, if not latency, measure none) */
 	enum hb_ref	reference;

@@ -87,3 +87,28 @@ Test(timer, ticks_to_ns_linear, .timeout = 10)
 	cr_expect_float_eq(hb_ticks_to_ns(2000000),
 	    2 * hb_ticks_to_ns(1000000), 1e-3);
 }
+
+/* The step of a clock from sorted pair durations (timer.h). */
+Test(timer, clock_step, .timeout = 10)
+{
+	/* This VM's TSC: about 24.5 ticks a step, a tick of jitter. */
+	static const uint64_t coarse[] = { 49, 49, 50, 50, 73, 74, 74, 98,
+	    417, 441, 1446 };
+	/* A fine clock: every tick from 30 to 60 seen. */
+	uint64_t fine[31];
+	static const uint64_t one_group[] = { 40, 40, 41, 42 };
+
+	for (unsigned i = 0; i < 31; i++)
+		fine[i] = 30 + i;
+	cr_expect_eq(hb_clock_step(coarse, 11), 24);
+	cr_expect(hb_clock_step(fine, 31) >= 1 && hb_clock_step(fine, 31) <= 3,
+	    "fine clock: step %ju", (uintmax_t)hb_clock_step(fine, 31));
+	cr_expect_eq(hb_clock_step(one_group, 4), 0);
+	cr_expect_eq(hb_clock_step(one_group, 1), 0);
+
+	hb_timer_init();
+	cr_expect(hb_timer()->step_ns >= 0 &&
+	    hb_timer()->step_ns <= hb_timer()->overhead_ns * 4 + 1,
+	    "step %.1f ns beside a pair of %.1f ns", hb_timer()->step_ns,
+	    hb_timer()->overhead_ns);
+}

@@ -107,12 +107,36 @@ stamps_setup(struct stamps *st, struct hb_bench *b, const char *who,
 	return true;
 }
 
+/*
+ * stamps_touch: st->touch's function, on a target: a store to each
+ * entry of its array (t_end only: an entry is read again only when its
+ * seq matches an operation of the batch, which then rewrites it whole).
+ */
+static void
+stamps_touch(void *arg)
+{
+	struct stamps *st = arg;
+	unsigned idx = (unsigned)cpu_index(curcpu());
+	volatile struct stamps_ent *e;
+
+	if (idx >= st->nslots || (e = st->recs[idx]) == NULL)
+		return;
+	for (uint64_t i = 0; i < st->cap; i++)
+		e[i].t_end = 0;
+}
+
 void
 stamps_batch_begin(void *arg)
 {
 	struct stamps *st = arg;
 
 	st->first = st->seq + 1;
+	st->touch.func = stamps_touch;
+	st->touch.arg = st;
+	for (unsigned i = 0; i < st->k; i++) {
+		ipi_unicast(&st->touch, cpu_lookup(st->targets[i]));
+		ipi_wait(&st->touch);
+	}
 }
 
 void

@@ -129,6 +129,7 @@ const struct hb_workload hb_workload_unicast = {
 	.kind = HB_KIND_LATENCY,
 	.keys = "src,dst,class,numa",
 	.backoff = true,
+	.dwell = true,
 	.reference = HB_REF_PAIR,
 	.add = unicast_add,
 };
