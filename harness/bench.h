@@ -59,8 +59,11 @@ struct hb_group {
 	 * in params->backoffs; else NULL (the seed's) */
 	const struct hb_backoff *backoff;
 	unsigned	backoff_index;
-	/* workload->dwell: the idle dwell, microseconds; else NULL (none) */
+	/* workload->dwell: the idle dwell, microseconds, and the index of
+	 * its value in params->idle_dwell (0 for the dwell:0 of a backend
+	 * that spins); else NULL and 0 */
 	const unsigned *dwell;
+	unsigned	dwell_index;
 };
 
 struct hb_bench;	/* one benchmark while it runs */

@@ -538,6 +538,7 @@ add_dwells(const struct hb_run *run, struct hb_group *g, bool all_values)
 	static const unsigned zero = 0;
 	const struct hb_ulist *d = &run->params->idle_dwell;
 
+	g->dwell_index = 0;
 	if (!g->workload->dwell) {
 		g->dwell = NULL;
 		g->workload->add(run, g);
@@ -550,9 +551,11 @@ add_dwells(const struct hb_run *run, struct hb_group *g, bool all_values)
 	}
 	for (unsigned i = 0; i < (all_values ? d->n : 1); i++) {
 		g->dwell = &d->v[i];
+		g->dwell_index = i;
 		g->workload->add(run, g);
 	}
 	g->dwell = NULL;
+	g->dwell_index = 0;
 }
 
 /*

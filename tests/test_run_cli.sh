@@ -71,11 +71,11 @@ for b in runs:
     for p in kv:
         assert seg.match(p), "segment %r of %s" % (p, b["run_name"])
     keys = [p.split(":")[0] for p in kv]
-    assert keys == ["backend", "placement", "backoff", "src", "dst", "class",
-                    "numa"], keys
+    assert keys == ["backend", "placement", "backoff", "dwell", "src", "dst",
+                    "class", "numa"], keys
     v = dict(p.split(":", 1) for p in kv)
     assert v["backend"] == "futex" and v["placement"] == "local"
-    assert v["backoff"] == "seed", v
+    assert v["backoff"] == "seed" and v["dwell"] == "0", v
     assert v["numa"] in ("same", "cross") and v["src"] != v["dst"]
     for c in "p50_ns p90_ns p99_ns p999_ns max_ns min_ns mean_ns samples ctx_switches".split():
         assert c in b, "%s lacks %s" % (b["name"], c)
