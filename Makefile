@@ -59,6 +59,10 @@ TEST_BIN    := $(TEST_SRC:%.c=$(BUILD)/%)
 LIBIPI      := $(BUILD)/libipi.a
 LIBHARNESS  := $(BUILD)/libharness.a
 IPIBENCH    := $(BUILD)/ipibench
+# ./ipibench: a link to the default build's binary (build/default, no
+# SAN) only; any other build leaves it alone, so that ./ipibench never
+# gives a sanitizer's timings (make bench and make test run $(IPIBENCH)).
+LINK_IPIBENCH := $(if $(SAN),,$(filter build/default,$(BUILD)))
 DEPS_OK     := build/.deps-ok
 
 VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
@@ -89,8 +93,25 @@ $(BUILD)/%.o: %.cc | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
-# The version string changes with every commit: only version.o sees it.
-$(BUILD)/harness/version.o: CPPFLAGS += -DIPIBENCH_VERSION='"$(VERSION)"'
+# The version string changes with every commit: only version.o sees it,
+# with the build that results record (version.h, hb_build: context keys
+# build_*).  Each value goes in as a C string literal in a shell word:
+# c_str escapes \ and ", sh_word quotes for the shell (flags may hold
+# quotes).  BUILD_FLAGS: what the harness's C is compiled with.
+c_str       = "$(subst ",\",$(subst \,\\,$(1)))"
+sh_word     = '$(subst ','\'',$(1))'
+c_define    = -D$(1)=$(call sh_word,$(call c_str,$(2)))
+BUILD_FLAGS := $(strip $(CPPFLAGS) $(CFLAGS))
+REVISION    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CC_VERSION  := $(notdir $(CC)) $(shell $(CC) -dumpfullversion 2>/dev/null || \
+	$(CC) -dumpversion 2>/dev/null || echo unknown)
+$(BUILD)/harness/version.o: CPPFLAGS += \
+	$(call c_define,IPIBENCH_VERSION,$(VERSION)) \
+	$(call c_define,IPIBENCH_CC,$(CC_VERSION)) \
+	$(call c_define,IPIBENCH_CFLAGS,$(BUILD_FLAGS)) \
+	$(call c_define,IPIBENCH_SANITIZER,$(or $(SAN),none)) \
+	$(call c_define,IPIBENCH_REVISION,$(REVISION)) \
+	$(call c_define,IPIBENCH_DIRTY,$(if $(filter unknown,$(REVISION)),unknown,$(if $(filter %-dirty,$(VERSION)),true,false)))
 $(BUILD)/harness/version.o: FORCE
 
 $(LIBIPI): $(IPI_OBJ)
@@ -103,7 +124,7 @@ $(LIBHARNESS): $(HARNESS_OBJ)
 
 $(IPIBENCH): $(BUILD)/harness/main.o $(LIBHARNESS) $(LIBIPI)
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
-	@ln -sf $(abspath $@) ipibench 2>/dev/null || true
+	$(if $(LINK_IPIBENCH),@ln -sf $(abspath $@) ipibench 2>/dev/null || true)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBHARNESS) $(LIBIPI)
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) $(TEST_LIBS) -o $@
@@ -148,6 +169,27 @@ plot: ## redraw the plots and REPORT.md of a run: make plot RUN=results/<run>
 compare: ## compare.py: A=run B=run, or A=run FILTER_A=backend:futex FILTER_B=backend:eventfd
 	@A="$(A)" B="$(B)" FILTER_A="$(FILTER_A)" FILTER_B="$(FILTER_B)" \
 	    sh scripts/compare.sh $(COMPARE_ARGS)
+
+# make compare-backends A=futex B=eventfd: RUNS fresh `ipibench run`
+# processes per backend, in ABBA order, into RESULTS/compare-<UTC
+# time>/A-1, B-1, ...; then B's p50 and p99 over A's with 95 % intervals
+# that count the processes, not the repetitions, as the replicates
+# (scripts/compare_backends.sh, plot/compare_backends.py): COMPARE.md.
+# CONFIG, WORKLOADS, REPETITIONS and MIN_TIME default to a short set
+# (about 10 s a process here); WORKLOADS= REPETITIONS= MIN_TIME= (empty)
+# leave the config's; CMP_FLAGS= adds flags of `ipibench run`.
+.PHONY: compare-backends
+compare-backends: RUNS = 5
+compare-backends: CONFIG = configs/quick.ini
+compare-backends: WORKLOADS = unicast,trigger
+compare-backends: REPETITIONS = 5
+compare-backends: MIN_TIME = 0.05
+compare-backends: $(IPIBENCH) ## A=futex B=eventfd: B over A in RUNS=5 fresh processes each, 95 % intervals
+	@IPIBENCH=$(IPIBENCH) PYTHON=$(or $(PYTHON),/usr/bin/python3) \
+	    bash scripts/compare_backends.sh -a "$(A)" -b "$(B)" \
+	    -n "$(RUNS)" -c "$(CONFIG)" -w "$(WORKLOADS)" -r "$(RESULTS)" -- \
+	    $(if $(REPETITIONS),--repetitions $(REPETITIONS)) \
+	    $(if $(MIN_TIME),--min_time $(MIN_TIME)) $(CMP_FLAGS)
 
 clean: ## remove build outputs (results/ is kept)
 	rm -rf build ipibench
