@@ -22,7 +22,11 @@
  * pending bit's 0->1 transition alone kicks), so triggers_per_run is how
  * many triggers one handler run absorbed under that load (1: none
  * coalesced).  Runs are counted after ipi_unregister(), which returns
- * only once every trigger in flight has run.
+ * only once every trigger in flight has run.  The load is what the
+ * sender's loop reaches, harness included (each call timed on its own):
+ * triggers_per_s, the timed batches' triggers over their wall time (the
+ * batch hooks, on the sender), says which load a triggers_per_run
+ * figure was taken at.
  *
  * Registration lasts one machine: the body registers the handler on the
  * running machine (from src: every ipi_* entry runs on a vCPU) and
@@ -52,6 +56,10 @@ struct trigger {
 	struct cpu_info *target;
 	uint64_t	seq;		/* runs waited for so far */
 	uint64_t	triggers;	/* coalesce: ipi_trigger() calls */
+	uint64_t	batch_t0;	/* coalesce: the batch's start, ticks */
+	uint64_t	batch_trig0;	/* ... and triggers then */
+	uint64_t	timed_ticks;	/* coalesce: timed batches' wall time */
+	uint64_t	timed_triggers;	/* ... and their triggers */
 };
 
 /* trig_handler: on dst: one run more (dst is the only writer). */
@@ -97,6 +105,25 @@ trig_coalesce_op(void *arg)
 	return t1 - t0;
 }
 
+/* trig_batch_begin, trig_batch_end: on src, around a timed batch. */
+static void
+trig_batch_begin(void *arg)
+{
+	struct trigger *t = arg;
+
+	t->batch_trig0 = t->triggers;
+	t->batch_t0 = hb_now();
+}
+
+static void
+trig_batch_end(void *arg)
+{
+	struct trigger *t = arg;
+
+	t->timed_ticks += hb_now() - t->batch_t0;
+	t->timed_triggers += t->triggers - t->batch_trig0;
+}
+
 /* On src, as jobs. */
 static void
 trig_register(void *arg)
@@ -132,6 +159,7 @@ trig_body(struct hb_bench *b, void *arg)
 	atomic_store_explicit(&t->ran, 0, memory_order_relaxed);
 	t->seq = 0;
 	t->triggers = 0;
+	t->timed_ticks = t->timed_triggers = 0;
 	t->blocked = 0;
 	t->statfd = t->wait_blocked ?
 	    hb_sleepwatch_open(cpu_lookup(t->dst)) : -1;
@@ -161,6 +189,11 @@ trig_body(struct hb_bench *b, void *arg)
 		.perf_cpus = &t->dst,
 		.nperf_cpus = 1,
 	};
+	if (t->coalesce) {
+		op.batch_begin = trig_batch_begin;
+		op.batch_end = trig_batch_end;
+		op.batch_arg = t;
+	}
 	hb_measure(b, &op);
 	if (hb_bench_wedged())
 		return;		/* the handler may still be registered */
@@ -177,6 +210,10 @@ trig_body(struct hb_bench *b, void *arg)
 
 		hb_bench_counter(b, "triggers_per_run", runs > 0 ?
 		    (double)t->triggers / (double)runs : 0.0);
+		if (t->timed_ticks > 0)
+			hb_bench_counter(b, "triggers_per_s",
+			    (double)t->timed_triggers /
+			    (hb_ticks_to_ns(t->timed_ticks) * 1e-9));
 	}
 	if (t->statfd >= 0 && t->seq > 0)
 		hb_bench_counter(b, "blocked_per_op",
@@ -193,7 +230,8 @@ trig_add(const struct hb_run *run, const struct hb_group *g)
 	struct hb_pair *pairs;
 	unsigned n = hb_topology_pairs(run->topo, false, &pairs);
 
-	for (int mode = 0; mode < 2; mode++) {
+	/* mode:coalesce wakes no sleeping target: the first dwell only */
+	for (int mode = 0; mode < (g->dwell_index == 0 ? 2 : 1); mode++) {
 		for (unsigned i = 0; i < n; i++) {
 			struct trigger *t = aligned_alloc(CACHE_LINE_SIZE,
 			    sizeof(*t));
@@ -224,6 +262,7 @@ const struct hb_workload hb_workload_trigger = {
 	.kind = HB_KIND_LATENCY,
 	.kind_of = { "mode:coalesce", HB_KIND_COUNT },
 	.reference = HB_REF_PAIR,
+	.dwell = true,
 	.keys = "src,dst,class,mode",
 	.add = trig_add,
 };
