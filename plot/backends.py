@@ -12,7 +12,8 @@ before each repetition (the median over the repetitions whose reference
 did not move; "moved" when none is left), or, in a results file of an
 older ipibench, the yardstick beside the backend, at another moment
 (marked *); "-" where there is no reference of the benchmark's shape.
-Ratios are of p50s, never of means.  Plain text for CI logs; the
+Ratios are of p50s, never of means; times rounded to the timer's step
+where the run gives it (timer_step_ns).  Plain text for CI logs; the
 statistics (U test, on means) are compare.py's (make compare).
 """
 import os
@@ -74,7 +75,8 @@ def main(argv):
             p = b.get("p50_ns")
             rel = ("x%.2f" % (p / bp.get("p50_ns"))
                    if bp is not None and bp.ok and bp.get("p50_ns") else "-")
-            r.append("%s (%s, %s)" % (fmt_ns(p), rel, xref_text(run, b)))
+            r.append("%s (%s, %s)" % (fmt_ns(p, run.timer_step()), rel,
+                                      xref_text(run, b)))
         lines.append(r)
     if not lines:
         print("backends: %s: no IPI benchmark (backend:NAME) in this run" %

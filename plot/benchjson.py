@@ -39,6 +39,16 @@ context's backend_table and workload_table (results/README.md), never
 from here: a results file without them still loads, with no reference
 yardsticks (so no ratios), and its yardsticks told by their keys
 (beside:NAME, no backend:NAME).
+
+Segments that sweep a condition of one benchmark (results/README.md):
+`dwell:N` (unicast, trigger: microseconds a sleeping target stayed
+asleep before the wake-up; a spinning backend has dwell:0 only) and
+`rate:R` (mboxfull open loop; closed loop has none).  They are keys like
+any other, so two values never merge; a plot that compares backends
+picks one value with Run.select (LOWEST: each benchmark's lowest dwell;
+None: no rate, the closed loop).  The context keys of the measurement
+method (timer_step_ns, build_*, runner_pus, ...) may be missing from
+older files: every reader here returns None then.
 """
 import json
 import os
@@ -86,6 +96,69 @@ TARGET_KEYS = ("dst", "k", "order", "n")
 FANOUT_YARDSTICK = "membarrier"
 
 
+class _Lowest:
+    """Run.select's value LOWEST: see there."""
+
+    def __repr__(self):
+        return "LOWEST"
+
+
+# Run.select(where={k: LOWEST}): a benchmark without k, or one whose k is
+# the lowest of the benchmarks that differ from it only in k (the same
+# workload and every other key): dwell 0, or the first dwell of a
+# backoff value that carries only that one.
+LOWEST = _Lowest()
+
+
+def resolved(samples, q):
+    """Whether samples single operations resolve the quantile q: at
+    least one sample lies above it (samples >= 1 / (1 - q): p90 needs 10,
+    p99 100, p99.9 1000).  True when the count is unknown (None)."""
+    if not isinstance(samples, (int, float)):
+        return True
+    return samples * (1.0 - q) >= 1.0 - 1e-9
+
+
+def step_decimals(step):
+    """The decimals that write a multiple of step exactly (10.0: 0; 2.5:
+    1), at most 3."""
+    d = 0
+    while d < 3 and abs(step * 10 ** d - round(step * 10 ** d)) > 1e-6:
+        d += 1
+    return d
+
+
+def fmt_time(v, step=None, none="–"):
+    """Nanoseconds as short text with a unit ("171 ns", "11.2 µs").  With
+    the timer's step (ns; Run.timer_step) the value is first rounded to a
+    multiple of it, and under 1 µs written as that multiple ("170 ns" at
+    a step of 10 ns, never "171.4 ns"; "< 10 ns" for a value above 0
+    that rounds to 0); None reads none."""
+    if v is None:
+        return none
+    if step:
+        r = round(v / step) * step
+        if abs(r) < 1e3:
+            if r == 0 and v > 0:
+                return "< %.*f ns" % (step_decimals(step), step)
+            return "%.*f ns" % (step_decimals(step), r)
+        v = r
+    if abs(v) >= 1e6:
+        return "%.3g ms" % (v / 1e6)
+    if abs(v) >= 1e3:
+        return "%.3g µs" % (v / 1e3)
+    return "%.3g ns" % v
+
+
+def dwell_text(v):
+    """A dwell value (microseconds, as the names write it) as text: "0",
+    "100 µs", "1 ms"."""
+    x = num(v)
+    if not isinstance(x, (int, float)):
+        return str(v)
+    return "0" if x == 0 else fmt_time(x * 1e3)
+
+
 def moved(ref, pool_median):
     """Whether a reference ref moved from its pool's median (MOVED_*)."""
     if not ref or not pool_median or ref <= 0 or pool_median <= 0:
@@ -127,6 +200,12 @@ def num(v):
             return float(v)
         except (TypeError, ValueError):
             return v
+
+
+def _order(v):
+    """A sort key of a value: numbers by value, before text."""
+    n = num(v)
+    return (0, n, "") if isinstance(n, (int, float)) else (1, 0, str(v))
 
 
 def context_table(context, key):
@@ -250,6 +329,7 @@ class Run:
         self.workload_table = context_table(self.context, "workload_table")
         self.benchmarks = []
         self._fanout_ys = None    # fanout_yardstick's candidates, once
+        self._lowest = {}         # lowest(): key -> {group: value}
         self.raw = data.get("benchmarks", [])
         by_name = {}
         order = []
@@ -288,7 +368,10 @@ class Run:
     def select(self, workload=None, ok=True, where=None, **keys):
         """Benchmarks of a workload whose keys equal the given ones
         (values compared as text; where= for keys that are no Python
-        names, such as self); only the good ones unless ok=False."""
+        names, such as self); only the good ones unless ok=False.  A
+        value None selects the benchmarks without that key (rate=None:
+        mboxfull's closed loop); LOWEST those without it or at the
+        lowest value of their kind (dwell=LOWEST: module LOWEST)."""
         keys.update(where or {})
         out = []
         for b in self.benchmarks:
@@ -296,10 +379,39 @@ class Run:
                 continue
             if ok and not b.ok:
                 continue
-            if any(str(b.keys.get(k)) != str(v) for k, v in keys.items()):
+            if not all(self._match(b, k, v) for k, v in keys.items()):
                 continue
             out.append(b)
         return out
+
+    def _match(self, b, k, v):
+        if v is None:
+            return k not in b.keys
+        if v is LOWEST:
+            return k not in b.keys or b.keys[k] == self.lowest(b, k)
+        return str(b.keys.get(k)) == str(v)
+
+    def lowest(self, b, k):
+        """The lowest value of key k (as numbers when they are) among the
+        benchmarks, failed ones included, that differ from b only in k;
+        None when b has no k."""
+        if k not in b.keys:
+            return None
+        if k not in self._lowest:
+            low = {}
+            for x in self.benchmarks:
+                if k in x.keys:
+                    g = self._group(x, k)
+                    v = x.keys[k]
+                    if g not in low or _order(v) < _order(low[g]):
+                        low[g] = v
+            self._lowest[k] = low
+        return self._lowest[k].get(self._group(b, k))
+
+    @staticmethod
+    def _group(b, k):
+        return (b.workload, tuple((kk, v) for kk, v in b.keys.items()
+                                  if kk != k))
 
     def workloads(self):
         seen = []
@@ -358,9 +470,10 @@ class Run:
 
     def pool_key(self, b):
         """The pool of b's references: (reference kind, src, targets
-        [, backoff for a wake-up]); None when b has none.  The kind of an IPI benchmark is its
-        backend's reference (backend_table), that of a yardstick its
-        workload; targets the TARGET_KEYS its name has."""
+        [, backoff and dwell for a wake-up]); None when b has none.  The
+        kind of an IPI benchmark is its backend's reference
+        (backend_table), that of a yardstick its workload; targets the
+        TARGET_KEYS its name has."""
         if "backend" in b.keys:
             kind = self.reference(b.keys["backend"])
         elif self.is_yardstick(b.workload):
@@ -372,11 +485,14 @@ class Run:
         key = (kind, b.keys["src"],
                tuple((k, b.keys[k]) for k in TARGET_KEYS if k in b.keys))
         # A sleeping backend's reference (a wake-up) spins for its ack
-        # with its benchmark's backoff (the yardsticks' with the seed's):
-        # pools by backoff; pingpong never pauses.
+        # with its benchmark's backoff (the yardsticks' with the seed's),
+        # and wakes a target that slept its benchmark's dwell (dwell:N;
+        # the yardsticks' and an older file's: none, 0): a wake-up after
+        # 1000 us asleep is no reference for one after 0.  Pools by
+        # both; pingpong never pauses nor sleeps.
         if any(e.get("reference") == kind and not e.get("spins")
                for e in self.backend_table):
-            key += (b.keys.get("backoff", "seed"),)
+            key += (b.keys.get("backoff", "seed"), b.keys.get("dwell", "0"))
         return key
 
     def _flag_moved(self):
@@ -602,13 +718,39 @@ class Run:
     def date(self):
         return str(self.context.get("date", ""))[:16].replace("T", " ")
 
+    def timer_step(self):
+        """The smallest step the timer moves in (ns, context
+        timer_step_ns), or None (an older file, or not a number > 0)."""
+        try:
+            v = float(self.context.get("timer_step_ns"))
+        except (TypeError, ValueError):
+            return None
+        return v if v > 0 and v == v and v != float("inf") else None
+
+    def sanitizer(self):
+        """The sanitizer the figures come from ("thread", ...; "yes"
+        when only sanitized_results says so), or None: a plain build, or
+        an older file that does not say."""
+        c = self.context
+        san = str(c.get("build_sanitizer", "") or "").strip()
+        if san and san.lower() not in ("none", "no", "false", "0", "off"):
+            return san
+        if truthy(c.get("sanitized_results", False)):
+            return "yes"
+        return None
+
     def title(self, what):
         """A figure title: what, machine, date; a simulated run's
-        (ipibench run --simulate: its figures are not timings) says so."""
+        (ipibench run --simulate) and a sanitizer build's say that their
+        figures are not timings."""
         host = self.context.get("host_name", "")
-        sim = (" \u2014 SIMULATED, not timings"
-               if truthy(self.context.get("simulated_topology", False))
-               else "")
+        marks = []
+        if truthy(self.context.get("simulated_topology", False)):
+            marks.append("SIMULATED")
+        if self.sanitizer():
+            marks.append("SANITIZER BUILD")
+        sim = (" \u2014 %s, not timings" % " and ".join(marks)
+               if marks else "")
         if what:
             what += sim
             sim = ""

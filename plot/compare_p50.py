@@ -13,8 +13,11 @@ same shape (benchjson.Run.ratio: the in-situ x_ref, the median over the
 repetitions whose reference did not move; "moved" when none is left;
 from the yardstick beside, at another moment, marked *, in an older
 results file; "-" where none).  A and B are run folders or bench.json
-files.  Exit 0, also when nothing pairs (it says so); 1 on an unreadable
-run.
+files.  When one side has idle dwell segments (dwell:N) and the other
+none (an ipibench before them, whose wake-ups came right after the
+target was seen asleep: dwell 0), the dwell:0 benchmarks pair with the
+other side's, and it says so.  Exit 0, also when nothing pairs (it says
+so); 1 on an unreadable run.
 """
 import os
 import sys
@@ -25,9 +28,13 @@ from backends import xref_text  # noqa: E402
 from report import fmt_ns  # noqa: E402
 
 
-def side(run, seg):
+DWELL_0 = "dwell:0"
+
+
+def side(run, seg, drop=()):
     """{name: bench} of a run's good benchmarks, named canonically
-    without seg (only those that have it) when seg is given."""
+    without seg (only those that have it) when seg is given, and without
+    the segments of drop (each kept benchmark's name loses them)."""
     out = {}
     for b in run.benchmarks:
         if not b.ok:
@@ -37,6 +44,7 @@ def side(run, seg):
             if seg not in parts:
                 continue
             parts = [p for p in parts if p != seg]
+        parts = [p for p in parts if p not in drop]
         out["/".join(parts)] = b
     return out
 
@@ -52,13 +60,23 @@ def main(argv):
     except (OSError, ValueError) as e:
         print("compare_p50: %s" % e, file=sys.stderr)
         return 1
-    a, b = side(ra, fa), side(rb, fb)
+    # A run of an ipibench before the idle dwell woke its targets at
+    # dwell 0: its benchmarks pair with the other run's dwell:0 ones.
+    da, db = bool(ra.values_of("dwell")), bool(rb.values_of("dwell"))
+    a = side(ra, fa, (DWELL_0,) if da and not db else ())
+    b = side(rb, fb, (DWELL_0,) if db and not da else ())
     names = [n for n in a if n in b]
     print("")
     print("p50 and x_ref (ratios of p50s; compare.py above compares the "
           "means): A = %s%s, B = %s%s" %
           (argv[0], " [%s]" % fa if fa else "", argv[1],
            " [%s]" % fb if fb else ""))
+    if da != db:
+        old, new = ("B", "A") if da else ("A", "B")
+        print("%s has no dwell segments (an ipibench before the idle "
+              "dwell: wake-ups at dwell 0): its benchmarks pair with %s's "
+              "dwell:0 ones; %s's other dwell values pair with nothing." %
+              (old, new, new))
     if not names:
         print("compare_p50: no benchmark of A pairs with one of B")
         return 0
@@ -67,7 +85,8 @@ def main(argv):
     for n in names:
         x, y = a[n], b[n]
         pa, pb = x.get("p50_ns"), y.get("p50_ns")
-        rows.append([n, fmt_ns(pa), fmt_ns(pb),
+        rows.append([n, fmt_ns(pa, ra.timer_step()),
+                     fmt_ns(pb, rb.timer_step()),
                      "%.3f" % (pb / pa) if pa and pb is not None else "-",
                      xref_text(ra, x), xref_text(rb, y)])
     widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]

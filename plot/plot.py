@@ -17,7 +17,11 @@ the last target's acknowledgement), and ×N is the p50 over the in-situ
 reference of the
 same shape (benchjson.Run.ratio).  A plot of one backoff value (the
 names' backoff:B) shows `seed` when the run has it; plot_backoff shows
-them all.
+them all.  A plot that compares backends shows each benchmark's lowest
+idle dwell (dwell:N, dwell 0: a spinning backend has no other) and
+mboxfull's closed loop (no rate:R); plot_dwell draws the dwell values.
+A value written on a bar is rounded to the timer's step where the run
+says it (context timer_step_ns).
 """
 import argparse
 import csv
@@ -73,15 +77,11 @@ def floors(run):
     return out
 
 
-def fmt_ns(v, _pos=None):
-    """Nanoseconds as short text with a unit."""
-    if v is None:
-        return "-"
-    if v >= 1e6:
-        return "%.3g ms" % (v / 1e6)
-    if v >= 1e3:
-        return "%.3g µs" % (v / 1e3)
-    return "%.3g ns" % v
+def fmt_ns(v, _pos=None, step=None):
+    """Nanoseconds as short text with a unit; with step (the timer's,
+    Run.timer_step) rounded to it (benchjson.fmt_time).  Also a tick
+    formatter (v, pos)."""
+    return bj.fmt_time(v, step, "-")
 
 
 def log_time_axis(ax, axis="y"):
@@ -133,9 +133,11 @@ def first_backoff(run, workload):
 def common(run, workload, placement=True):
     """(keys, text): the keys every benchmark of a plot of workload
     shares (the first placement unless placement is False; the first
-    backoff where the names have one) for Run.select(where=...), and
-    what to say of them in a title ("placement local, backoff seed",
-    the backoff named only when the run has several)."""
+    backoff where the names have one; each benchmark's lowest dwell,
+    benchjson.LOWEST, where the names have one; the closed loop, no
+    rate, where some have a rate) for Run.select(where=...), and what to
+    say of them in a title ("placement local, backoff seed, dwell 0",
+    the backoff and the dwell named only when the run has several)."""
     sel, text = {}, []
     pl = first_placement(run, workload) if placement else None
     if pl is not None:
@@ -146,7 +148,21 @@ def common(run, workload, placement=True):
         sel["backoff"] = bo
         if len(run.values_of("backoff", workload)) > 1:
             text.append("backoff %s" % bo)
+    if run.values_of("dwell", workload):
+        sel["dwell"] = bj.LOWEST
+        if len(run.values_of("dwell", workload)) > 1:
+            low = {run.lowest(b, "dwell") for b in
+                   run.select(workload, ok=False, where=sel)
+                   if "dwell" in b.keys}
+            text.append("idle dwell %s" % dwell_text(low.pop())
+                        if len(low) == 1 else "each one's lowest idle dwell")
+    if run.values_of("rate", workload):
+        sel["rate"] = None
+        text.append("closed loop")
     return sel, ", ".join(text)
+
+
+dwell_text = bj.dwell_text
 
 
 def bar_label(ax, x, top, text):
@@ -513,7 +529,7 @@ def plot_unicast_classes(run):
             # The ratio to the in-situ reference of the same pair (or, in
             # an older run, to the yardstick beside); above the highest
             # whisker, so that it hides none.
-            text = fmt_ns(p50)
+            text = fmt_ns(p50, step=run.timer_step())
             rl = ratio_label(run, bs)
             if rl is not None:
                 text += "\n" + rl
@@ -899,6 +915,10 @@ def plot_mboxfull(run):
     sel, where_text = common(run, "mboxfull")
     allb = run.select("mboxfull", where=sel)
     if not allb:
+        if run.select("mboxfull"):
+            return None, ("only open-loop mboxfull (rate:R) in this run: "
+                          "the plot draws the closed loop; REPORT.md's "
+                          "mboxfull table has the open loop")
         return None, "no mboxfull results in this run"
 
     def values(k):
@@ -1052,7 +1072,7 @@ def plot_mboxfull(run):
               "x: burst B (one sender count in this run)")
     return fig, (
         "S senders each keep B messages outstanding to one target whose "
-        "handler costs H: messages acknowledged per second (top, millions, "
+        "handler costs H%s: messages acknowledged per second (top, millions, "
         "log scale), mailbox-full events per message (middle; each is "
         "a sender finding all %d slots taken) and fairness (bottom: the "
         "smallest sender's share of the messages times S, thick, and the "
@@ -1061,7 +1081,9 @@ def plot_mboxfull(run):
         "handler cost as shade and dash within the backend's colour "
         "(darkest, solid: the cheapest), at most %d handler costs a panel, "
         "further ones on further rows%s." %
-        (MBOX_SLOTS, layout,
+        (" (closed loop: the open-loop benchmarks, rate:R, are in "
+         "REPORT.md's mboxfull table)" if "rate" in sel else "",
+         MBOX_SLOTS, layout,
          "; tinted: B > %d, the mailbox fills even with one sender" %
          MBOX_SLOTS if (full_cols or (not by_s and bursts and
                                       max(bursts) > MBOX_SLOTS)) else "",
@@ -1083,45 +1105,65 @@ def plot_cdf(run):
     keys = sorted(groups, key=lambda k: (bj.class_rank(k[0]),
                                          k[1] != "same"))
     fig, axes, corner = panel_grid(len(keys), per_row=4, w=4.4, h=3.9)
-    ps = [q for _, q in bj.PERCENTILES]
-    split = False
+    split = unresolved = False
+    maxes = []    # the quantiles the max markers sit at
     for ax in axes[1:]:
         ax.sharex(axes[0])   # classes compared at a glance
     for ax, key in zip(axes, keys):
         for be, bs in groups[key].items():
-            xs = [median([b.get(c) for b in bs]) for c, _ in bj.PERCENTILES]
-            if any(x is None for x in xs):
+            n = samples_of(bs)
+            qs = [(c, q) for c, q in bj.PERCENTILES if bj.resolved(n, q)]
+            unresolved |= len(qs) < len(bj.PERCENTILES)
+            xs = [median([b.get(c) for b in bs]) for c, _ in qs]
+            if not xs or any(x is None for x in xs):
                 continue
+            ps = [q for _, q in qs]
             c = run.color(be)
             ax.plot(xs, ps, marker="o", ms=4, color=c, label=be)
             mx = median([b.get("max_ns") for b in bs])
-            if mx is not None:
-                ax.plot([xs[-1], mx], [ps[-1], 0.9999], color=c, ls=":",
+            if mx is not None and n is not None and n >= 2:
+                # The largest of n samples: the quantile 1 - 1/n.
+                qm = 1.0 - 1.0 / n
+                ax.plot([xs[-1], mx], [ps[-1], qm], color=c, ls=":",
                         lw=0.8)
-                ax.plot([mx], [0.9999], marker="x", color=c, ms=7)
-            # The delivery split at the same two quantiles.
+                ax.plot([mx], [qm], marker="x", color=c, ms=7)
+                maxes.append(qm)
+            # The delivery split at the same two quantiles, p99 where the
+            # samples resolve it.
             for name, mk, _lbl in SPLIT:
-                pts = [median([b.get("%s_%s_ns" % (name, q)) for b in bs])
-                       for q in ("p50", "p99")]
+                sq = [(p, q) for p, q in (("p50", 0.5), ("p99", 0.99))
+                      if bj.resolved(n, q)]
+                pts = [median([b.get("%s_%s_ns" % (name, p)) for b in bs])
+                       for p, _ in sq]
+                sq = [q for _, q in sq]
                 if any(v is None for v in pts):
                     continue
-                ax.plot(pts, [0.5, 0.99], color=c, lw=0.8, ls=(0, (1, 1.5)),
+                ax.plot(pts, sq, color=c, lw=0.8, ls=(0, (1, 1.5)),
                         marker=mk, ms=4.5, mfc="white", mec=c, mew=1.0)
                 split = True
             ref = run.reference(be)
             y = run.yardstick(ref, be, bs[0].key("src"), bs[0].key("dst"),
                               key[0]) if ref else None
             if y is not None:
-                ys = [y.get(c) for c, _ in bj.PERCENTILES]
-                if all(v is not None for v in ys):
-                    ax.plot(ys, ps, color=c, ls="--", lw=0.9, alpha=0.7,
+                yq = [(c_, q) for c_, q in bj.PERCENTILES
+                      if bj.resolved(y.get("samples"), q)]
+                ys = [y.get(c_) for c_, _ in yq]
+                if ys and all(v is not None for v in ys):
+                    ax.plot(ys, [q for _, q in yq], color=c, ls="--",
+                            lw=0.9, alpha=0.7,
                             label="%s (beside %s)" % (ref, be))
+    # Room up to the highest max: a decade of 9s past it.
+    top = max([0.99995] + [1 - (1 - q) / 2 for q in maxes])
+    ticks = [0.5, 0.9, 0.99, 0.999, 0.9999]
+    while 1 - (1 - ticks[-1]) / 10 < top:
+        ticks.append(1 - (1 - ticks[-1]) / 10)
+    for ax, key in zip(axes, keys):
         ax.set_yscale("logit")
-        ax.set_ylim(0.3, 0.99995)
-        ax.yaxis.set_major_locator(ticker.FixedLocator(
-            [0.5, 0.9, 0.99, 0.999, 0.9999]))
+        ax.set_ylim(0.3, top)
+        ax.yaxis.set_major_locator(ticker.FixedLocator(ticks))
         ax.yaxis.set_major_formatter(ticker.FixedFormatter(
-            ["p50", "p90", "p99", "p99.9", "max (×)"]))
+            ["p%s" % ("%.6f" % (100 * q)).rstrip("0").rstrip(".")
+             for q in ticks]))
         ax.yaxis.set_minor_locator(ticker.NullLocator())
         log_time_axis(ax, "x")
         ax.set_xlabel("time per operation")
@@ -1131,6 +1173,10 @@ def plot_cdf(run):
         ax.set_title("pair class " + pair_label(*key).replace("\n", ", "),
                      fontsize=10)
     handles, labels = collect_legend(axes)
+    if maxes:
+        handles.append(Line2D([], [], color="gray", marker="x", ms=7,
+                              ls="none"))
+        labels.append("max, at 1 − 1/samples")
     if split:
         handles += [Line2D([], [], color="gray", lw=0.8, ls=(0, (1, 1.5)),
                            marker=mk, ms=4.5, mfc="white", mec="gray")
@@ -1141,8 +1187,13 @@ def plot_cdf(run):
     return fig, ("Distribution of single unicast round trips, one panel "
                  "per pair class (every class of the run, at most four a "
                  "row), drawn only through the percentile counters p50, "
-                 "p90, p99, p99.9 (points) and max (×, placed at the top): "
+                 "p90, p99, p99.9 (points) and max (×, at the quantile "
+                 "1 − 1/samples: the largest of that many operations): "
                  "not a full histogram." +
+                 (" A percentile is drawn only where the sample count "
+                  "resolves it (at least one sample above it: p99.9 needs "
+                  "1000 samples, p99 100); some here have fewer." if
+                  unresolved else "") +
                  (" Dotted with hollow markers, in the backend's colour: "
                   "the delivery split at p50 and p99, %s (▼) and %s (■); "
                   "the round trip's rest beyond ack is the sender's wait "
@@ -1150,6 +1201,16 @@ def plot_cdf(run):
                   if split else "") +
                  " Dashed: the yardstick of the same shape, measured beside "
                  "each backend (another moment than the round trips).")
+
+
+def samples_of(bs):
+    """The fewest operations timed (the counter samples) of benchmarks
+    bs, the count a percentile drawn from their medians can rely on;
+    None when one has none (every percentile then drawn)."""
+    ns = [b.get("samples") for b in bs]
+    if not ns or any(not isinstance(x, (int, float)) for x in ns):
+        return None
+    return min(ns)
 
 
 def plot_placement(run):
@@ -1271,7 +1332,7 @@ def plot_trigger(run):
                             zorder=3)
                     ax.plot([x - width * 0.15, x + width * 0.15],
                             [p99, p99], color="black", lw=1, zorder=3)
-                text = fmt_ns(p50)
+                text = fmt_ns(p50, step=run.timer_step())
                 rl = ratio_label(run, bs)
                 if rl is not None:
                     text += "\n" + rl
@@ -1357,8 +1418,11 @@ def plot_backoff(run, workloads=("unicast", "broadcast")):
     backends = [be for be in run.backends()
                 if any(run.select(w, backend=be) for w in ws)]
     pls = {w: first_placement(run, w) for w in ws}
+    # One dwell per backoff value: the lowest it has (dwell 0, or the
+    # first dwell, the only one a second backoff value carries).
+    low = {"dwell": bj.LOWEST}
     nv = len(values)
-    nclass = max([len(class_keys(run.select("unicast",
+    nclass = max([len(class_keys(run.select("unicast", where=low,
                                             placement=pls["unicast"])))]
                  if "unicast" in ws else [1])
     fig, axes = new_fig(len(backends), len(ws),
@@ -1367,7 +1431,7 @@ def plot_backoff(run, workloads=("unicast", "broadcast")):
         base = run.color(be)
         for ri, w in enumerate(ws):
             ax = axes[ri][ci]
-            bs_all = run.select(w, backend=be, placement=pls[w])
+            bs_all = run.select(w, backend=be, placement=pls[w], where=low)
             if w == "unicast":
                 keys = class_keys(bs_all)
                 width = min(0.8 / nv, 0.3)
@@ -1458,8 +1522,12 @@ def plot_backoff(run, workloads=("unicast", "broadcast")):
         "deliver p50 (broadcast)"]
     legend_outside(axes[0][-1], handles, labels,
                    title="shade of the backend's\ncolour: backoff")
-    finish(fig, run, "Round trip vs the sender's backoff (placement %s)" %
-           ", ".join(sorted(set(pls.values()))))
+    dw = {run.lowest(b, "dwell") for w in ws
+          for b in run.select(w, where=low) if "dwell" in b.keys}
+    finish(fig, run, "Round trip vs the sender's backoff (placement %s%s)" %
+           (", ".join(sorted(set(pls.values()))),
+            ", idle dwell %s" % dwell_text(dw.pop()) if len(dw) == 1 and
+            len(run.values_of("dwell")) > 1 else ""))
     return fig, (
         "The sender's wait for the acknowledgement (ipi_wait) with each "
         "backoff of the run (%s), a column per backend: %s (unicast on a "
@@ -1474,6 +1542,162 @@ def plot_backoff(run, workloads=("unicast", "broadcast")):
                           "(solid; dashed ack p50, dotted deliver p50)"}[w]
             for w in ws)))
 
+DWELL_ONE = ("one idle dwell in this run (%s): sweep several ([run] "
+             "idle_dwell_us = 0,100,1000) to see what a longer sleep costs")
+DWELL_NONE = ("no dwell in the names of this run (an ipibench before the "
+              "idle dwell)")
+
+
+def dwell_series(run, workload, backend):
+    """{dwell: [bench]} of backend's round trips of workload (trigger:
+    mode latency) with more than one dwell value: the first placement and
+    the backoff value crossed with every dwell (the one with the most
+    dwell values; seed first); {} when there is no such series."""
+    sel = {"backend": backend}
+    pl = first_placement(run, workload)
+    if pl is not None:
+        sel["placement"] = pl
+    by_bo = {}
+    for b in run.select(workload, where=sel):
+        if "dwell" not in b.keys or b.get("triggers_per_run") is not None \
+                or run.kind(b) not in ("latency", None):
+            continue
+        by_bo.setdefault(b.keys.get("backoff"), {}).setdefault(
+            b.keys["dwell"], []).append(b)
+    if not by_bo:
+        return {}
+    best = max(by_bo, key=lambda bo: (len(by_bo[bo]), bo == "seed"))
+    series = by_bo[best]
+    return dict(sorted(series.items(), key=lambda kv: bj.num(kv[0]))) \
+        if len(series) > 1 else {}
+
+
+def pairs_note(bs):
+    """"vCPU s → d" of benchmarks of one pair, else "median over N
+    pairs"."""
+    pairs = {(b.key("src"), b.key("dst")) for b in bs}
+    return ("vCPU %s → %s" % next(iter(pairs)) if len(pairs) == 1
+            else "median over %d pairs" % len(pairs))
+
+
+def plot_dwell(run):
+    """Wake-up latency against the idle dwell (dwell:N, how long a
+    sleeping target stayed asleep before the wake-up): a line per
+    sleeping backend, p50 solid and p99 dashed, for unicast (its round
+    trip, and its delivery beside where the run has it) and trigger mode
+    latency; the dwell values evenly spaced (0 has no place on a log
+    axis), ×N the p50 over the lowest dwell's."""
+    from matplotlib.lines import Line2D
+    values = run.values_of("dwell")
+    if len(values) < 2:
+        return None, DWELL_ONE % values[0] if values else DWELL_NONE
+    pos = {v: i for i, v in enumerate(values)}
+    panels = []   # (workload, p50 counter, p99 counter, title, series)
+    for w, title in (("unicast", "unicast: ipi_unicast + ipi_wait"),
+                     ("trigger", "trigger (mode latency): ipi_trigger\n"
+                                 "until the handler ran")):
+        series = {be: dwell_series(run, w, be) for be in run.backends()}
+        series = {be: sr for be, sr in series.items() if sr}
+        if not series:
+            continue
+        panels.append((w, "p50_ns", "p99_ns", title, series))
+        if w == "unicast" and any(
+                b.get("deliver_p50_ns") is not None for sr in series.values()
+                for bs in sr.values() for b in bs):
+            panels.append((w, "deliver_p50_ns", "deliver_p99_ns",
+                           "unicast delivery: post → handler start",
+                           series))
+    if not panels:
+        return None, ("no sleeping backend with several dwell values in "
+                      "this run (a spinning backend has dwell 0 only)")
+    fig, axes, corner = panel_grid(len(panels), per_row=3, w=4.4, h=3.9,
+                                   sharey=True)
+    backends = []
+    unresolved = False
+    for ax, (w, c50, c99, title, series) in zip(axes, panels):
+        notes = set()
+        points = {}   # x -> [(p50, ratio, colour)]: the ×N labels
+        for be, sr in series.items():
+            if be not in backends:
+                backends.append(be)
+            col = run.color(be)
+            xs = [pos[v] for v in sr]
+            p50 = [median([b.get(c50) for b in bs]) for bs in sr.values()]
+            # A p99 only where the samples resolve it (>= 100).
+            p99 = []
+            for bs in sr.values():
+                ok = bj.resolved(samples_of(bs), 0.99)
+                unresolved |= not ok
+                v = median([b.get(c99) for b in bs]) if ok else None
+                p99.append(float("nan") if v is None else v)
+            if any(v is None for v in p50):
+                continue
+            ax.plot(xs, p50, color=col, lw=1.6, marker="o", ms=4, zorder=3)
+            ax.plot(xs, p99, color=col, lw=1.0, ls="--", marker="o", ms=3,
+                    mfc="white", zorder=2)
+            for x, v in zip(xs[1:], p50[1:]):
+                points.setdefault(x, []).append((v, v / p50[0], col))
+            notes.add(pairs_note([b for bs in sr.values() for b in bs]))
+        # ×N: a p50 over its line's lowest dwell's; the highest line's
+        # above its point, the lowest's below, any between to the right:
+        # never across another line.
+        for x, pts in points.items():
+            pts.sort()
+            for i, (v, r, col) in enumerate(pts):
+                up, down = i == len(pts) - 1, i == 0 and len(pts) > 1
+                ax.annotate("×%.2f" % r, (x, v),
+                            xytext=(0, 6) if up else (0, -6) if down
+                            else (6, 0), textcoords="offset points",
+                            ha="center" if up or down else "left",
+                            va="bottom" if up else "top" if down
+                            else "center", fontsize=7, color=col,
+                            bbox=dict(boxstyle="round,pad=0.1", fc="white",
+                                      ec="none", alpha=0.8))
+        ax.set_xticks(range(len(values)))
+        ax.set_xticklabels([dwell_text(v) for v in values])
+        ax.set_xlim(-0.4, len(values) - 0.6)
+        ax.set_xlabel("idle dwell before the wake-up\n(evenly spaced, not "
+                      "to scale)")
+        log_time_axis(ax)
+        ax.grid(which="major", alpha=0.3)
+        ax.grid(axis="y", which="minor", alpha=0.12)
+        ax.set_title("%s\n(%s)" % (title, "; ".join(sorted(notes))),
+                     fontsize=9)
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel("time per operation")
+    label_minor_times(axes[0])
+    handles = [Line2D([], [], color=run.color(be), lw=2.5)
+               for be in backends]
+    handles += [Line2D([], [], color="gray", lw=1.6, marker="o", ms=4),
+                Line2D([], [], color="gray", lw=1.0, ls="--", marker="o",
+                       ms=3, mfc="white")]
+    legend_outside(corner, handles, list(backends) + ["p50", "p99"])
+    pl = first_placement(run, "unicast") or first_placement(run, "trigger")
+    bos = {b.keys.get("backoff") for _, _, _, _, sr in panels
+           for bss in sr.values() for bs in bss.values() for b in bs
+           if "backoff" in b.keys}
+    where = (["placement %s" % pl] if pl else []) + \
+        (["backoff %s" % bos.pop()] if len(bos) == 1 and
+         len(run.values_of("backoff")) > 1 else [])
+    finish(fig, run, "Wake-up latency vs idle dwell%s" %
+           (" (%s)" % ", ".join(where) if where else ""))
+    return fig, (
+        "Wake-up latency after the target slept for the idle dwell "
+        "(dwell:N: once the sender saw it asleep, it waited N µs, untimed, "
+        "before the IPI), one line per sleeping backend, p50 solid and "
+        "p99 dashed (median over the pairs; the first placement and the "
+        "backoff crossed with every dwell): %s.  The dwell values are "
+        "evenly spaced (0 has no place on a log axis), the time axis is "
+        "log.  ×N beside a point: its p50 over the same line's p50 at its "
+        "lowest dwell (%s).  "
+        "A backend that spins has no sleep to dwell in (dwell 0 only) and "
+        "no line here.%s" %
+        ("; ".join(t.replace("\n", " ") for _, _, _, t, _ in panels),
+         dwell_text(values[0]),
+         "  A p99 of fewer than 100 samples is not drawn." if unresolved
+         else ""))
+
+
 
 PLOTS = [
     ("unicast_heatmap", plot_heatmap),
@@ -1486,6 +1710,7 @@ PLOTS = [
     ("mboxfull", plot_mboxfull),
     ("placement", plot_placement),
     ("backoff", plot_backoff),
+    ("dwell", plot_dwell),
 ]
 
 

@@ -4,15 +4,21 @@
     report.py RUN_DIR
 
 Reads RUN_DIR/bench.json, RUN_DIR/plots/plots.json (from plot.py) and,
-when present, RUN_DIR/INCOMPLETE; writes RUN_DIR/REPORT.md: the machine,
-how many benchmarks had an in-situ reference that moved (first lines) and
-which (section Moved references), warnings, a table per workload (p50 and
-p99 per backend; × ref, the ratio to the in-situ reference of the same
-shape, or in an older run to the yardstick beside, marked *; × membarrier
-for fan-outs; delivery and wait overhead; trigger's latency and
-coalescing in one table; mboxfull's fairness), round trip vs backoff
-when the run has several, the yardsticks, the plots inline, and the
-benchmarks that failed.
+when present, RUN_DIR/INCOMPLETE; writes RUN_DIR/REPORT.md: a warning
+first when the figures come from a sanitizer build, the machine, how
+many benchmarks had an in-situ reference that moved (first lines) and
+which (section Moved references), how the run measured (build, timer
+step, warm-up, perf pass, idle dwell, cpuidle, the runner's PUs: the
+context keys a run writes, each line left out when an older file lacks
+it), warnings, a table per workload (p50 and p99 per backend; × ref, the
+ratio to the in-situ reference of the same shape, or in an older run to
+the yardstick beside, marked *; × membarrier for fan-outs; delivery and
+wait overhead; trigger's latency and coalescing in one table;
+mboxfull's fairness, its open loop in rows of their own), wake-up
+latency vs idle dwell and round trip vs backoff when the run has
+several values, the yardsticks, the plots inline, and the benchmarks
+that failed.  Times are rounded to the timer's step where the run gives
+it (timer_step_ns).
 """
 import json
 import os
@@ -46,8 +52,10 @@ EXTRA = {
                ("unstable_pairs", "unstable pairs", 1, "%d")],
     "multicast": DELIVERY + [("arrival_p50_ns", "arrival p50", 1, "ns")],
     "broadcast": DELIVERY,
-    "trigger": [("triggers_per_run", "trig/run", 1, "%.1f")],
-    "mboxfull": [("msgs_per_s", "Mmsg/s", 1e-6, "%.3g"),
+    "trigger": [("triggers_per_run", "trig/run", 1, "%.1f"),
+                ("triggers_per_s", "Mtrig/s", 1e-6, "%.3g")],
+    "mboxfull": [("offered_per_s", "offered Mmsg/s", 1e-6, "%.3g"),
+                 ("msgs_per_s", "Mmsg/s", 1e-6, "%.3g"),
                  ("full_per_msg", "full/msg", 1, "%.3f"),
                  (share_x_s("share_min"), "min share ×S", 1, "%.2f"),
                  (share_x_s("share_max"), "max share ×S", 1, "%.2f"),
@@ -171,21 +179,23 @@ def delivery_text(run):
             "ipi_unicast(), so a full mailbox's spinning counts.")
 
 
-def fmt_ns(v):
-    if v is None:
-        return "–"
-    if v >= 1e6:
-        return "%.3g ms" % (v / 1e6)
-    if v >= 1e3:
-        return "%.3g µs" % (v / 1e3)
-    return "%.3g ns" % v
+def fmt_ns(v, step=None):
+    """Nanoseconds as text; with step (the timer's, ns) rounded to it:
+    under 1 µs a multiple of the step (benchjson.fmt_time)."""
+    return bj.fmt_time(v, step)
 
 
-def fmt(v, spec, scale=1):
+def ns(run, v):
+    """A time of run as REPORT.md writes it: rounded to the run's timer
+    step (context timer_step_ns) where the run says it."""
+    return fmt_ns(v, run.timer_step())
+
+
+def fmt(v, spec, scale=1, step=None):
     if v is None:
         return "–"
     if spec == "ns":
-        return fmt_ns(v * scale)
+        return fmt_ns(v * scale, step)
     return spec % (v * scale)
 
 
@@ -205,15 +215,50 @@ def table(header, rows, align=None):
     return out
 
 
-def single_keys(run, w, keys=("placement", "backoff")):
+def single_keys(run, w, keys=("placement", "backoff", "dwell")):
     """{key: value} of the keys of keys that take one value in workload
-    w: left out of its row labels (said above the table)."""
+    w, every benchmark of w having it (or, a key of ROW_DEFAULTS, standing
+    in its row): left out of its row labels (said above the table)."""
     out = {}
+    every = run.select(w, ok=False)
     for k in keys:
         vs = run.values_of(k, w)
-        if len(vs) == 1:
+        if len(vs) == 1 and (k in ROW_DEFAULTS or
+                             all(k in b.keys for b in every)):
             out[k] = vs[0]
     return out
+
+
+# Keys a benchmark of a workload may lack where others of it have them:
+# its row is then that of the workload's lowest value (trigger
+# mode:coalesce, no dwell, beside the round trip at dwell 0).
+ROW_DEFAULTS = ("dwell",)
+
+
+def key_order(bs):
+    """Every key of benchmarks bs in name order: a key first seen goes
+    right after the key before it in that benchmark's name."""
+    order = []
+    for b in bs:
+        prev = None
+        for k in b.keys:
+            if k not in order:
+                order.insert(order.index(prev) + 1 if prev in order else 0,
+                             k)
+            prev = k
+    return order
+
+
+def row_label(run, w, b, skip, order):
+    """b's row in the table of workload w: its keys but skip, in order
+    (key_order), a key of ROW_DEFAULTS it lacks at w's lowest value."""
+    keys = dict(b.keys)
+    for k in ROW_DEFAULTS:
+        vs = run.values_of(k, w)
+        if k not in keys and vs:
+            keys[k] = vs[0]
+    return "/".join("%s:%s" % (k, keys[k]) for k in order
+                    if k in keys and k not in skip)
 
 
 def mode_key(run, w):
@@ -240,10 +285,11 @@ def workload_table(run, w):
     mk = mode_key(run, w)
     skip = {"backend"} | set(one) | ({mk} if mk else set())
     rows = {}
-    for b in run.select(w, ok=False):
-        rows.setdefault(b.label(skip), {}).setdefault(
-            b.keys.get("backend"), []).append(b)
     every = run.select(w, ok=False)
+    order = key_order(every)
+    for b in every:
+        rows.setdefault(row_label(run, w, b, skip, order), {}).setdefault(
+            b.keys.get("backend"), []).append(b)
     extra = [x for x in EXTRA.get(w, [])
              if any(value_of(b, x[0]) is not None for b in every)]
     ratios = any(has_ratio(run, b) for b in every)
@@ -266,7 +312,7 @@ def workload_table(run, w):
                 [b for b in bs if run.kind(b) == "throughput"]
             b = lat[0] if lat else None
             if b is not None:
-                r += [fmt_ns(b.get("p50_ns")), fmt_ns(b.get("p99_ns"))]
+                r += [ns(run, b.get("p50_ns")), ns(run, b.get("p99_ns"))]
             else:
                 r += ["", ""]
             if ratios:
@@ -281,7 +327,7 @@ def workload_table(run, w):
             for c, _, s, f in extra:
                 v = next((value_of(x, c) for x in ([b] if b else []) + bs
                           if value_of(x, c) is not None), None)
-                r.append(fmt(v, f, s))
+                r.append(fmt(v, f, s, run.timer_step()))
         lines.append(r)
     out = []
     if one:
@@ -318,8 +364,8 @@ def moved_section(run):
         x = run.ratio(b)
         rows.append([bj.canonical_name(b.run_name),
                      "%d / %d" % (len(b.moved), len(b.rows)),
-                     ", ".join(fmt_ns(v) for v in refs),
-                     fmt_ns(b.pool_median),
+                     ", ".join(ns(run, v) for v in refs),
+                     ns(run, b.pool_median),
                      x.text() if x is not None else "–"])
     out = ["## Moved references", "",
            "A repetition's in-situ reference moved when its `ref_p50_ns` is "
@@ -376,10 +422,12 @@ def backoff_table(run, workloads=("unicast", "broadcast")):
     rows = {}
     for w in workloads:
         one = single_keys(run, w, ("placement",))
-        for b in run.select(w, ok=False):
+        # One dwell per backoff value, its lowest: dwell 0, or the first
+        # dwell (the only one a second backoff value carries).
+        for b in run.select(w, ok=False, dwell=bj.LOWEST):
             if "backoff" not in b.keys:
                 continue
-            label = "%s %s" % (w, b.label({"backoff"} | set(one)))
+            label = "%s %s" % (w, b.label({"backoff", "dwell"} | set(one)))
             rows.setdefault(label, {})[b.keys["backoff"]] = b
     every = [b for per in rows.values() for b in per.values()]
     cols = [(c, h) for c, h in [("ack_p50_ns", "ack"),
@@ -396,14 +444,170 @@ def backoff_table(run, workloads=("unicast", "broadcast")):
             if b is None or not b.ok:
                 r += ["error" if b is not None else "–"] + [""] * len(cols)
                 continue
-            r += [fmt_ns(b.get("p50_ns"))] + [fmt_ns(b.get(c))
-                                              for c, _ in cols]
+            r += [ns(run, b.get("p50_ns"))] + [ns(run, b.get(c))
+                                               for c, _ in cols]
         lines.append(r)
     out = table(header, lines)
     if len(rows) > MAX_ROWS:
         out += ["", "(the first %d of %d rows; bench.json has all)" %
                 (MAX_ROWS, len(rows))]
     return out
+
+
+def dwell_rows(run, workloads=("unicast", "trigger")):
+    """{label: {dwell: bench}} of the round trips (trigger: mode latency)
+    measured at two dwell values or more: a row per benchmark without its
+    dwell (and the placement and backoff of one value); {} when none."""
+    rows = {}
+    for w in workloads:
+        one = single_keys(run, w, ("placement", "backoff"))
+        for b in run.select(w, ok=False):
+            if "dwell" not in b.keys or b.get("triggers_per_run") is not None \
+                    or run.kind(b) not in ("latency", None):
+                continue
+            label = "%s %s" % (w, b.label({"dwell", "mode"} | set(one)))
+            rows.setdefault(label, {})[b.keys["dwell"]] = b
+    return {k: v for k, v in rows.items() if len(v) > 1}
+
+
+def dwell_table(run):
+    """Wake-up latency per idle dwell value (`dwell:`), when the run has
+    more than one: per value p50, p99 (where 100 samples or more resolve
+    it), deliver p50 (where the run has it) and the p50 over the same
+    row's p50 at the lowest dwell.  [] with one value or none."""
+    values = run.values_of("dwell")
+    if len(values) < 2:
+        return []
+    rows = dwell_rows(run)
+    if not rows:
+        return []
+    every = [b for per in rows.values() for b in per.values()]
+    deliver = any(b.get("deliver_p50_ns") is not None for b in every)
+    base = values[0]
+    header = ["benchmark"]
+    for v in values:
+        header += ["dwell %s p50" % bj.dwell_text(v), "p99"]
+        header += ["deliver p50"] if deliver else []
+        header += ["× dwell %s" % bj.dwell_text(base)] if v != base else []
+    lines, few = [], False
+    for label, per in list(rows.items())[:MAX_ROWS]:
+        r = [label]
+        b0 = per.get(base)
+        for v in values:
+            b = per.get(v)
+            width = 2 + deliver + (v != base)
+            if b is None or not b.ok:
+                r += ["error" if b is not None else "–"] + [""] * (width - 1)
+                continue
+            p99 = ns(run, b.get("p99_ns"))
+            if not bj.resolved(b.get("samples"), 0.99):
+                p99 += " †"
+                few = True
+            r += [ns(run, b.get("p50_ns")), p99]
+            r += [ns(run, b.get("deliver_p50_ns"))] if deliver else []
+            if v != base:
+                r.append("%.2f" % (b.get("p50_ns") / b0.get("p50_ns"))
+                         if b0 is not None and b0.ok and b0.get("p50_ns")
+                         else "–")
+        lines.append(r)
+    out = table(header, lines)
+    if len(rows) > MAX_ROWS:
+        out += ["", "(the first %d of %d rows; bench.json has all)" %
+                (MAX_ROWS, len(rows))]
+    if few:
+        out += ["", "† fewer than 100 samples: this p99 is about the "
+                "largest of them."]
+    return out
+
+
+def has_value(c, k):
+    """Whether context c has key k with a value to show."""
+    v = c.get(k)
+    return v is not None and str(v).strip() != ""
+
+
+def method_lines(run):
+    """How the run measured, from the context keys that say it (each
+    line left out when an older file lacks its key): the build, the
+    timer's step, the warm-up, the perf pass, the idle dwell, cpuidle,
+    the runner's PUs.  [] when the file has none of them."""
+    c = run.context
+    out = []
+    build = []
+    if has_value(c, "build_cc"):
+        build.append("`%s`" % c["build_cc"])
+    if has_value(c, "build_cflags"):
+        build.append("flags `%s`" % md_escape(c["build_cflags"]))
+    if has_value(c, "build_sanitizer"):
+        build.append("sanitizer %s" % c["build_sanitizer"])
+    if has_value(c, "build_revision"):
+        rev = "revision `%s`" % c["build_revision"]
+        if has_value(c, "build_dirty"):
+            rev += (" with uncommitted changes (dirty)"
+                    if bj.truthy(c["build_dirty"]) else " (clean)")
+        build.append(rev)
+    if build:
+        out.append("**Build**: %s." % ", ".join(build))
+    step = run.timer_step()
+    if step is not None:
+        st = bj.fmt_time(step, step)
+        out.append("**Timer**: %smoves in steps of %s: the times below are "
+                   "rounded to the step (under 1 µs written as multiples "
+                   "of it); differences under one step (%s) are not "
+                   "resolved." % ("`%s` " % c["timer"] if has_value(c, "timer")
+                                  else "", st, st))
+    if has_value(c, "warmup_ops"):
+        n = bj.num(c["warmup_ops"])
+        out.append("**Warm-up**: %s." % (
+            "none, every operation of a batch is timed" if n == 0 else
+            "the first %s operation%s of each batch run%s untimed "
+            "(`warmup_ops`)" % (n, "" if n == 1 else "s",
+                                "s" if n == 1 else "")))
+    if has_value(c, "perf"):
+        out.append("**perf counters**: %s." %
+                   md_escape(str(c["perf"]).rstrip(".")))
+    if has_value(c, "idle_dwell_us"):
+        vs = [v.strip() for v in str(c["idle_dwell_us"]).split(",")
+              if v.strip()]
+        out.append("**Idle dwell** (`idle_dwell_us`, the names' `dwell:N`): "
+                   "%s µs: once the sender saw a sleeping target asleep, it "
+                   "waited that long, untimed, before each wake-up of "
+                   "unicast and trigger; a backend that spins has dwell 0 "
+                   "only." % ", ".join(vs))
+    idle = []
+    if has_value(c, "cpuidle_driver"):
+        idle.append("driver `%s`" % c["cpuidle_driver"])
+    if has_value(c, "cpuidle_governor"):
+        idle.append("governor `%s`" % c["cpuidle_governor"])
+    if has_value(c, "cpuidle_states"):
+        idle.append("states (name exit latency/target residency) %s" %
+                    md_escape(c["cpuidle_states"]))
+    if idle:
+        out.append("**cpuidle**: %s." % ", ".join(idle))
+    if has_value(c, "runner_pus"):
+        pus = str(c["runner_pus"]).strip()
+        what = ("**Runner thread** (Google Benchmark's, which starts "
+                "each batch and sleeps while it runs)")
+        if pus.lower().startswith("unpinned"):
+            out.append("%s: %s. Unpinned, it may wake on a measured PU "
+                       "between batches." % (what, md_escape(pus)))
+        else:
+            out.append("%s: pinned to PU%s %s." % (
+                what, "" if pus.isdigit() else "s", md_escape(pus)))
+    return out
+
+
+def sanitizer_banner(run):
+    """The report's first line when its figures come from a sanitizer
+    build (context build_sanitizer, sanitized_results); [] otherwise."""
+    san = run.sanitizer()
+    if san is None:
+        return []
+    return ["**⚠ Figures from a sanitizer build%s: not timings.** The "
+            "sanitizer instruments memory accesses and synchronisation, "
+            "so every time here is inflated by it; the run checks "
+            "behaviour only." % (" (`%s`)" % san if san != "yes" else ""),
+            ""]
 
 
 def yardstick_table(run):
@@ -426,7 +630,7 @@ def yardstick_table(run):
             if b is None or not b.ok:
                 r += ["error" if b is not None else "–", ""]
             else:
-                r += [fmt_ns(b.get("p50_ns")), fmt_ns(b.get("p99_ns"))]
+                r += [ns(run, b.get("p50_ns")), ns(run, b.get("p99_ns"))]
         lines.append(r)
     return table(header, lines) if lines else []
 
@@ -492,7 +696,7 @@ def warnings(run, incomplete):
         w.append("One timed sample costs %s (the `timer` yardstick), more "
                  "than a tenth of the smallest p50 (%s): the timer's own "
                  "cost weighs on the fastest figures." %
-                 (fmt_ns(max(timers)), fmt_ns(min(ipis))))
+                 (ns(run, max(timers)), ns(run, min(ipis))))
     if str(c.get("library_build_type", "")).lower() == "debug":
         w.append("Debian's libbenchmark is a debug build (Google Benchmark "
                  "warns about it); harmless here, as every figure is manual "
@@ -565,7 +769,6 @@ def machine_table(run):
         ("vCPUs outnumber cores", c.get("oversubscribed")),
         ("backends", c.get("backends")),
         ("placement", c.get("placement")),
-        ("perf counters", c.get("perf")),
         ("KASSERTs (DIAGNOSTIC)", ("on" if bj.truthy(c["diagnostic"])
                                    else "off")
          if "diagnostic" in c else None),
@@ -599,6 +802,7 @@ def write_report(folder):
     plots = {m["name"]: m for m in manifest}
 
     out = ["# ipibench: %s" % run.title("").strip().replace("\n", " "), ""]
+    out += sanitizer_banner(run)
     out += simulated_banner(run)
     out.append("Status: **%s**" % ("INCOMPLETE: " + incomplete
                                   if incomplete else "complete"))
@@ -612,6 +816,9 @@ def write_report(folder):
             "[topology.xml](topology.xml) (%s), "
             "[console.log](console.log), plots/ (PNG and SVG)." % topo_xml,
             ""]
+    ml = method_lines(run)
+    if ml:
+        out += ["## How this was measured", ""] + ["- " + x for x in ml] + [""]
     out += ["## Machine", ""] + machine_table(run) + [""]
     w = warnings(run, incomplete)
     if w:
@@ -631,6 +838,13 @@ def write_report(folder):
         intro += (" mboxfull's **min/max share ×S**: the smallest and "
                   "largest sender's fraction of the messages times S (1: "
                   "its fair share 1/S).")
+    if any(b.workload == "mboxfull" and "rate" in b.keys
+           for b in run.benchmarks):
+        intro += (" mboxfull's rows with `rate:R` are its open loop (each "
+                  "sender sends R messages/s whatever comes back): their "
+                  "p50 and p99 are waits from each message's due time, "
+                  "**offered Mmsg/s** the rate offered; Mmsg/s below it "
+                  "means the target did not keep up.")
     out += ["## Results", "", intro, ""]
     plot_of = {"unicast": ["unicast_classes", "latency_cdf", "placement"],
                "matrix": ["unicast_heatmap", "matrix_pingpong"],
@@ -654,6 +868,25 @@ def write_report(folder):
         out += workload_table(run, wl) + [""]
         for name in plot_of.get(wl, []):
             out += figure(name)
+    dt = dwell_table(run)
+    if dt:
+        out += ["### Wake-up latency vs idle dwell", "",
+                "How long a sleeping target stayed asleep before the "
+                "wake-up (`[run] idle_dwell_us`, the names' `dwell:N`: "
+                "once the sender saw the target asleep it waited N µs, "
+                "untimed, before the IPI). A row per round trip measured "
+                "at several dwell values (unicast: ipi_unicast + "
+                "ipi_wait; trigger: mode latency; a backend that spins "
+                "has dwell 0 only, a second backoff value the first dwell "
+                "only): p50, p99%s, and **× dwell %s**, the p50 over the "
+                "same row's p50 at dwell %s. A longer sleep may cost a "
+                "deeper idle state to leave (cpuidle, above) or, on a VM, "
+                "a halted vCPU that the host has descheduled." %
+                (", deliver p50 (post → the handler's start)"
+                 if "deliver p50" in dt[0] else "",
+                 bj.dwell_text(run.values_of("dwell")[0]),
+                 bj.dwell_text(run.values_of("dwell")[0])),
+                ""] + dt + [""] + figure("dwell")
     bt = backoff_table(run)
     if bt:
         out += ["### Round trip vs backoff", "",

@@ -7,7 +7,11 @@ InSitu: the in-situ references (x_ref; a moved one flagged, its ratio
 from the other repetitions), membarrier at the same n, no pair yardstick
 for a fan-out, the backoff plot and table, trigger and mboxfull's
 fairness, on synthetic runs (tests/fixtures/synth_run.py) of today's
-format and an older ipibench's.
+format and an older ipibench's.  Methodology: issue 12's idle dwell
+(dwell:N: the dwell plot and table, the other plots at dwell 0, the
+reference pools), mboxfull's open loop (rate:R), the header lines of
+the measurement method, the sanitizer warning, times rounded to the
+timer's step, the max of the CDF at 1 - 1/samples.
 
 Run with the interpreter that has matplotlib (tests/run.sh passes
 $PYTHON, Debian's /usr/bin/python3)."""
@@ -118,6 +122,9 @@ class Fixture(unittest.TestCase):
             if m["name"] == "backoff":   # one value in the fixture
                 self.assertIn("one backoff value in this run (seed)",
                               m["skipped"])
+                continue
+            if m["name"] == "dwell":     # no dwell in the fixture
+                self.assertIn("no dwell in the names", m["skipped"])
                 continue
             self.assertIn("files", m, "%s skipped: %s" %
                           (m["name"], m.get("skipped")))
@@ -323,10 +330,10 @@ class Tables(unittest.TestCase):
         self.assertEqual(r.color("futex"), "#ff7f0e", "the run's order")
         m = plotmod.draw_all(r, os.path.join(d, "plots"))
         # Every plot but the matrix's (an older ipibench wrote no
-        # matrix.csv) and backoff (one value), drawn.
+        # matrix.csv), backoff (one value) and dwell (none), drawn.
         matrix = {"unicast_heatmap", "matrix_pingpong"}
-        self.assertTrue(all("files" in x for x in m
-                            if x["name"] not in matrix | {"backoff"}), m)
+        self.assertTrue(all("files" in x for x in m if x["name"] not in
+                            matrix | {"backoff", "dwell"}), m)
         self.assertTrue(all("no matrix.csv" in x["skipped"] for x in m
                             if x["name"] in matrix), m)
         with open(report.write_report(d)) as f:
@@ -957,6 +964,421 @@ class InSitu(unittest.TestCase):
             self.assertFalse(x.get("skipped", "").startswith("failed"),
                              (name, x))
         self.assertIn("Status: **complete**", self.text["old"])
+
+
+class Methodology(unittest.TestCase):
+    """Issue 12 on synthetic 4-vCPU runs (tests/fixtures/synth_run.py):
+    "dwell" sweeps the idle dwell 0, 100, 1000 us with two backoff
+    values and an open-loop mboxfull, and has the method's context keys
+    (timer step 10 ns); "san" is a sanitizer build's, its runner
+    unpinned, dwell 0 and 1000; "one" has dwell 0 only; "old" has none
+    of the new segments or keys (the format before issue 12)."""
+
+    N = 4
+    PAIR = "src:0/dst:1/class:core"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sr = synth_run()
+        cls.dir = tempfile.mkdtemp(prefix="test_plot_method.")
+        cls.runs, cls.plots, cls.text = {}, {}, {}
+        for name, kw in [
+                ("dwell", dict(dwells=(0, 100, 1000), methodology=True,
+                               backoffs=("seed", "pause"),
+                               rates=(100000,))),
+                ("san", dict(dwells=(0, 1000), methodology=True,
+                             sanitizer="thread", unpinned=True)),
+                ("one", dict(dwells=(0,), methodology=True)),
+                ("old", {})]:
+            d = os.path.join(cls.dir, name)
+            os.mkdir(d)
+            cls.sr.write(os.path.join(d, "bench.json"), cls.N, **kw)
+            r = bj.load(d)
+            cls.runs[name] = r
+            cls.plots[name] = {m["name"]: m for m in plotmod.draw_all(
+                r, os.path.join(d, "plots"))}
+            with open(report.write_report(d)) as f:
+                cls.text[name] = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        plotmod.plt.close("all")
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def one(self, run, workload, **keys):
+        bs = self.runs[run].select(workload, **keys)
+        self.assertEqual(len(bs), 1, (workload, keys, bs))
+        return bs[0]
+
+    def section(self, run, title):
+        text = self.text[run]
+        i = text.index(title)
+        j = text.find("\n#", i + len(title))
+        return text[i:j if j >= 0 else len(text)]
+
+    def head(self, run):
+        """The report before its Machine table."""
+        return self.text[run][:self.text[run].index("## Machine")]
+
+    def test_no_plot_failed(self):
+        """Every plot, dwell included, drawn or skipped with a reason;
+        no report prints a missing key as None."""
+        for run, plots in self.plots.items():
+            self.assertIn("dwell", plots)
+            for name, m in plots.items():
+                self.assertFalse(m.get("skipped", "").startswith("failed"),
+                                 (run, name, m))
+            self.assertNotIn("None", self.text[run], run)
+
+    def test_dwell_plot_only_when_swept(self):
+        for run in ("dwell", "san"):
+            m = self.plots[run]["dwell"]
+            self.assertIn("files", m, (run, m))
+            self.assertGreater(os.path.getsize(os.path.join(
+                self.runs[run].folder, "plots", "dwell.png")), 20000)
+        self.assertIn("one idle dwell in this run (0)",
+                      self.plots["one"]["dwell"]["skipped"])
+        self.assertIn("no dwell in the names",
+                      self.plots["old"]["dwell"]["skipped"])
+        r = self.runs["dwell"]
+        fig, caption = plotmod.plot_dwell(r)
+        try:
+            axes = [ax for ax in fig.axes if ax.get_visible()]
+            self.assertEqual(len(axes), 3, "unicast, its delivery, trigger")
+            self.assertIn("delivery", axes[1].get_title())
+            self.assertIn("trigger", axes[2].get_title())
+            busy = mcolors_rgb(r.color("busypoll"))
+            for ax in axes:
+                lines = ax.get_lines()
+                # futex and eventfd, p50 and p99 each; busypoll spins
+                self.assertEqual(len(lines), 2 * 2)
+                for ln in lines:
+                    self.assertEqual(list(ln.get_xdata()), [0, 1, 2])
+                    self.assertNotEqual(mcolors_rgb(ln.get_color()), busy)
+                self.assertEqual([t.get_text() for t in
+                                  ax.get_xticklabels()],
+                                 ["0", "100 µs", "1 ms"])
+            # unicast futex p50 at dwell 1000: its pairs' median, and ×N
+            # the ratio to dwell 0's.
+            ref = {}
+            for d in ("0", "1000"):
+                ref[d] = statistics.median(
+                    b.get("p50_ns") for b in r.select(
+                        "unicast", backend="futex", dwell=d,
+                        backoff="seed"))
+            p50 = [ln for ln in axes[0].get_lines()
+                   if mcolors_rgb(ln.get_color()) ==
+                   mcolors_rgb(r.color("futex"))][0]
+            self.assertAlmostEqual(p50.get_ydata()[0], ref["0"])
+            self.assertAlmostEqual(p50.get_ydata()[2], ref["1000"])
+            self.assertIn("×%.2f" % (ref["1000"] / ref["0"]),
+                          [t.get_text() for t in axes[0].texts])
+            self.assertIn("lowest dwell", caption)
+        finally:
+            plotmod.plt.close(fig)
+
+    def test_dwell_table(self):
+        sec = self.section("dwell", "### Wake-up latency vs idle dwell")
+        self.assertIn("| benchmark | dwell 0 p50 | p99 | deliver p50 | "
+                      "dwell 100 µs p50 | p99 | deliver p50 | × dwell 0 | "
+                      "dwell 1 ms p50 | p99 | deliver p50 | × dwell 0 |",
+                      sec)
+        self.assertIn("plots/dwell.png", sec)
+        r = self.runs["dwell"]
+        label = "unicast backend:futex/backoff:seed/%s/numa:same" % \
+            self.PAIR
+        row = [ln for ln in sec.splitlines()
+               if ln.startswith("| %s |" % label)]
+        self.assertEqual(len(row), 1, sec)
+        cells = [c.strip() for c in row[0].strip("|").split("|")]
+        b0, b1 = (self.one("dwell", "unicast", backend="futex",
+                           backoff="seed", dwell=d, dst=1)
+                  for d in ("0", "1000"))
+        # label; dwell 0: p50, p99, deliver; 100 and 1000 µs: p50, p99,
+        # deliver, × dwell 0
+        self.assertEqual(len(cells), 1 + 3 + 4 + 4)
+        self.assertEqual(cells[11], "%.2f" % (b1.get("p50_ns") /
+                                              b0.get("p50_ns")))
+        self.assertEqual(cells[8], report.ns(r, b1.get("p50_ns")))
+        self.assertIn("| trigger backend:eventfd/%s |" % self.PAIR, sec)
+        # No spinning backend, no backoff value of one dwell, no
+        # coalescing count.
+        self.assertNotIn("busypoll", sec.split("\n|")[-1])
+        self.assertNotIn("backoff:pause", sec)
+        self.assertNotIn("mode:", sec)
+        for run in ("one", "old"):
+            self.assertNotIn("Wake-up latency vs idle dwell",
+                             self.text[run])
+
+    def test_rounded_to_timer_step(self):
+        self.assertEqual(bj.fmt_time(171.4, 10.0), "170 ns")
+        self.assertEqual(bj.fmt_time(171.4), "171 ns")
+        self.assertEqual(bj.fmt_time(3.0, 10.0), "< 10 ns")
+        self.assertEqual(bj.fmt_time(0.0, 10.0), "0 ns")
+        self.assertEqual(bj.fmt_time(172.4, 2.5), "172.5 ns")
+        self.assertEqual(bj.fmt_time(12346.0, 10.0), "12.3 µs")
+        self.assertEqual(bj.fmt_time(996.0, 10.0), "1 µs")
+        self.assertEqual(report.fmt_ns(171.4, 10.0), "170 ns")
+        self.assertEqual(self.runs["dwell"].timer_step(), 10.0)
+        self.assertIsNone(self.runs["old"].timer_step())
+        ns_re = re.compile(r"(?<![\w.<] )(?<![\w.])(\d+(?:\.\d+)?) ns\b")
+        for run in ("dwell", "san", "one"):
+            vals = [float(v) for v in ns_re.findall(self.text[run])]
+            self.assertGreater(len(vals), 50, run)
+            self.assertEqual([v for v in vals if v % 10], [], run)
+            self.assertEqual(self.text[run].count(
+                "differences under one step (10 ns) are not resolved"), 1)
+        # An older file has no step: no rounding, and no such line.
+        vals = [float(v) for v in ns_re.findall(self.text["old"])]
+        self.assertTrue([v for v in vals if v % 10], "unrounded")
+        self.assertNotIn("differences under one step", self.text["old"])
+        # The plots' value labels too.
+        fig, _ = plotmod.plot_unicast_classes(self.runs["dwell"])
+        try:
+            for t in fig.axes[0].texts:
+                v = t.get_text().split("\n")[0]
+                if v.endswith(" ns"):
+                    self.assertEqual(float(v[:-3]) % 10, 0, v)
+        finally:
+            plotmod.plt.close(fig)
+
+    def test_header_lines(self):
+        head = self.head("dwell")
+        for want in ("## How this was measured",
+                     "**Build**: `gcc 12.2.0`", "sanitizer none",
+                     "revision `f1afc77` with uncommitted changes (dirty)",
+                     "**Timer**: `tsc` moves in steps of 10 ns",
+                     "**Warm-up**: the first 3 operations of each batch "
+                     "run untimed",
+                     "**perf counters**: software events (context-switches",
+                     "counted in a pass of its own",
+                     "**Idle dwell** (`idle_dwell_us`, the names' "
+                     "`dwell:N`): 0, 100, 1000 µs",
+                     "**cpuidle**: driver `haltpoll`, governor `haltpoll`",
+                     "POLL 0/0us, C1 2/2us",
+                     "pinned to PU 15."):
+            self.assertIn(want, head)
+        self.assertNotIn("may wake on a measured PU", head)
+        self.assertIn("unpinned: every allowed PU runs a vCPU. Unpinned, it "
+                      "may wake on a measured PU between batches",
+                      self.head("san"))
+        # The perf text moved here from the machine table.
+        self.assertNotIn("| perf counters |", self.text["dwell"])
+        # An older file: none of the new lines, nothing printed as None.
+        head = self.head("old")
+        for gone in ("**Build**", "**Timer**", "**Warm-up**",
+                     "**Idle dwell**", "**cpuidle**", "**Runner thread**"):
+            self.assertNotIn(gone, head)
+        self.assertIn("**perf counters**: none (synthetic)", head)
+
+    def test_sanitizer_warning(self):
+        lines = self.text["san"].splitlines()
+        self.assertTrue(lines[0].startswith("# ipibench"))
+        self.assertIn("SANITIZER BUILD, not timings", lines[0])
+        self.assertTrue(lines[2].startswith(
+            "**⚠ Figures from a sanitizer build (`thread`): not "
+            "timings.**"), lines[:4])
+        for name in ("unicast_classes", "dwell"):
+            self.assertIn("SANITIZER BUILD, not timings",
+                          self.plots["san"][name]["title"])
+        for run in ("dwell", "one", "old"):
+            self.assertNotIn("sanitizer build", self.text[run].lower())
+            self.assertNotIn("SANITIZER", self.plots[run][
+                "unicast_classes"]["title"])
+        # sanitized_results alone says so too; "none" and absent do not.
+        for ctx, want in (({"sanitized_results": "true",
+                            "build_sanitizer": "none"}, "yes"),
+                          ({"build_sanitizer": "address,undefined"},
+                           "address,undefined"),
+                          ({"build_sanitizer": "none",
+                            "sanitized_results": "false"}, None),
+                          ({}, None)):
+            r = synthetic([], ctx)
+            self.assertEqual(r.sanitizer(), want, ctx)
+            self.assertEqual(bool(report.sanitizer_banner(r)),
+                             want is not None)
+
+    def test_pool_key_dwell(self):
+        """A reference after 1000 us asleep pools apart from one after
+        0: with one pool the dwell-1000 references (2x) would be
+        flagged as moved."""
+        r = self.runs["san"]
+        b0, b1 = (self.one("san", "unicast", backend="futex", dwell=d,
+                           dst=1) for d in ("0", "1000"))
+        k0, k1 = r.pool_key(b0), r.pool_key(b1)
+        self.assertNotEqual(k0, k1)
+        self.assertEqual(k0[-1], "0")
+        self.assertEqual(k1[-1], "1000")
+        self.assertGreater(b1.get("ref_p50_ns") / b0.get("ref_p50_ns"), 1.8)
+        # The yardstick beside, measured at dwell 0, pools with dwell 0.
+        y = r.yardstick("futex_wake", "futex", 0, 1)
+        self.assertEqual(r.pool_key(y), k0)
+        self.assertEqual(r.moved_benchmarks(), [])
+        # busypoll's reference (pingpong) has no dwell in its key.
+        bp = self.one("san", "unicast", backend="busypoll", dst=1)
+        self.assertEqual(len(r.pool_key(bp)), 3)
+
+    def test_select_lowest_and_absent(self):
+        r = synthetic([
+            "unicast/backend:futex/placement:local/backoff:seed/dwell:0",
+            "unicast/backend:futex/placement:local/backoff:seed/dwell:100",
+            "unicast/backend:futex/placement:local/backoff:seed/dwell:1000",
+            "unicast/backend:futex/placement:local/backoff:pause/dwell:100",
+            "trigger/backend:futex/placement:local/mode:coalesce",
+            "mboxfull/backend:futex/placement:local/senders:1",
+            "mboxfull/backend:futex/placement:local/senders:1/rate:1000"])
+        got = [bj.canonical_name(b.run_name)
+               for b in r.select(dwell=bj.LOWEST, rate=None)]
+        self.assertEqual(got, [
+            "unicast/backend:futex/placement:local/backoff:seed/dwell:0",
+            "unicast/backend:futex/placement:local/backoff:pause/dwell:100",
+            "trigger/backend:futex/placement:local/mode:coalesce",
+            "mboxfull/backend:futex/placement:local/senders:1"])
+
+    def test_backend_plots_at_dwell_0(self):
+        """unicast_classes, latency_cdf, trigger and backoff compare the
+        backends at dwell 0 (busypoll has no other): one bar a backend
+        and class, its height dwell 0's p50."""
+        r = self.runs["dwell"]
+        fut0 = self.one("dwell", "unicast", backend="futex", dwell="0",
+                        backoff="seed", dst=1)
+        fig, _ = plotmod.plot_unicast_classes(r)
+        try:
+            ax = fig.axes[0]
+            self.assertEqual(len(ax.patches), 2 * 3)
+            heights = sorted(round(p.get_height(), 6) for p in ax.patches)
+            self.assertIn(round(fut0.get("p50_ns"), 6), heights)
+        finally:
+            plotmod.plt.close(fig)
+        self.assertIn("idle dwell 0", self.plots["dwell"]["unicast_classes"]
+                      ["title"])
+        fig, _ = plotmod.plot_cdf(r)
+        try:
+            xs = [ln.get_xdata()[0] for ln in fig.axes[0].get_lines()
+                  if ln.get_marker() == "o" and len(ln.get_xdata()) == 4]
+            self.assertIn(fut0.get("p50_ns"), xs)
+        finally:
+            plotmod.plt.close(fig)
+        trg0 = self.one("dwell", "trigger", backend="futex", dwell="0",
+                        mode="latency", dst=1)
+        fig, _ = plotmod.plot_trigger(r)
+        try:
+            lat, cnt = [ax for ax in fig.axes if ax.get_visible()]
+            self.assertEqual(len(lat.patches), 2 * 3)
+            self.assertEqual(len(cnt.patches), 2 * 3, "coalesce kept")
+            self.assertIn(round(trg0.get("p50_ns"), 6),
+                          [round(p.get_height(), 6) for p in lat.patches])
+        finally:
+            plotmod.plt.close(fig)
+        fig, _ = plotmod.plot_backoff(r)
+        try:
+            ax = [a for a in fig.axes if a.get_visible()][1]   # futex
+            self.assertEqual(len(ax.patches), 2 * 2, "2 classes x 2 "
+                             "backoff values, one dwell each")
+            self.assertIn(round(fut0.get("p50_ns"), 6),
+                          [round(p.get_height(), 6) for p in ax.patches])
+        finally:
+            plotmod.plt.close(fig)
+        sec = self.section("dwell", "### Round trip vs backoff")
+        self.assertIn("| unicast backend:futex/%s/numa:same | %s |" %
+                      (self.PAIR, report.ns(r, fut0.get("p50_ns"))), sec)
+
+    def test_trigger_rows_merge_modes(self):
+        """trigger mode:coalesce (no dwell) stands in the row of the
+        round trip at dwell 0, as it did before the dwell."""
+        sec = self.section("dwell", "### trigger")
+        row = [ln for ln in sec.splitlines()
+               if ln.startswith("| dwell:0/%s |" % self.PAIR)]
+        self.assertEqual(len(row), 1, sec)
+        cells = [c.strip() for c in row[0].strip("|").split("|")]
+        b = self.one("dwell", "trigger", backend="busypoll",
+                     mode="coalesce", dst=1)
+        self.assertEqual(cells[4], "%.1f" % b.get("triggers_per_run"))
+        self.assertEqual(cells[5], "%.3g" % (b.get("triggers_per_s") * 1e-6))
+        self.assertNotIn("| %s |" % self.PAIR, sec)
+        sec = self.section("one", "### trigger")
+        self.assertIn("Every row: placement `local`, dwell `0`.", sec)
+        self.assertIn("| %s |" % self.PAIR, sec)
+
+    def test_mboxfull_closed_loop(self):
+        r = self.runs["dwell"]
+        fig, caption = plotmod.plot_mboxfull(r)
+        try:
+            top = fig.axes[0]    # B = 1 (one sender count: bursts on x)
+            closed = self.one("dwell", "mboxfull", backend="busypoll",
+                              backoff="seed", senders=1, burst=1,
+                              handler_ns=0, rate=None)
+            ln = [ln for ln in top.get_lines()
+                  if mcolors_rgb(ln.get_color()) ==
+                  mcolors_rgb(plotmod.shade(r.color("busypoll"), 0, 3))][0]
+            self.assertAlmostEqual(ln.get_ydata()[0],
+                                   closed.get("msgs_per_s") / 1e6)
+            self.assertIn("closed loop", fig._suptitle.get_text())
+            self.assertIn("rate:R", caption)
+        finally:
+            plotmod.plt.close(fig)
+        sec = self.section("dwell", "### mboxfull")
+        self.assertIn("offered Mmsg/s | Mmsg/s", sec)
+        self.assertIn("/handler_ns:0/rate:100000 |", sec)
+        self.assertIn("open loop", self.text["dwell"])
+        self.assertNotIn("offered Mmsg/s", self.text["one"])
+        # Only the open loop: no plot, and why.
+        only = bj.Run({"context": r.context, "benchmarks": [
+            e for e in r.raw if "rate:" in e["name"]]}, "open.json")
+        fig, why = plotmod.plot_mboxfull(only)
+        self.assertIsNone(fig)
+        self.assertIn("only open-loop", why)
+
+    def test_cdf_max_at_samples(self):
+        """The max sits at the quantile 1 - 1/samples; a percentile is
+        drawn only where the samples resolve it."""
+        for samples, qs in ((2000.0, [0.5, 0.9, 0.99, 0.999]),
+                            (500.0, [0.5, 0.9, 0.99]),
+                            (50.0, [0.5, 0.9])):
+            data = self.sr.build(self.N, reps=1, aggregates=False,
+                                 backends=("busypoll",))
+            for e in data["benchmarks"]:
+                e["samples"] = samples
+            fig, caption = plotmod.plot_cdf(bj.Run(data, "s.json"))
+            try:
+                ax = fig.axes[0]
+                pts = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+                self.assertEqual([list(ln.get_ydata()) for ln in pts], [qs])
+                mx = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
+                self.assertEqual(len(mx), 1)
+                self.assertAlmostEqual(mx[0].get_ydata()[0],
+                                       1 - 1 / samples)
+                self.assertGreater(ax.get_ylim()[1], 1 - 1 / samples)
+                self.assertEqual(samples < 1000,
+                                 "resolves it" in caption)
+            finally:
+                plotmod.plt.close(fig)
+        self.assertTrue(bj.resolved(1000, 0.999))
+        self.assertFalse(bj.resolved(999, 0.999))
+        self.assertTrue(bj.resolved(100, 0.99))
+        self.assertTrue(bj.resolved(None, 0.999))
+
+    def test_compare_old_with_dwell(self):
+        """make compare of a run before the dwell with one after: the
+        dwell:0 benchmarks pair."""
+        import compare_p50
+        import contextlib
+        import io
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            self.assertEqual(compare_p50.main([self.runs["old"].path,
+                                               self.runs["dwell"].path]), 0)
+        text = out.getvalue()
+        self.assertIn("A has no dwell segments", text)
+        self.assertIn("\nunicast/backend:futex/placement:local/backoff:seed/"
+                      "%s/numa:same " % self.PAIR, text)
+        self.assertNotIn("dwell:", text.split("\nbenchmark ", 1)[1])
+
+
+def mcolors_rgb(c):
+    """A colour as an RGB tuple, rounded: colours compared."""
+    from matplotlib import colors
+    return tuple(round(x, 4) for x in colors.to_rgb(c))
 
 
 def write_matrix_csv(path, n, packages=1, numas=1, l3s=1,
