@@ -179,6 +179,12 @@ unsigned hb_perf_pass_ops(const struct hb_params *p);
 bool	hb_bench_keep_running(struct hb_bench *b, uint64_t n);
 void	hb_bench_set_time(struct hb_bench *b, double seconds);
 void	hb_bench_samples(struct hb_bench *b, struct hb_samples *s);
+/*
+ * hb_bench_summary: the same counters from a summary in ticks (a
+ * histogram's, hist.h) and the operations it counts (samples).
+ */
+void	hb_bench_summary(struct hb_bench *b, const struct hb_summary *sum,
+	    uint64_t count);
 void	hb_bench_counter(struct hb_bench *b, const char *name, double value);
 void	hb_bench_error(struct hb_bench *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

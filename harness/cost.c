@@ -147,6 +147,18 @@ table_cost(const char *workload, const char *name, bool spins,
 	    (h = strstr(name, "/handler_ns:")) != NULL)
 		c.manual_ns += strtod(h + 12, NULL);	/* the handler's cost */
 	c.wall_ns = c.manual_ns * r->wall_ratio;
+	/* mboxfull's open loop: S senders send R messages a second each,
+	 * whatever the mailbox could take. */
+	if (strcmp(workload, "mboxfull") == 0 &&
+	    (h = strstr(name, "/rate:")) != NULL && strtod(h + 6, NULL) > 0) {
+		double sched = 1e9 / (strtod(h + 6, NULL) * (width > 0 ?
+		    width : 1));
+
+		if (c.manual_ns < sched)
+			c.manual_ns = sched;
+		if (c.wall_ns < sched)
+			c.wall_ns = sched;
+	}
 	/* The idle dwell: the sender waits it out, untimed, every operation. */
 	if (!spins && (h = strstr(name, "/dwell:")) != NULL)
 		c.wall_ns += strtod(h + 7, NULL) * 1e3;

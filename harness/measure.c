@@ -93,10 +93,9 @@ hb_bench_wait(struct hb_bench *b, struct cpu_info *ci)
 	return false;
 }
 
-/* samples_report: hb_bench_samples, and their summary into sum. */
-static void
-samples_report(struct hb_bench *b, struct hb_samples *s,
-    struct hb_summary *out)
+void
+hb_bench_summary(struct hb_bench *b, const struct hb_summary *sum,
+    uint64_t count)
 {
 	static const struct { const char *name; size_t off; } pc[] = {
 		{ "p50_ns", offsetof(struct hb_summary, p50) },
@@ -109,12 +108,20 @@ samples_report(struct hb_bench *b, struct hb_samples *s,
 	};
 	double ns_per_tick = 1.0 / hb_timer()->ghz;
 
-	hb_summarize(s->v, s->n, out);
 	for (size_t i = 0; i < sizeof(pc) / sizeof(pc[0]); i++) {
-		double v = *(const double *)((const char *)out + pc[i].off);
+		double v = *(const double *)((const char *)sum + pc[i].off);
 		hb_bench_counter(b, pc[i].name, v * ns_per_tick);
 	}
-	hb_bench_counter(b, "samples", (double)s->count);
+	hb_bench_counter(b, "samples", (double)count);
+}
+
+/* samples_report: hb_bench_samples, and their summary into sum. */
+static void
+samples_report(struct hb_bench *b, struct hb_samples *s,
+    struct hb_summary *out)
+{
+	hb_summarize(s->v, s->n, out);
+	hb_bench_summary(b, out, s->count);
 }
 
 void

@@ -337,24 +337,16 @@ mb_pace(struct mboxfull *mb, const struct hb_params *p, uint64_t per)
 }
 
 /*
- * mb_report_hist: the common counters (p50_ns .. max_ns, samples: the
- * names and order of hb_measure's) from histogram h of ticks.
+ * mb_report_hist: the common counters (p50_ns .. max_ns, samples: every
+ * message, as hb_measure's) from histogram h of ticks.
  */
 static void
 mb_report_hist(struct hb_bench *b, const struct hb_hist *h)
 {
 	struct hb_summary sum;
-	double ns = 1.0 / hb_timer()->ghz;
 
 	hb_hist_summarize(h, &sum);
-	hb_bench_counter(b, "p50_ns", sum.p50 * ns);
-	hb_bench_counter(b, "p90_ns", sum.p90 * ns);
-	hb_bench_counter(b, "p99_ns", sum.p99 * ns);
-	hb_bench_counter(b, "p999_ns", sum.p999 * ns);
-	hb_bench_counter(b, "max_ns", sum.max * ns);
-	hb_bench_counter(b, "min_ns", sum.min * ns);
-	hb_bench_counter(b, "mean_ns", sum.mean * ns);
-	hb_bench_counter(b, "samples", (double)h->n);
+	hb_bench_summary(b, &sum, h->n);
 }
 
 /* mb_run: the measured part of mb_body. */
