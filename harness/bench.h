@@ -132,7 +132,10 @@ struct hb_op {
 	 * and tear-down outside) */
 	uint64_t	(*op)(void *arg);
 	void *		arg;
-	/* optional, on the sender around each batch, given batch_arg */
+	/* optional, on the sender around each timed batch, given
+	 * batch_arg; the batch's params->warmup_ops untimed operations
+	 * come first, inside them.  op() also runs outside them (the perf
+	 * pass): it must not depend on batch_begin having run */
 	void		(*batch_begin)(void *batch_arg);
 	void		(*batch_end)(void *batch_arg);
 	void *		batch_arg;
@@ -141,8 +144,9 @@ struct hb_op {
 	unsigned	nperf_cpus;
 	/* on a backend whose idle sleeps, wait (untimed) before each
 	 * operation until every perf_cpus vCPU is blocked in the kernel
-	 * (sleepwatch.h), so that each operation pays the wake-up it is
-	 * meant to measure; counter blocked_per_op says how often it was */
+	 * (sleepwatch.h), and then the benchmark's idle dwell, so that each
+	 * operation pays the wake-up it is meant to measure; counter
+	 * blocked_per_op says how often it was (timed operations only) */
 	bool		wait_asleep;
 };
 

@@ -22,6 +22,7 @@
  * Ctrl-C), with valid JSON written for what ran.
  */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -803,6 +804,36 @@ check_sanitized(const struct hb_params *p, const struct run_args *a)
 	return 0;
 }
 
+/*
+ * check_dwell: every job handed to a sender must end well inside the
+ * watchdog (timeout); with an idle dwell each of its operations waits at
+ * least that long: a batch (batch + warmup_ops operations), the perf
+ * pass (hb_perf_pass_ops()).  A quarter of timeout leaves room for the
+ * wake-ups themselves and a slow host.  => 0, or 2 with a message naming
+ * the keys.
+ */
+static int
+check_dwell(const struct hb_params *p)
+{
+	unsigned dwell = 0;
+	double ops = (double)p->batch + p->warmup_ops, s;
+
+	for (unsigned i = 0; i < p->idle_dwell.n; i++)
+		if (p->idle_dwell.v[i] > dwell)
+			dwell = p->idle_dwell.v[i];
+	if (ops < hb_perf_pass_ops(p))
+		ops = hb_perf_pass_ops(p);
+	s = ops * dwell * 1e-6;
+	if (s <= p->timeout / 4.0)
+		return 0;
+	fprintf(stderr, "ipibench run: idle_dwell_us %u: a job of %.0f "
+	    "operations (batch + warmup_ops, or the perf pass's %u) would "
+	    "sleep %.1f s, past a quarter of the watchdog (timeout %u s): "
+	    "lower --batch (and --perf=false), or raise --timeout to %.0f\n",
+	    dwell, ops, hb_perf_pass_ops(p), s, p->timeout, ceil(s * 4));
+	return 2;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -844,7 +875,7 @@ cmd_run(int argc, char **argv)
 	default:
 		goto out;
 	}
-	if (check_sanitized(&p, &a) != 0)
+	if (check_sanitized(&p, &a) != 0 || check_dwell(&p) != 0)
 		goto out;
 	/* Google Benchmark's flags win, within the parameters' ranges, and
 	 * the plan thins from them. */

@@ -267,13 +267,28 @@ one_op(struct job *j)
 }
 
 /*
- * job_run: the warm-up operations, untimed: the first operation after
+ * warm_up: the warm-up operations, untimed: the first operation after
  * the runner handed the batch over is cold (the sender just woke from
  * its idle, its caches and the wake-up path too): timed, it would land
- * in the tail (the p99 at batch 100, the p99.9 at 1000).  Then the
- * batch: timed one by one, between the batch hooks (they stay out of
- * the warm-up: the stamps join only the timed operations); or, in the
- * perf pass, counted between hb_perf_start and hb_perf_stop.
+ * in the tail (the p99 at batch 100, the p99.9 at 1000).  Their waits
+ * for sleep do not count in blocked_per_op.
+ */
+static void
+warm_up(struct job *j)
+{
+	uint64_t waits = j->waits, blocked = j->blocked;
+
+	for (unsigned i = 0; i < j->warmup; i++)
+		(void)one_op(j);
+	j->waits = waits;
+	j->blocked = blocked;
+}
+
+/*
+ * job_run: the batch hook batch_begin, the warm-up, the batch timed one
+ * by one, batch_end (the stamps skip the warm-up's operations); or, in
+ * the perf pass, the warm-up, then the operations counted between
+ * hb_perf_start and hb_perf_stop, without the hooks.
  */
 static void
 job_run(void *arg)
@@ -281,9 +296,8 @@ job_run(void *arg)
 	struct job *j = arg;
 	const struct hb_op *op = &j->opcopy;
 
-	for (unsigned i = 0; i < j->warmup; i++)
-		(void)one_op(j);
 	if (j->perf != NULL) {
+		warm_up(j);
 		hb_perf_start(j->perf);
 		for (uint64_t i = 0; i < j->n; i++)
 			(void)one_op(j);
@@ -292,6 +306,7 @@ job_run(void *arg)
 	}
 	if (op->batch_begin != NULL)
 		op->batch_begin(op->batch_arg);
+	warm_up(j);
 	for (uint64_t i = 0; i < j->n; i++) {
 		uint64_t d = one_op(j);
 

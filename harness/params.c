@@ -607,6 +607,9 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 			    "got '%s'", HB_ULIST_MAX, q->min, q->max, value);
 			return -1;
 		}
+		/* ascending, no repeats: the first value is the lowest
+		 * (the one a sweep crosses with the others' first) */
+		l.n = hb_ulist_resolve(&l, (unsigned)q->max, l.v, l.n);
 		*(struct hb_ulist *)field(p, q) = l;
 		return 0;
 	}

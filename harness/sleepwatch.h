@@ -35,8 +35,9 @@ bool	hb_sleepwatch_wait(int fd);
  *
  * hb_sleepwatch_set_dwell: the dwell of the benchmark about to run (the
  *    registry sets it before each body call; 0: none).
- * hb_sleepwatch_dwell: after hb_sleepwatch_wait() saw every target of
- *    an operation blocked: spin, untimed, until the dwell has passed.
+ * hb_sleepwatch_dwell: after hb_sleepwatch_wait() on every target of an
+ *    operation (whether or not it saw them blocked: blocked_per_op
+ *    tells): spin, untimed, until the dwell has passed.
  *    => Called on the sender, once per operation, never inside its
  *       timed window.
  */

@@ -242,9 +242,9 @@ cmp_u64(const void *a, const void *b)
 uint64_t
 hb_clock_step(const uint64_t *d, unsigned n)
 {
-	uint64_t first = d[0], step = 0;
+	uint64_t first = d[0], step = 0, cut = 4 * d[n / 2];
 
-	for (unsigned i = 1; i < n; i++) {
+	for (unsigned i = 1; i < n && d[i] <= cut; i++) {
 		if (d[i] - first <= STEP_JITTER)
 			continue;
 		if (step == 0 || d[i] - first < step)

@@ -44,10 +44,11 @@ uint64_t hb_now(void);
 /*
  * hb_clock_step: the step a clock moves in, from n >= 1 durations of
  * back-to-back reads sorted ascending: the smallest gap between two of
- * their values, values within 2 ticks of a group's first counting as one
+ * their values up to 4 times their median (longer pairs were
+ * interrupted), values within 2 ticks of a group's first counting as one
  * (this VM's TSC moves about 24.5 ticks at a time: pairs read 49 or 50,
  * 73 or 74, 98 ticks: step 24).  A fine clock gives dense values: a
- * step of a few ticks.  => 0 when every value falls in one group
+ * step of a few ticks.  => 0 when every such value falls in one group
  * (unknown).
  */
 uint64_t hb_clock_step(const uint64_t *d, unsigned n);

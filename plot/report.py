@@ -230,8 +230,9 @@ def single_keys(run, w, keys=("placement", "backoff", "dwell")):
 
 
 # Keys a benchmark of a workload may lack where others of it have them:
-# its row is then that of the workload's lowest value (trigger
-# mode:coalesce, no dwell, beside the round trip at dwell 0).
+# its row is then that of the workload's lowest value (an older file's
+# trigger without dwell beside a newer one's dwell:0; mode:coalesce runs
+# at the first dwell value only).
 ROW_DEFAULTS = ("dwell",)
 
 

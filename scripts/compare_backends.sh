@@ -51,7 +51,7 @@ while getopts a:b:n:c:w:r:h opt; do
 	n) runs=$OPTARG ;;
 	c) config=$OPTARG ;;
 	w) workloads=$OPTARG ;;
-	r) results=$OPTARG ;;
+	r) results=${OPTARG:-results} ;;
 	h) sed -n '2,/^set/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac

@@ -155,6 +155,8 @@ sleep 0.3
 kill -INT "$pid"
 i=0
 while [ $i -lt 300 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+# Still running after 30 s: a hang; killed, so that the wait is bounded.
+kill -0 "$pid" 2>/dev/null && { pkill -KILL -P "$pid"; kill -KILL "$pid"; }
 wait "$pid"
 rc=$?
 pid=

@@ -15,7 +15,8 @@
 # 4. The context: warmup_ops, idle_dwell_us, cpuidle_*, runner_pus,
 #    timer_step_ns; the runner pinned off the measured PU when one is
 #    free (--cpus of one PU on a machine of two or more).
-# 5. Bad values: idle_dwell_us pow2 or a negative number, warmup_ops
+# 5. Bad values: idle_dwell_us pow2, a negative number, past its bound
+#    or too long for the watchdog (100 ms x a batch of 1000), warmup_ops
 #    past its bound: exit 2 naming the key, nothing written.
 set -u
 : "${IPIBENCH:?}" "${PYTHON:=/usr/bin/python3}"
@@ -126,7 +127,8 @@ PY
 
 # 5: bad values.
 for bad in "--idle_dwell_us pow2" "--idle_dwell_us -1" \
-    "--idle_dwell_us 2000000" "--warmup_ops 1001"; do
+    "--idle_dwell_us 2000000" "--idle_dwell_us 100000" \
+    "--warmup_ops 1001"; do
 	set -- $bad
 	timeout -k 5 30 "$IPIBENCH" run --backends futex --workloads unicast \
 	    "$1" "$2" --out "$tmp/d" >"$tmp/d.log" 2>&1

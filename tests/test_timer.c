@@ -97,6 +97,9 @@ Test(timer, clock_step, .timeout = 10)
 	/* A fine clock: every tick from 30 to 60 seen. */
 	uint64_t fine[31];
 	static const uint64_t one_group[] = { 40, 40, 41, 42 };
+	/* A fine clock's pairs within 2 ticks, one interrupted: unknown,
+	 * not a step of 2958 ticks. */
+	static const uint64_t interrupted[] = { 40, 40, 41, 42, 3000 };
 
 	for (unsigned i = 0; i < 31; i++)
 		fine[i] = 30 + i;
@@ -105,6 +108,7 @@ Test(timer, clock_step, .timeout = 10)
 	    "fine clock: step %ju", (uintmax_t)hb_clock_step(fine, 31));
 	cr_expect_eq(hb_clock_step(one_group, 4), 0);
 	cr_expect_eq(hb_clock_step(one_group, 1), 0);
+	cr_expect_eq(hb_clock_step(interrupted, 5), 0);
 
 	hb_timer_init();
 	cr_expect(hb_timer()->step_ns >= 0 &&

@@ -88,6 +88,7 @@ stamps_setup(struct stamps *st, struct hb_bench *b, const char *who,
 	st->k = k;
 	st->nslots = ncpu;
 	st->first = 1;
+	st->warmup = hb_bench_params(b)->warmup_ops;	/* as hb_measure */
 	st->missing = 0;
 	hb_samples_init(&st->deliver, 0);
 	hb_samples_init(&st->ack, 0);
@@ -130,7 +131,7 @@ stamps_batch_begin(void *arg)
 {
 	struct stamps *st = arg;
 
-	st->first = st->seq + 1;
+	st->first = st->seq + 1 + st->warmup;
 	st->touch.func = stamps_touch;
 	st->touch.arg = st;
 	for (unsigned i = 0; i < st->k; i++) {

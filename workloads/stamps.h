@@ -89,7 +89,8 @@ struct stamps {
 	unsigned	nslots;		/* recs[] (ncpu at setup) */
 	uint64_t *	t0;		/* cap: post time by seq % cap */
 	uint64_t *	t1;		/* cap: when ipi_wait() had returned */
-	uint64_t	first;		/* seq of the batch's first operation */
+	uint64_t	first;		/* seq of the batch's first timed one */
+	unsigned	warmup;		/* untimed operations opening a batch */
 	uint64_t	missing;	/* entries a join did not find */
 	struct hb_samples deliver, ack, overhead;	/* ticks */
 	/* the pre-touch message (stamps_batch_begin), on a line of its own */
@@ -188,7 +189,8 @@ bool	stamps_setup(struct stamps *st, struct hb_bench *b, const char *who,
 
 /*
  * stamps_batch_begin: on the sender, as hb_op.batch_begin (batch_arg:
- * the struct stamps): the batch starts; each target stores to every
+ * the struct stamps): the batch starts (its first warmup_ops operations,
+ * untimed, are not joined); each target stores to every
  * entry of its array now, untimed (a unicast of st->touch and its wait
  * per target), so that its stores in the batch find their lines in its
  * own cache, not shared with the sender since the last join.
