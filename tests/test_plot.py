@@ -650,29 +650,18 @@ class BigMachines(unittest.TestCase):
         self.assertIn("files", m["placement"], m["placement"])
 
 
-class InSitu(unittest.TestCase):
-    """Issue 11 on synthetic 16-vCPU runs (tests/fixtures/synth_run.py):
-    two backoff values, one repetition's reference moved 3x and one
-    benchmark whose every reference moved; one backoff value; and an
-    older ipibench's run (no backoff, no x_ref, no delivery split)."""
-
-    N = 16
-    MOVED = ("unicast/backend:busypoll/placement:local/backoff:seed/src:0/"
-             "dst:1/class:core/numa:same")
-    ALL_MOVED = ("trigger/backend:busypoll/placement:local/src:0/dst:2/"
-                 "class:l2/mode:latency")
+class SynthRuns(unittest.TestCase):
+    """A base for classes that draw and report several synthetic runs
+    once (cls.N vCPUs each): build() them in setUpClass."""
 
     @classmethod
-    def setUpClass(cls):
+    def build(cls, prefix, specs):
+        """Write, load, plot and report each (name, synth_run keywords)
+        of specs into cls.runs, cls.plots, cls.text by name."""
         cls.sr = synth_run()
-        cls.dir = tempfile.mkdtemp(prefix="test_plot_insitu.")
+        cls.dir = tempfile.mkdtemp(prefix=prefix)
         cls.runs, cls.plots, cls.text = {}, {}, {}
-        for name, kw in [
-                ("two", dict(backoffs=("seed", "pause"),
-                             moved=[(cls.MOVED, 0, 3.0),
-                                    (cls.ALL_MOVED, 0, 3.0),
-                                    (cls.ALL_MOVED, 1, 3.0)])),
-                ("one", {}), ("old", dict(old=True))]:
+        for name, kw in specs:
             d = os.path.join(cls.dir, name)
             os.mkdir(d)
             cls.sr.write(os.path.join(d, "bench.json"), cls.N, **kw)
@@ -687,6 +676,28 @@ class InSitu(unittest.TestCase):
     def tearDownClass(cls):
         plotmod.plt.close("all")
         shutil.rmtree(cls.dir, ignore_errors=True)
+
+
+class InSitu(SynthRuns):
+    """Issue 11 on synthetic 16-vCPU runs (tests/fixtures/synth_run.py):
+    two backoff values, one repetition's reference moved 3x and one
+    benchmark whose every reference moved; one backoff value; and an
+    older ipibench's run (no backoff, no x_ref, no delivery split)."""
+
+    N = 16
+    MOVED = ("unicast/backend:busypoll/placement:local/backoff:seed/src:0/"
+             "dst:1/class:core/numa:same")
+    ALL_MOVED = ("trigger/backend:busypoll/placement:local/src:0/dst:2/"
+                 "class:l2/mode:latency")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.build("test_plot_insitu.", [
+                ("two", dict(backoffs=("seed", "pause"),
+                             moved=[(cls.MOVED, 0, 3.0),
+                                    (cls.ALL_MOVED, 0, 3.0),
+                                    (cls.ALL_MOVED, 1, 3.0)])),
+                ("one", {}), ("old", dict(old=True))])
 
     def bench(self, run, name):
         bs = [b for b in self.runs[run].benchmarks
@@ -966,7 +977,7 @@ class InSitu(unittest.TestCase):
         self.assertIn("Status: **complete**", self.text["old"])
 
 
-class Methodology(unittest.TestCase):
+class Methodology(SynthRuns):
     """Issue 12 on synthetic 4-vCPU runs (tests/fixtures/synth_run.py):
     "dwell" sweeps the idle dwell 0, 100, 1000 us with two backoff
     values and an open-loop mboxfull, and has the method's context keys
@@ -979,31 +990,14 @@ class Methodology(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.sr = synth_run()
-        cls.dir = tempfile.mkdtemp(prefix="test_plot_method.")
-        cls.runs, cls.plots, cls.text = {}, {}, {}
-        for name, kw in [
+        cls.build("test_plot_method.", [
                 ("dwell", dict(dwells=(0, 100, 1000), methodology=True,
                                backoffs=("seed", "pause"),
                                rates=(100000,))),
                 ("san", dict(dwells=(0, 1000), methodology=True,
                              sanitizer="thread", unpinned=True)),
                 ("one", dict(dwells=(0,), methodology=True)),
-                ("old", {})]:
-            d = os.path.join(cls.dir, name)
-            os.mkdir(d)
-            cls.sr.write(os.path.join(d, "bench.json"), cls.N, **kw)
-            r = bj.load(d)
-            cls.runs[name] = r
-            cls.plots[name] = {m["name"]: m for m in plotmod.draw_all(
-                r, os.path.join(d, "plots"))}
-            with open(report.write_report(d)) as f:
-                cls.text[name] = f.read()
-
-    @classmethod
-    def tearDownClass(cls):
-        plotmod.plt.close("all")
-        shutil.rmtree(cls.dir, ignore_errors=True)
+                ("old", {})])
 
     def one(self, run, workload, **keys):
         bs = self.runs[run].select(workload, **keys)
