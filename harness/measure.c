@@ -6,10 +6,11 @@
  * the sender vCPU and sleeps in vcpu_join(), bounded by the watchdog
  * (params->timeout seconds).  The job times every operation (op()
  * returns its ticks), keeps them in an hb_samples, and sums them: the
- * batch's manual time.  At the end the percentile counters and perf
- * counters per operation (started and stopped on the sender, around the
- * batch, so that waking the sender for the job is not counted) are
- * reported.
+ * batch's manual time; [run] warmup_ops untimed operations open each
+ * batch.  At the end the percentile counters are reported, then the perf
+ * pass runs: perf counters exist only during a job of its own after the
+ * timed batches (started and stopped on the sender, so that waking it
+ * for the job is not counted), never while anything is timed.
  *
  * Watchdog.  A batch not back in time skips the benchmark with an error
  * naming the vCPU, and wedges the machine: every later benchmark is
