@@ -273,6 +273,25 @@ def mode_key(run, w):
     return str(next(iter(kind_of))).partition(":")[0]
 
 
+def row_order(labels):
+    """A sort key for the row labels (in the order first met): segment
+    by segment, numbers by value (dwell:100 before dwell:1000), text in
+    the order first met (backoff:seed before backoff:pause as run)."""
+    seen = {}
+    for label in labels:
+        for seg in label.split("/"):
+            seen.setdefault(seg, len(seen))
+
+    def key(label):
+        out = []
+        for seg in label.split("/"):
+            n = bj.num(seg.partition(":")[2])
+            out.append((0, n) if isinstance(n, (int, float)) else
+                       (1, seen[seg]))
+        return out
+    return key
+
+
 def workload_table(run, w):
     """The table of workload w: a row per benchmark (its name without the
     backend, the keys of one value and the kind_of key), per backend p50,
@@ -302,7 +321,9 @@ def workload_table(run, w):
         header += [h for _, h, _, _ in extra]
     lines, marks = [], set()
     width = 2 + ratios + mbs + len(extra)
-    for label, per in list(rows.items())[:MAX_ROWS]:
+    by = row_order(rows)
+    for label, per in sorted(rows.items(), key=lambda kv: by(kv[0]))[
+            :MAX_ROWS]:
         r = [label or "(all)"]
         for be in backends:
             bs = per.get(be, [])

@@ -1024,6 +1024,23 @@ class Methodology(SynthRuns):
                                  (run, name, m))
             self.assertNotIn("None", self.text[run], run)
 
+    def test_rows_in_numeric_order(self):
+        # The workload tables list dwell 0, 100, 1000 (numbers by value,
+        # not as text: 1000 before 100), seed before pause (as run).
+        text = self.text["dwell"]
+        rows = [l for l in text.split("\n") if l.startswith("| backoff:")]
+        labels = []
+        for l in rows:      # each first time (a row per pair)
+            x = l.split("|")[1].strip().split("/src:")[0]
+            if "/dwell:" in x and x not in labels:
+                labels.append(x)
+        seed = [x for x in labels if x.startswith("backoff:seed/dwell:")]
+        self.assertEqual(seed[:3], ["backoff:seed/dwell:0",
+                                    "backoff:seed/dwell:100",
+                                    "backoff:seed/dwell:1000"], labels)
+        self.assertLess(labels.index("backoff:seed/dwell:1000"),
+                        labels.index("backoff:pause/dwell:0"), labels)
+
     def test_dwell_plot_only_when_swept(self):
         for run in ("dwell", "san"):
             m = self.plots[run]["dwell"]
