@@ -677,6 +677,13 @@ class SynthRuns(unittest.TestCase):
         plotmod.plt.close("all")
         shutil.rmtree(cls.dir, ignore_errors=True)
 
+    def section(self, run, title):
+        """The report of run from title to the next heading."""
+        text = self.text[run]
+        i = text.index(title)
+        j = text.find("\n#", i + len(title))
+        return text[i:j if j >= 0 else len(text)]
+
 
 class InSitu(SynthRuns):
     """Issue 11 on synthetic 16-vCPU runs (tests/fixtures/synth_run.py):
@@ -704,12 +711,6 @@ class InSitu(SynthRuns):
               if bj.canonical_name(b.run_name) == name]
         self.assertEqual(len(bs), 1, name)
         return bs[0]
-
-    def section(self, run, title):
-        text = self.text[run]
-        i = text.index(title)
-        j = text.find("\n#", i + len(title))
-        return text[i:j if j >= 0 else len(text)]
 
     @staticmethod
     def cells(sec, label):
@@ -1003,12 +1004,6 @@ class Methodology(SynthRuns):
         bs = self.runs[run].select(workload, **keys)
         self.assertEqual(len(bs), 1, (workload, keys, bs))
         return bs[0]
-
-    def section(self, run, title):
-        text = self.text[run]
-        i = text.index(title)
-        j = text.find("\n#", i + len(title))
-        return text[i:j if j >= 0 else len(text)]
 
     def head(self, run):
         """The report before its Machine table."""
