@@ -97,6 +97,24 @@ hb_virtualized(void)
 	return false;
 }
 
+/*
+ * sysfs_line: the first line of file path into buf; false with buf
+ * "none" when there is no such file, "unknown" when it cannot be read.
+ */
+static bool
+sysfs_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok = f != NULL && fgets(buf, (int)len, f) != NULL;
+
+	if (f != NULL)
+		fclose(f);
+	if (!ok)
+		snprintf(buf, len, f == NULL ? "none" : "unknown");
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
 void
 hb_governors(const struct hb_run *run, char *buf, size_t len)
 {
@@ -109,18 +127,10 @@ hb_governors(const struct hb_run *run, char *buf, size_t len)
 	buf[0] = '\0';
 	for (unsigned i = 0; t != NULL && i < t->nvcpus; i++) {
 		char path[128], g[64];
-		FILE *f;
 
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
 		    "cpufreq/scaling_governor", t->vcpus[i].pu);
-		if ((f = fopen(path, "r")) == NULL) {
-			snprintf(g, sizeof(g), "none");
-		} else {
-			if (fgets(g, sizeof(g), f) == NULL)
-				snprintf(g, sizeof(g), "unknown");
-			g[strcspn(g, "\n")] = '\0';
-			fclose(f);
-		}
+		sysfs_line(path, g, sizeof(g));
 		/* distinct values only */
 		bool seen = false;
 		for (const char *p = buf; !seen && *p != '\0';) {
@@ -135,24 +145,6 @@ hb_governors(const struct hb_run *run, char *buf, size_t len)
 	}
 	if (buf[0] == '\0')
 		snprintf(buf, len, "none");
-}
-
-/*
- * sysfs_line: the first line of file path into buf; false (buf "none")
- * when it cannot be read.
- */
-static bool
-sysfs_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	bool ok = f != NULL && fgets(buf, (int)len, f) != NULL;
-
-	if (f != NULL)
-		fclose(f);
-	if (!ok)
-		snprintf(buf, len, "none");
-	buf[strcspn(buf, "\n")] = '\0';
-	return ok;
 }
 
 /*
@@ -199,18 +191,6 @@ cpuidle_add(const struct hb_run *run)
 		    strcmp(dis, "1") == 0 ? " (disabled)" : "");
 	}
 	hbg_add_context("cpuidle_states", buf[0] != '\0' ? buf : "none");
-}
-
-/* values: a list of values as written ("0,100,1000"). */
-static void
-values(const struct hb_ulist *l, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < l->n && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%u", i > 0 ? "," : "",
-		    l->v[i]);
 }
 
 /* smt: whether some core of the machine has more than one PU. */
@@ -392,7 +372,7 @@ hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
 	hbg_add_context("perf", buf);
 	snprintf(buf, sizeof(buf), "%u", run->params->warmup_ops);
 	hbg_add_context("warmup_ops", buf);
-	values(&run->params->idle_dwell, buf, sizeof(buf));
+	hb_ulist_format(&run->params->idle_dwell, buf, sizeof(buf));
 	hbg_add_context("idle_dwell_us", buf);
 	hbg_add_context("runner_pus", info->runner_pus != NULL ?
 	    info->runner_pus : "unpinned");

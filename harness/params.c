@@ -957,19 +957,27 @@ format_value(const struct hb_params *p, const struct hb_param *q, char *buf,
 	case HB_PT_ULIST:
 	case HB_PT_VALUES: {
 		const struct hb_ulist *l = f;
-		size_t o = 0;
 
-		if (l->kind == HB_ULIST_POW2)
-			snprintf(buf, len, "pow2");
-		else if (l->kind == HB_ULIST_ALL)
-			snprintf(buf, len, "all");
-		else
-			for (unsigned i = 0; i < l->n && o < len; i++)
-				o += (size_t)snprintf(buf + o, len - o, "%s%u",
-				    i > 0 ? "," : "", l->v[i]);
+		hb_ulist_format(l, buf, len);
 		break;
 	}
 	}
+}
+
+void
+hb_ulist_format(const struct hb_ulist *l, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (l->kind == HB_ULIST_POW2)
+		snprintf(buf, len, "pow2");
+	else if (l->kind == HB_ULIST_ALL)
+		snprintf(buf, len, "all");
+	else
+		for (unsigned i = 0; i < l->n && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%u",
+			    i > 0 ? "," : "", l->v[i]);
 }
 
 int

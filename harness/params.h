@@ -202,6 +202,12 @@ int	hb_params_write(const struct hb_params *p, FILE *f);
 void	hb_params_usage(FILE *f);
 
 /*
+ * hb_ulist_format: l as written in configs ("pow2", "all", "0,100,1000";
+ * "" for no values) into buf (truncated to len, always terminated).
+ */
+void	hb_ulist_format(const struct hb_ulist *l, char *buf, size_t len);
+
+/*
  * hb_ulist_resolve: the counts of l, up to max, ascending, no repeats,
  * values above max dropped.  => Returns how many were written to out
  * (at most cap).
