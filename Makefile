@@ -105,6 +105,13 @@ BUILD_FLAGS := $(strip $(CPPFLAGS) $(CFLAGS))
 REVISION    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CC_VERSION  := $(notdir $(CC)) $(shell $(CC) -dumpfullversion 2>/dev/null || \
 	$(CC) -dumpversion 2>/dev/null || echo unknown)
+# version.o is rebuilt when that text changes, not on every make: two
+# `make bench` at once would otherwise relink the same binaries at
+# once (the second is refused by the results lock, after its build).
+VERSION_TEXT = $(VERSION) $(CC_VERSION) $(BUILD_FLAGS) $(or $(SAN),none) $(REVISION)
+$(BUILD)/.version: FORCE
+	@mkdir -p $(@D) && printf '%s\n' $(call sh_word,$(VERSION_TEXT)) >$@.$$$$ && \
+	    { cmp -s $@.$$$$ $@ && rm -f $@.$$$$ || mv -f $@.$$$$ $@; }
 $(BUILD)/harness/version.o: CPPFLAGS += \
 	$(call c_define,IPIBENCH_VERSION,$(VERSION)) \
 	$(call c_define,IPIBENCH_CC,$(CC_VERSION)) \
@@ -112,7 +119,7 @@ $(BUILD)/harness/version.o: CPPFLAGS += \
 	$(call c_define,IPIBENCH_SANITIZER,$(or $(SAN),none)) \
 	$(call c_define,IPIBENCH_REVISION,$(REVISION)) \
 	$(call c_define,IPIBENCH_DIRTY,$(if $(filter unknown,$(REVISION)),unknown,$(if $(filter %-dirty,$(VERSION)),true,false)))
-$(BUILD)/harness/version.o: FORCE
+$(BUILD)/harness/version.o: $(BUILD)/.version
 
 $(LIBIPI): $(IPI_OBJ)
 	@mkdir -p $(dir $@) && rm -f $@
@@ -133,7 +140,9 @@ test: all ## run every test; SAN=thread or SAN=address,undefined for sanitizers
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) IPIBENCH=$(IPIBENCH) SAN=$(SAN) sh tests/run.sh
 
 # make bench: scripts/bench.sh writes results/<host>-<UTC time>/ (see
-# results/README.md); results/latest points at the newest run.
+# results/README.md); results/latest points at the newest run.  The
+# recipes exec their script: make's SIGTERM then reaches it (make passes
+# SIGTERM on to its child and waits for it), not an idle sh.
 # BUDGET=15m fits the sweep to that time; DRY_RUN=1 prints the plan
 # (benchmarks, machine starts, the estimate, what a budget thinned) and
 # runs nothing; TOPOLOGY=FILE with DRY_RUN=1 plans for that machine.
@@ -151,7 +160,7 @@ ifneq ($(filter-out 0,$(DRY_RUN)),)
 	@$(IPIBENCH) run --dry-run --config $(CONFIG) \
 	    $(if $(BACKENDS),--backends $(BACKENDS)) $(RUN_FLAGS)
 else
-	@IPIBENCH=$(IPIBENCH) PYTHON=$(PYTHON) bash scripts/bench.sh \
+	@IPIBENCH=$(IPIBENCH) PYTHON=$(PYTHON) exec bash scripts/bench.sh \
 	    -c $(CONFIG) -r $(RESULTS) $(if $(BACKENDS),-b $(BACKENDS)) \
 	    -- $(RUN_FLAGS)
 endif
@@ -186,7 +195,7 @@ compare-backends: REPETITIONS = 5
 compare-backends: MIN_TIME = 0.05
 compare-backends: $(IPIBENCH) ## A=futex B=eventfd: B over A in RUNS=5 fresh processes each, 95 % intervals
 	@IPIBENCH=$(IPIBENCH) PYTHON=$(or $(PYTHON),/usr/bin/python3) \
-	    bash scripts/compare_backends.sh -a "$(A)" -b "$(B)" \
+	    exec bash scripts/compare_backends.sh -a "$(A)" -b "$(B)" \
 	    -n "$(RUNS)" -c "$(CONFIG)" -w "$(WORKLOADS)" -r "$(RESULTS)" -- \
 	    $(if $(REPETITIONS),--repetitions $(REPETITIONS)) \
 	    $(if $(MIN_TIME),--min_time $(MIN_TIME)) $(CMP_FLAGS)

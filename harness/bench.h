@@ -221,10 +221,13 @@ bool	hb_bench_wedged(void);
  *    => Only before hb_bench_commit().
  * hb_bench_count: benchmarks registered so far.
  * hb_bench_name: the name of the i-th (i < hb_bench_count()).
- * hb_bench_signals: from now on SIGINT and SIGTERM set a flag: the
- *    running benchmark stops at the end of its batch, every following
- *    one is skipped with "interrupted" (Google Benchmark still writes
- *    valid JSON); a second signal has the default action (dies).
+ * hb_bench_signals: from now on SIGINT, SIGTERM and SIGHUP (unless
+ *    ignored at start: nohup) set a flag: the running benchmark stops
+ *    at the end of its batch, every following one is skipped with
+ *    "interrupted" (Google Benchmark still writes valid JSON); a second
+ *    signal has the default action (dies).  SIGPIPE is ignored (a gone
+ *    reader of the progress must not cut the results), and the
+ *    parent's death sends SIGTERM (PR_SET_PDEATHSIG; not under nohup).
  * hb_bench_interrupted: the signal that arrived, or 0.
  * hb_bench_end: stop the machine (unless wedged: a stuck vCPU is never
  *    joined, nothing is freed), forget and free the registered

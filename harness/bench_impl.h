@@ -55,7 +55,7 @@ struct bench_state {
 	const struct hb_run *run;	/* hb_bench_begin .. hb_bench_end */
 	bool		wedged;		/* a vCPU did not finish its job */
 	char		wedged_msg[256];
-	volatile sig_atomic_t interrupted; /* SIGINT/SIGTERM seen: which */
+	volatile sig_atomic_t interrupted; /* SIGINT/TERM/HUP seen: which */
 };
 extern struct bench_state bench_state;
 

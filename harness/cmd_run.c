@@ -18,12 +18,18 @@
  * what reaches the registration is the tables' own entries.
  *
  * Exit status: 0; 1 when a benchmark failed or the machine wedged;
- * 2 bad usage or input; 128 + the signal on SIGINT/SIGTERM (130 for
- * Ctrl-C), with valid JSON written for what ran.
+ * 2 bad usage or input; 75 (EX_TEMPFAIL) another run holds the run lock
+ * (runlock.h): try again later; 128 + the signal on SIGINT/SIGTERM/
+ * SIGHUP (130 for Ctrl-C; SIGTERM also when the parent dies), with valid
+ * JSON written for what ran.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +46,7 @@
 #include "gbench.h"
 #include "params.h"
 #include "placement.h"
+#include "runlock.h"
 #include "timer.h"
 #include "topology.h"
 #include "version.h"
@@ -65,7 +72,15 @@ run_usage(FILE *f)
 "\n"
 "options:\n"
 "  --config FILE      read parameters from an INI file first (configs/*.ini);\n"
-"                     flags given on the command line override it.\n"
+"                     flags given on the command line override it.  INI as\n"
+"                     libinih reads it: [section], key = value, ; or #\n"
+"                     comments; each key once in a file; text only (no NUL\n"
+"                     or control byte but the tab); a line at most 198\n"
+"                     characters (libinih's buffer of 200, less the newline\n"
+"                     and the NUL): a list (backends, workloads, fanout,\n"
+"                     ...) goes on over indented lines, joined with ','\n"
+"                     (\"fanout = 1,2,\" then \"    4,8\"); an indented line\n"
+"                     after any other key is an error.\n"
 "  --backend LIST     delivery backends, comma-separated (default: every\n"
 "                     one; `ipibench list` shows them).  Same as --backends.\n"
 "  --placement LIST   placements of the per-vCPU IPI state: local, single,\n"
@@ -81,8 +96,16 @@ run_usage(FILE *f)
 "                     runs unless LIST names some, then exactly those;\n"
 "                     with --yardsticks false only those LIST names.\n"
 "  --out DIR          write DIR/bench.json (Google Benchmark JSON),\n"
-"                     DIR/topology.xml (hwloc export of the machine) and\n"
-"                     DIR/config.ini (the parameters used); DIR is created.\n"
+"                     DIR/topology.xml (hwloc export of the machine),\n"
+"                     DIR/config.ini (the parameters used) and DIR/costs.csv;\n"
+"                     DIR is created, or may be there already, empty or\n"
+"                     without an earlier run's files (bench.json, config.ini,\n"
+"                     topology.xml, costs.csv, matrix.csv): one of them there\n"
+"                     and the run is refused (choose a new DIR).  Checked\n"
+"                     before anything runs (a path too long, a file on the\n"
+"                     way, a folder that cannot be made or written: exit 2,\n"
+"                     nothing made).  Not with --benchmark_out, a non-json\n"
+"                     --benchmark_out_format or --benchmark_list_tests.\n"
 "  --force            run a spinning backend (busypoll) even with more vCPUs\n"
 "                     than distinct cores (SMT siblings do not count as\n"
 "                     cores: two spinners on one core starve each other);\n"
@@ -121,19 +144,36 @@ run_usage(FILE *f)
 "  --benchmark_min_time=SECONDS  plain seconds (0.5, not 0.5s); overrides\n"
 "                                --min_time\n"
 "  --benchmark_repetitions=N     overrides --repetitions\n"
-"  --benchmark_list_tests=true   print the names and run nothing\n"
+"  --benchmark_min_warmup_time=SECONDS  Google Benchmark's warm-up before\n"
+"                                each benchmark, counted in manual (timed)\n"
+"                                seconds: one such second of the timer\n"
+"                                workload takes about 10 s of wall time;\n"
+"                                the plan counts it (ipibench's own warm-up:\n"
+"                                --warmup_ops)\n"
+"  --benchmark_list_tests=true   print the names and run nothing (no --out)\n"
 "  --benchmark_format=json|csv   the console format\n"
-"  --benchmark_out=FILE --benchmark_out_format=json\n"
+"  --benchmark_out=FILE --benchmark_out_format=json   (instead of --out)\n"
 "See `--benchmark_help` of any Google Benchmark binary for the rest.\n"
 "\n"
 "Progress goes to stderr when each benchmark starts, the time left from the\n"
 "plan, corrected by how the run compares with it so far:\n"
 "  [k/N] NAME  elapsed 0:12  left ~1:03\n"
-"SIGINT (Ctrl-C) or SIGTERM: the benchmark running stops after its batch,\n"
-"the rest are skipped as \"interrupted\", the JSON stays valid, exit 130\n"
-"(143 for SIGTERM); a second signal kills at once.  A batch that does not\n"
-"finish within --timeout seconds skips its benchmark naming the vCPU; the\n"
-"machine is then wedged, every later benchmark skipped, exit 1.\n"
+"One run at a time: a run holds the lock $IPIBENCH_LOCK (default\n"
+"/tmp/ipibench.lock; flock) from before it starts until it exits; another\n"
+"run meanwhile is refused at once, naming the holder (pid, start, command):\n"
+"wait for it to finish.  --dry-run and --benchmark_list_tests take none.\n"
+"SIGINT (Ctrl-C), SIGTERM or SIGHUP: the benchmark running stops after its\n"
+"batch, the rest are skipped as \"interrupted\", the JSON stays valid, exit\n"
+"130 (143 for SIGTERM, 129 for SIGHUP); a second signal kills at once.  The\n"
+"death of the parent process is a SIGTERM, unless started under nohup\n"
+"(SIGHUP ignored: the run outlives its terminal and its parent).  A closed\n"
+"stdout or stderr stops nothing: --out's files are written to the end.\n"
+"A batch that does not finish within --timeout seconds skips its benchmark\n"
+"naming the vCPU; the machine is then wedged, every later benchmark\n"
+"skipped, exit 1.\n"
+"Exit status: 0; 1 a benchmark failed or the machine wedged; 2 bad usage or\n"
+"input; 75 another run holds the lock (EX_TEMPFAIL: try again later);\n"
+"128 + the signal when stopped by one.\n"
 "Google Benchmark 1.7.1 from Debian is a debug build: its warning about\n"
 "that is expected and harmless here (timing is manual, per operation).\n"
 "\n"
@@ -159,6 +199,10 @@ struct run_args {
 	const char *	filter;		/* --benchmark_filter's value, or NULL */
 	const char *	gb_min_time;	/* --benchmark_min_time's value, or NULL */
 	const char *	gb_reps;	/* --benchmark_repetitions's, or NULL */
+	double		gb_warmup;	/* --benchmark_min_warmup_time, s */
+	const char *	gb_out;		/* --benchmark_out's value, or NULL */
+	const char *	gb_out_format;	/* --benchmark_out_format's, or NULL */
+	bool		list_tests;	/* --benchmark_list_tests, true */
 };
 
 /* Long options beyond the parameters' own. */
@@ -379,14 +423,37 @@ out:
 }
 
 /*
- * take_gb: move the --benchmark_* flags of argv into a->gb, checking the
- * two that ipibench reads too.  => 0, or 2 with a message printed.
+ * gb_truthy: a boolean flag's value as Google Benchmark 1.7.1 reads it
+ * (commandlineflags.cc IsTruthyFlagValue): "" (the flag alone) is true,
+ * and anything but 0, f, n, false, no, off (any case) or one character
+ * that is not a letter or digit.
+ */
+static bool
+gb_truthy(const char *v)
+{
+	if (v[0] != '\0' && v[1] == '\0')
+		return isalnum((unsigned char)v[0]) &&
+		    strchr("0fFnN", v[0]) == NULL;
+	return strcasecmp(v, "false") != 0 && strcasecmp(v, "no") != 0 &&
+	    strcasecmp(v, "off") != 0;
+}
+
+/*
+ * take_gb: move the --benchmark_* flags of argv into a->gb, noting those
+ * that ipibench reads too (the last of each wins, as in Google
+ * Benchmark): min_time and repetitions (taken out: folded into the
+ * parameters, checked there), the filter, the warm-up (the plan charges
+ * it), where the JSON goes and whether anything runs (check_out).
+ * => 0, or 2 with a message printed.
  */
 static int
 take_gb(int *argc, char **argv, struct run_args *a)
 {
+	const char *env = getenv("BENCHMARK_LIST_TESTS");
 	int w = 1;
 
+	/* Google Benchmark reads its flags' environment variables too. */
+	a->list_tests = env != NULL && gb_truthy(env);
 	for (int i = 1; i < *argc; i++) {
 		const char *arg = argv[i];
 		char *end;
@@ -395,37 +462,43 @@ take_gb(int *argc, char **argv, struct run_args *a)
 			argv[w++] = argv[i];
 			continue;
 		}
-		if (strncmp(arg, "--benchmark_filter=", 19) == 0)
-			a->filter = arg + 19;	/* the last one wins */
-		if (strncmp(arg, "--benchmark_min_time=", 21) != 0 &&
-		    strncmp(arg, "--benchmark_repetitions=", 24) != 0)
-			a->gb[a->ngb++] = argv[i];
 		if (strncmp(arg, "--benchmark_min_time=", 21) == 0) {
-			double v;
-
-			errno = 0;
-			v = strtod(arg + 21, &end);
-			if (errno != 0 || end == arg + 21 || *end != '\0' ||
-			    !(v > 0)) {
-				fprintf(stderr, "ipibench run: %s: expected "
-				    "plain seconds > 0, e.g. "
-				    "--benchmark_min_time=0.5 (Google Benchmark "
-				    "1.7.1 takes no unit)\n", arg);
-				return 2;
-			}
 			a->gb_min_time = arg + 21;
-		} else if (strncmp(arg, "--benchmark_repetitions=", 24) == 0) {
-			unsigned long v;
+			continue;
+		}
+		if (strncmp(arg, "--benchmark_repetitions=", 24) == 0) {
+			a->gb_reps = arg + 24;
+			continue;
+		}
+		a->gb[a->ngb++] = argv[i];
+		if (strncmp(arg, "--benchmark_filter=", 19) == 0) {
+			a->filter = arg + 19;
+		} else if (strncmp(arg, "--benchmark_out=", 16) == 0) {
+			a->gb_out = arg + 16;
+		} else if (strncmp(arg, "--benchmark_out_format=", 23) == 0) {
+			a->gb_out_format = arg + 23;
+		} else if (strncmp(arg, "--benchmark_list_tests", 22) == 0 &&
+		    (arg[22] == '\0' || arg[22] == '=')) {
+			a->list_tests = gb_truthy(arg[22] == '=' ? arg + 23 : "");
+		} else if (strncmp(arg, "--benchmark_min_warmup_time=", 28) ==
+		    0) {
+			const char *v = arg + 28;
+			double s;
 
+			/* Google Benchmark takes nan (no warm-up) and inf
+			 * (a warm-up that never ends) alike. */
 			errno = 0;
-			v = strtoul(arg + 24, &end, 10);
-			if (errno != 0 || end == arg + 24 || *end != '\0' ||
-			    v < 1 || v > 100000) {
+			s = strtod(v, &end);
+			if (errno != 0 || end == v || *end != '\0' ||
+			    !isfinite(s) || s < 0 || s > 3600) {
 				fprintf(stderr, "ipibench run: %s: expected a "
-				    "count in 1..100000\n", arg);
+				    "finite number of seconds from 0 to 3600, "
+				    "e.g. --benchmark_min_warmup_time=0.5 "
+				    "(Google Benchmark 1.7.1 takes no unit)\n",
+				    arg);
 				return 2;
 			}
-			a->gb_reps = arg + 24;
+			a->gb_warmup = s;
 		}
 	}
 	argv[w] = NULL;
@@ -451,37 +524,230 @@ count_cores(const struct hb_topology *t)
 	return n;
 }
 
-/* write_out: DIR, DIR/topology.xml, DIR/config.ini.  => 0 or 1. */
+/*
+ * The --out folder.
+ */
+
+/* The files of a run in its --out folder (an earlier run's if found). */
+static const char *const out_files[] = {
+	"bench.json", "config.ini", "topology.xml", "costs.csv", "matrix.csv",
+	NULL
+};
+/* The longest name written there: topology.xml's temporary. */
+#define	OUT_LONGEST	"/topology.xml.tmp"
+
+/* shown: dir for a message: whole, or its start and its length. */
+static const char *
+shown(const char *dir, char *buf, size_t len)
+{
+	size_t n = strlen(dir);
+
+	if (n <= 160)
+		snprintf(buf, len, "%s", dir);
+	else
+		snprintf(buf, len, "%.60s... (%zu characters)", dir, n);
+	return buf;
+}
+
+/*
+ * unmake: remove the folders dir[0..k) for every end k in [from, to]
+ * (where a component of dir ends), deepest first: what mkdirs made.
+ */
+static void
+unmake(const char *dir, size_t from, size_t to)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (size_t k = to; k >= from && k > 0; k--) {
+		if ((path[k] != '/' && path[k] != '\0') || path[k - 1] == '/')
+			continue;
+		path[k] = '\0';
+		(void)rmdir(path);
+	}
+}
+
+/*
+ * mkdirs: mkdir -p dir (strlen(dir) < PATH_MAX).  => 0, with the end of
+ * the first folder it made in *made (0: none, dir was there); or -1
+ * with errno set and the folder that could not be made in bad, every
+ * folder it made removed.
+ */
+static int
+mkdirs(const char *dir, size_t *made, char *bad, size_t badlen)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(dir), first = 0;
+
+	*made = 0;
+	if (len >= sizeof(path)) {
+		snprintf(bad, badlen, "%.60s...", dir);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, len + 1);
+	for (size_t k = 1; k <= len; k++) {
+		if ((dir[k] != '/' && dir[k] != '\0') || dir[k - 1] == '/')
+			continue;
+		path[k] = '\0';
+		if (mkdir(path, 0777) == 0) {
+			if (first == 0)
+				first = k;
+		} else if (errno != EEXIST) {
+			int e = errno;
+
+			snprintf(bad, badlen, "%s", path);
+			if (first != 0)
+				unmake(dir, first, k);
+			errno = e;
+			return -1;
+		}
+		path[k] = dir[k];
+	}
+	*made = first;
+	return 0;
+}
+
+/*
+ * check_out: --out DIR before anything is measured or written: nothing
+ * that would send the JSON elsewhere (--benchmark_out, a format but
+ * json) or run nothing (--benchmark_list_tests); a path the system can
+ * hold (PATH_MAX with the longest file, NAME_MAX a component); a folder
+ * that can be made (tried: what was made is removed) and written in,
+ * without an earlier run's files (an empty folder is fine: make bench
+ * makes its own).  Creates nothing.  => 0, or 2 with a message printed
+ * naming the path, the file or the reason.
+ */
+static int
+check_out(const struct run_args *a)
+{
+	const char *dir = a->out;
+	char d[256], bad[PATH_MAX], path[PATH_MAX];
+	size_t len = strlen(dir), made;
+	struct stat st;
+	int fd, rc = 2;
+
+	if (a->gb_out != NULL) {
+		fprintf(stderr, "ipibench run: --out %s and --benchmark_out=%s "
+		    "both say where the JSON goes (--out: DIR/bench.json beside "
+		    "the topology and the config): give one\n",
+		    shown(dir, d, sizeof(d)), a->gb_out);
+		return 2;
+	}
+	if (a->gb_out_format != NULL && strcmp(a->gb_out_format, "json") !=
+	    0) {
+		fprintf(stderr, "ipibench run: --out %s writes JSON (bench.json): "
+		    "--benchmark_out_format=%s does not go with it (drop it, or "
+		    "give --benchmark_out=FILE instead of --out)\n",
+		    shown(dir, d, sizeof(d)), a->gb_out_format);
+		return 2;
+	}
+	if (a->list_tests) {
+		fprintf(stderr, "ipibench run: --benchmark_list_tests lists the "
+		    "benchmarks and runs none: it writes no results, so it does "
+		    "not go with --out %s (drop one)\n",
+		    shown(dir, d, sizeof(d)));
+		return 2;
+	}
+	if (len + sizeof(OUT_LONGEST) > PATH_MAX) {
+		fprintf(stderr, "ipibench run: --out %s: too long: its files "
+		    "(%s%s) would be past PATH_MAX (%d characters with the "
+		    "NUL): choose a shorter path\n", shown(dir, d, sizeof(d)),
+		    len > 60 ? "..." : dir, OUT_LONGEST, PATH_MAX);
+		return 2;
+	}
+	for (const char *c = dir; *c != '\0';) {
+		size_t n = strcspn(c, "/");
+
+		if (n > NAME_MAX) {
+			fprintf(stderr, "ipibench run: --out %s: the name "
+			    "'%.40s...' is %zu characters, more than a folder's "
+			    "name may have (NAME_MAX %d): choose a shorter "
+			    "one\n", shown(dir, d, sizeof(d)), c, n, NAME_MAX);
+			return 2;
+		}
+		c += n + (c[n] == '/');
+	}
+	if (mkdirs(dir, &made, bad, sizeof(bad)) != 0) {
+		fprintf(stderr, "ipibench run: --out %s: cannot make the folder "
+		    "%s: %s\n", shown(dir, d, sizeof(d)), bad, strerror(errno));
+		return 2;
+	}
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "ipibench run: --out %s: %s\n",
+		    shown(dir, d, sizeof(d)), strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "ipibench run: --out %s: %s (a file is there: "
+		    "--out names a folder)\n", shown(dir, d, sizeof(d)),
+		    strerror(ENOTDIR));
+		goto out;
+	}
+	for (unsigned i = 0; made == 0 && out_files[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, out_files[i]);
+		if (lstat(path, &st) == 0) {
+			fprintf(stderr, "ipibench run: --out %s: holds an "
+			    "earlier run (%s found): choose a new folder, or "
+			    "remove that one first (an empty folder is "
+			    "fine)\n", shown(dir, d, sizeof(d)), out_files[i]);
+			goto out;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/.ipibench-out.%ld", dir,
+	    (long)getpid());
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+		fprintf(stderr, "ipibench run: --out %s: cannot write in it: "
+		    "%s\n", shown(dir, d, sizeof(d)), strerror(errno));
+		goto out;
+	}
+	close(fd);
+	unlink(path);
+	rc = 0;
+out:
+	if (made != 0)
+		unmake(dir, made, len);
+	return rc;
+}
+
+/*
+ * write_out: DIR (checked by check_out), DIR/topology.xml,
+ * DIR/config.ini.  => 0 or 1 (what check_out could not foresee: a full
+ * disk, a folder changed since).
+ */
 static int
 write_out(const char *dir, const struct hb_topology *t,
     const struct hb_params *p)
 {
-	char path[4096], tmp[4200];
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	size_t made;
 	FILE *f;
 
-	/* mkdir -p */
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *s = path + 1; ; s++) {
-		char c = *s;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-			fprintf(stderr, "ipibench run: --out %s: mkdir %s: %s\n",
-			    dir, path, strerror(errno));
-			return 1;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
 	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "ipibench run: --out %s: not a directory\n",
-		    dir);
+	int fd;
+
+	if (mkdirs(dir, &made, path, sizeof(path)) != 0) {
+		fprintf(stderr, "ipibench run: --out %s: cannot make the folder "
+		    "%s: %s\n", dir, path, strerror(errno));
 		return 1;
 	}
+	/* check_out looked a while ago: the folder must be ours, and
+	 * bench.json new (Google Benchmark opens it without a check, and
+	 * follows a link). */
+	if (stat(dir, &st) != 0 || st.st_uid != geteuid()) {
+		fprintf(stderr, "ipibench run: --out %s: not a folder of this "
+		    "user's (uid %ld): refused\n", dir, (long)st.st_uid);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/bench.json", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) < 0) {
+		fprintf(stderr, "ipibench run: %s: %s%s\n", path,
+		    strerror(errno), errno == EEXIST ? " (written since "
+		    "--out was checked: another run there?)" : "");
+		return 1;
+	}
+	close(fd);
 	snprintf(path, sizeof(path), "%s/topology.xml", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (hwloc_topology_export_xml(t->topo, tmp, 0) != 0 ||
@@ -493,7 +759,7 @@ write_out(const char *dir, const struct hb_topology *t,
 	}
 	snprintf(path, sizeof(path), "%s/config.ini", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL) {
+	if ((f = fopen(tmp, "wx")) == NULL) {
 		fprintf(stderr, "ipibench run: %s: %s\n", tmp, strerror(errno));
 		return 1;
 	}
@@ -846,6 +1112,13 @@ cmd_run(int argc, char **argv)
 	char err[1024];
 	int rc = 2;
 
+	/* Until the measuring starts (hb_bench_signals), SIGINT has its
+	 * default action, even when it came ignored (a script's background
+	 * job, as bench.sh starts ipibench): a Ctrl-C passed on before then
+	 * stops the program, and is not lost.  A gone reader of stdout or
+	 * stderr stops nothing. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
 	hb_params_init(&p);
 	if ((a.gb = calloc((size_t)argc + 8, sizeof(*a.gb))) == NULL ||
 	    (plan = calloc(1, sizeof(*plan))) == NULL) {
@@ -881,7 +1154,8 @@ cmd_run(int argc, char **argv)
 	 * the plan thins from them. */
 	if (a.gb_min_time != NULL &&
 	    hb_param_set(&p, "min_time", a.gb_min_time, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ipibench run: --benchmark_min_time=%s: %s\n",
+		fprintf(stderr, "ipibench run: --benchmark_min_time=%s: %s "
+		    "(plain seconds: Google Benchmark 1.7.1 takes no unit)\n",
 		    a.gb_min_time, err);
 		goto out;
 	}
@@ -903,6 +1177,9 @@ cmd_run(int argc, char **argv)
 		    a.calibrate, err);
 		goto out;
 	}
+	p.gb_warmup_s = a.gb_warmup;	/* the plan charges it */
+	if (a.out != NULL && !a.dry_run && check_out(&a) != 0)
+		goto out;
 
 	/* The machine. */
 	if (open_machine(&p, &a, &t, &host) != 0)
@@ -950,21 +1227,31 @@ cmd_run(int argc, char **argv)
 	}
 
 	/* The run-summary line. */
-	char bl[512], plb[512], est_txt[32];
+	char bl[512], plb[512], est_txt[48], wu[48] = "";
 
 	hb_pick_format(&p.backends, &hb_backend_names, bl, sizeof(bl));
 	hb_pick_format(&p.placements, &hb_placement_names, plb, sizeof(plb));
-	hb_fmt_dur(plan->estimate_s, est_txt, sizeof(est_txt));
+	/* Never "about 0:00": a plan of under half a second says so. */
+	if (plan->estimate_s < 0.5) {
+		snprintf(est_txt, sizeof(est_txt), "under 0:01");
+	} else {
+		memcpy(est_txt, "about ", 7);
+		hb_fmt_dur(plan->estimate_s, est_txt + 6, sizeof(est_txt) - 6);
+	}
+	if (p.gb_warmup_s > 0)
+		snprintf(wu, sizeof(wu), " (+ %g s warm-up a benchmark)",
+		    p.gb_warmup_s);
 	fprintf(a.dry_run && !a.json ? stdout : stderr, "ipibench run%s: %u vCPU%s "
 	    "(%s %s) on %u core%s%s; backends %s; placements %s; workloads "
-	    "%s; %u benchmark%s x %u repetition%s x %g s: about %s\n",
+	    "%s; %u benchmark%s x %u repetition%s x %g s%s: %s\n",
 	    a.dry_run ? " --dry-run" : "", t->nvcpus,
 	    t->nvcpus == 1 ? "" : "s", host != NULL ? "simulated PUs" : "PUs",
 	    pus, ncores, ncores == 1 ? "" : "s",
 	    host != NULL ? " (simulated: oversubscribed on this machine)" :
 	    t->thissystem ? "" : " (planned, not this machine)", bl, plb,
 	    wrun, plan->benchmarks, plan->benchmarks == 1 ? "" : "s",
-	    p.repetitions, p.repetitions == 1 ? "" : "s", p.min_time, est_txt);
+	    p.repetitions, p.repetitions == 1 ? "" : "s", p.min_time, wu,
+	    est_txt);
 	if (a.dry_run) {
 		if (a.json)
 			hb_plan_print(plan, &run, true, stdout);
@@ -978,6 +1265,16 @@ cmd_run(int argc, char **argv)
 		    plan->thinned);
 	if (gb_initialize(&p, &a) != 0)
 		goto end;
+	/* One run at a time (runlock.h), taken once every input is checked
+	 * and before anything is written or started; from here on a signal
+	 * or the parent's death stops the run cleanly (bench.h). */
+	int locked = a.list_tests ? 0 : hb_runlock_take();
+
+	if (locked != 0) {
+		rc = locked;	/* 75: another run holds it; 2 */
+		goto end;
+	}
+	hb_bench_signals();
 
 	/* The record. */
 	char runner[256];
@@ -995,7 +1292,6 @@ cmd_run(int argc, char **argv)
 
 	hb_bench_commit();
 	est = hb_plan_estimates();
-	hb_bench_signals();
 	hbg_set_progress(true, est, est != NULL ? hb_bench_count() : 0);
 	/* Repetitions in random order within each machine group (issue 11;
 	 * gbench.cc), or all in registration order. */

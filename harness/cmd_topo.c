@@ -124,6 +124,27 @@ fmt_size(unsigned long long b, char *buf, size_t len)
 	return buf;
 }
 
+/* node_str: a number, or "-" for none (-1: not in this topology). */
+static const char *
+node_str(int n, char *buf, size_t len)
+{
+	if (n < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%d", n);
+	return buf;
+}
+
+/* json_index: an index, or null for none (-1). */
+static void
+json_index(FILE *f, int n)
+{
+	if (n < 0)
+		fprintf(f, "null");
+	else
+		fprintf(f, "%d", n);
+}
+
 /* A set in full (hb_setstr would cut a long one short). */
 static void
 json_set(FILE *f, hwloc_const_bitmap_t s)
@@ -423,6 +444,7 @@ print_machine(const struct topo_model *m)
 		for (unsigned v = 0; v < c->nvar; v++)
 			printf("%s%3d x %s, %d PU%s each",
 			    v == 0 ? " " : "; ", c->var[v].count,
+			    c->var[v].size == 0 ? "size unknown" :
 			    fmt_size(c->var[v].size, b2, sizeof(b2)),
 			    c->var[v].pus, c->var[v].pus == 1 ? "" : "s");
 		printf("\n");
@@ -462,23 +484,16 @@ print_machine(const struct topo_model *m)
 	for (unsigned k = 0; k < m->nkinds; k++) {
 		const struct topo_kind *kd = &m->kinds[k];
 
-		printf("%s%-9s PUs %s, efficiency %d",
+		printf("%s%-9s PUs %s, efficiency %s",
 		    k == 0 ? "CPU kinds   " : "            ", kd->name,
-		    hb_setstr(kd->cpuset, b1, sizeof(b1)), kd->efficiency);
+		    hb_setstr(kd->cpuset, b1, sizeof(b1)),
+		    kd->efficiency < 0 ? "unknown" :
+		    node_str(kd->efficiency, b2, sizeof(b2)));
 		for (unsigned j = 0; j < kd->ninfos; j++)
 			printf(", %s %s", kd->infos[j].name,
 			    kd->infos[j].value);
 		printf("\n");
 	}
-}
-
-static void
-node_str(int n, char *buf, size_t len)
-{
-	if (n < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%d", n);
 }
 
 static void
@@ -494,7 +509,7 @@ print_vcpus(const struct topo_model *m, const struct topo_opts *o)
 		printf("            --no-smt: one PU per core\n");
 	printf("            PU: OS index (P#); core, pack, L3: logical (L#); "
 	    "node: P#;\n            planned/measured: node (P#) of the vCPU's "
-	    "IPI state\n");
+	    "IPI state; -: none in this topology\n");
 
 	if (o->verbose || m->nvcpus <= 32) {
 		printf("  %5s %5s %5s %5s %4s %4s %s%7s %8s\n", "vCPU", "PU",
@@ -502,11 +517,15 @@ print_vcpus(const struct topo_model *m, const struct topo_opts *o)
 		    m->hybrid ? "kind       " : "", "planned", "measured");
 		for (unsigned i = 0; i < m->nvcpus; i++) {
 			const struct hb_vcpu *v = &m->vcpus[i];
+			char cb[16], kb[16], lb[16], nb[16];
 
 			node_str(pl->planned_node[i], pb, sizeof(pb));
 			node_str(pl->actual_node[i], ab, sizeof(ab));
-			printf("  %5u %5d %5d %5d %4d %4d ", v->index, v->pu,
-			    v->core, v->package, m->l3[i], v->node);
+			printf("  %5u %5d %5s %5s %4s %4s ", v->index, v->pu,
+			    node_str(v->core, cb, sizeof(cb)),
+			    node_str(v->package, kb, sizeof(kb)),
+			    node_str(m->l3[i], lb, sizeof(lb)),
+			    node_str(v->node, nb, sizeof(nb)));
 			if (m->hybrid)
 				printf("%-10s ", v->kind ? v->kind : "-");
 			printf("%7s %8s\n", pb, m->thissystem ? ab : "n/a");
@@ -523,7 +542,7 @@ print_vcpus(const struct topo_model *m, const struct topo_opts *o)
 	for (unsigned i = 0; i < m->nvcpus && pus != NULL && cores != NULL;) {
 		const struct hb_vcpu *v = &m->vcpus[i];
 		unsigned j = i;
-		char r[24], b1[64], b2[64];
+		char r[24], b1[64], b2[64], kb[16], lb[16], nb[16];
 
 		hwloc_bitmap_zero(pus);
 		hwloc_bitmap_zero(cores);
@@ -545,11 +564,13 @@ print_vcpus(const struct topo_model *m, const struct topo_opts *o)
 			snprintf(r, sizeof(r), "%u-%u", i, j - 1);
 		node_str(pl->planned_node[i], pb, sizeof(pb));
 		node_str(pl->actual_node[i], ab, sizeof(ab));
-		printf("  %-9s %-21s %-11s %4d %4d %4d ", r,
+		printf("  %-9s %-21s %-11s %4s %4s %4s ", r,
 		    hb_setstr(pus, b1, sizeof(b1)),
 		    hwloc_bitmap_iszero(cores) ? "-" :
-		    hb_setstr(cores, b2, sizeof(b2)), v->package, m->l3[i],
-		    v->node);
+		    hb_setstr(cores, b2, sizeof(b2)),
+		    node_str(v->package, kb, sizeof(kb)),
+		    node_str(m->l3[i], lb, sizeof(lb)),
+		    node_str(v->node, nb, sizeof(nb)));
 		if (m->hybrid)
 			printf("%-10s ", v->kind ? v->kind : "-");
 		printf("%7s %8s\n", pb, m->thissystem ? ab : "n/a");
@@ -670,10 +691,15 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 		fprintf(f, "%s\n    {\"type\": ", i ? "," : "");
 		hb_json_str(f, c->name);
 		fprintf(f, ", \"count\": %d, \"variants\": [", c->count);
-		for (unsigned v = 0; v < c->nvar; v++)
-			fprintf(f, "%s{\"count\": %d, \"size\": %llu, "
-			    "\"pus_each\": %d}", v ? ", " : "",
-			    c->var[v].count, c->var[v].size, c->var[v].pus);
+		for (unsigned v = 0; v < c->nvar; v++) {
+			fprintf(f, "%s{\"count\": %d, \"size\": ", v ? ", " :
+			    "", c->var[v].count);
+			if (c->var[v].size == 0)	/* unknown */
+				fprintf(f, "null");
+			else
+				fprintf(f, "%llu", c->var[v].size);
+			fprintf(f, ", \"pus_each\": %d}", c->var[v].pus);
+		}
 		fprintf(f, "]}");
 	}
 	fprintf(f, "\n  ],\n  \"distances\": ");
@@ -700,7 +726,9 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 
 		fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
 		hb_json_str(f, kd->name);
-		fprintf(f, ", \"efficiency\": %d, \"cpuset\": ", kd->efficiency);
+		fprintf(f, ", \"efficiency\": ");
+		json_index(f, kd->efficiency);
+		fprintf(f, ", \"cpuset\": ");
 		json_set(f, kd->cpuset);
 		fprintf(f, ", \"infos\": {");
 		for (unsigned j = 0; j < kd->ninfos; j++) {
@@ -721,17 +749,22 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 		const struct hb_vcpu *v = &m->vcpus[i];
 
 		fprintf(f, "%s\n    {\"index\": %u, \"pu\": %d, "
-		    "\"pu_logical\": %d, \"core\": %d, \"package\": %d, "
-		    "\"l3\": %d, \"node\": %d, \"kind\": ", i ? "," : "",
-		    v->index, v->pu, v->pu_logical, v->core, v->package,
-		    m->l3[i], v->node);
+		    "\"pu_logical\": %d, \"core\": ", i ? "," : "",
+		    v->index, v->pu, v->pu_logical);
+		json_index(f, v->core);
+		fprintf(f, ", \"package\": ");
+		json_index(f, v->package);
+		fprintf(f, ", \"l3\": ");
+		json_index(f, m->l3[i]);
+		fprintf(f, ", \"node\": ");
+		json_index(f, v->node);
+		fprintf(f, ", \"kind\": ");
 		hb_json_str(f, v->kind);
-		fprintf(f, ", \"state_node_planned\": %d, "
-		    "\"state_node_measured\": ", pl->planned_node[i]);
-		if (pl->actual_node[i] >= 0)
-			fprintf(f, "%d}", pl->actual_node[i]);
-		else
-			fprintf(f, "null}");
+		fprintf(f, ", \"state_node_planned\": ");
+		json_index(f, pl->planned_node[i]);
+		fprintf(f, ", \"state_node_measured\": ");
+		json_index(f, pl->actual_node[i]);
+		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ],\n  \"pairs\": %lu,\n  \"same_numa_pairs\": %lu,\n"
 	    "  \"pair_classes\": {", m->npairs, m->same_numa);

@@ -6,10 +6,14 @@
  * cannot be read the value says so ("unknown", "none") rather than
  * leaving the key out, so that every results file has every key.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../ipi/backend.h"
 #include "bench.h"
@@ -18,6 +22,7 @@
 #include "gbench.h"
 #include "json.h"
 #include "perf.h"
+#include "runlock.h"
 #include "simulate.h"
 #include "timer.h"
 #include "topology.h"
@@ -295,6 +300,245 @@ host_pus(const struct hb_run *run, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
+/* loadavg: /proc/loadavg's first three fields ("0.52 0.31 0.20"). */
+static void
+loadavg(char *buf, size_t len)
+{
+	char line[256], a[32], b[32], c[32];
+
+	if (sysfs_line("/proc/loadavg", line, sizeof(line)) &&
+	    sscanf(line, "%31s %31s %31s", a, b, c) == 3)
+		snprintf(buf, len, "%s %s %s", a, b, c);
+	else
+		snprintf(buf, len, "unknown");
+}
+
+/*
+ * Other busy threads: every thread of the machine (/proc/PID/task/TID/
+ * stat) read twice, BUSY_WINDOW_NS apart; one that used more than
+ * BUSY_SHARE of that time and last ran on a PU of the run competes with
+ * its vCPUs.
+ */
+#define BUSY_WINDOW_NS	200000000L
+#define BUSY_SHARE	0.10
+#define BUSY_LISTED	8
+
+struct busy_thread {
+	long		pid, tid;
+	unsigned long long ticks;	/* utime + stime, clock ticks */
+	int		pu;		/* field 39: the PU it last ran on */
+	char		comm[32];
+};
+
+struct busy_scan {
+	struct busy_thread *v;
+	size_t		n, cap;
+	bool		failed;		/* /proc unreadable, out of memory */
+};
+
+/*
+ * thread_stat: one thread's stat file into t.  => false when it is gone
+ * or does not parse.  The name (field 2) is in parentheses and may hold
+ * spaces and ')': the fields go on after the last ')'.
+ */
+static bool
+thread_stat(const char *path, struct busy_thread *t)
+{
+	char buf[1024], *lp, *rp, *p, *end;
+	unsigned long long utime = 0, stime = 0;
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (f == NULL)
+		return false;
+	ok = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	if (!ok || (lp = strchr(buf, '(')) == NULL ||
+	    (rp = strrchr(buf, ')')) == NULL || rp < lp)
+		return false;
+	snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
+	p = rp + 1;
+	for (int field = 3; field <= 39; field++) {
+		while (*p == ' ')
+			p++;
+		/* Numbers, some negative (nice, priority, exit_signal: -1
+		 * for every thread but a process's first). */
+		if (field >= 14 && !isdigit((unsigned char)*p) && *p != '-')
+			return false;
+		if (field == 14)
+			utime = strtoull(p, &end, 10);
+		else if (field == 15)
+			stime = strtoull(p, &end, 10);
+		else if (field == 39)
+			t->pu = (int)strtol(p, &end, 10);
+		p += strcspn(p, " \n");
+	}
+	t->ticks = utime + stime;
+	return true;
+}
+
+/* busy_add: append t to s. */
+static void
+busy_add(struct busy_scan *s, const struct busy_thread *t)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap > 0 ? 2 * s->cap : 512;
+		struct busy_thread *v = realloc(s->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			s->failed = true;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *t;
+}
+
+static int
+by_tid(const void *a, const void *b)
+{
+	const struct busy_thread *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/*
+ * busy_scan: every thread of every process but this one, sorted by tid.
+ * Threads and processes vanish between the reads: skipped.
+ */
+static void
+busy_scan(struct busy_scan *s)
+{
+	DIR *proc = opendir("/proc"), *task;
+	long self = (long)getpid();
+	struct dirent *d, *e;
+	char path[96];
+
+	if (proc == NULL) {
+		s->failed = true;
+		return;
+	}
+	while (!s->failed && (d = readdir(proc)) != NULL) {
+		long pid = strtol(d->d_name, NULL, 10);
+
+		if (!isdigit((unsigned char)d->d_name[0]) || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+		if ((task = opendir(path)) == NULL)
+			continue;
+		while (!s->failed && (e = readdir(task)) != NULL) {
+			struct busy_thread t = { .pid = pid };
+
+			if (!isdigit((unsigned char)e->d_name[0]))
+				continue;
+			t.tid = strtol(e->d_name, NULL, 10);
+			snprintf(path, sizeof(path), "/proc/%ld/task/%ld/stat",
+			    pid, t.tid);
+			if (thread_stat(path, &t))
+				busy_add(s, &t);
+		}
+		closedir(task);
+	}
+	closedir(proc);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), by_tid);
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A busy thread found: the second scan's entry, its ticks used. */
+struct busy_hit {
+	const struct busy_thread *t;
+	unsigned long long used;
+};
+
+static int
+by_used(const void *a, const void *b)
+{
+	const struct busy_hit *x = a, *y = b;
+
+	return (x->used < y->used) - (x->used > y->used);
+}
+
+/*
+ * other_busy: the context key other_busy: "" when no other thread was
+ * busy on the run's PUs (this machine's PUs the vCPUs run on: when
+ * simulated, those they share), else "PU 1: 87% (pid 4242 stress-ng);
+ * ...", busiest first, at most BUSY_LISTED, then "and N more";
+ * "unknown" when /proc cannot be read.
+ */
+static void
+other_busy(const struct hb_run *run, char *buf, size_t len)
+{
+	struct busy_scan a = { 0 }, b = { 0 };
+	struct busy_hit *hit = NULL;
+	struct timespec nap = { 0, BUSY_WINDOW_NS };
+	hwloc_bitmap_t pus = hwloc_bitmap_alloc();
+	long tck = sysconf(_SC_CLK_TCK);
+	size_t nhit = 0, o = 0;
+	double t0, t1;
+
+	snprintf(buf, len, "unknown");
+	if (pus == NULL || tck <= 0)
+		goto out;
+	for (unsigned i = 0; i < run->topo->nvcpus; i++)
+		hwloc_bitmap_set(pus, (unsigned)(run->simulated &&
+		    run->host != NULL ? hb_simulate_pu(run->host, i) :
+		    run->topo->vcpus[i].pu));
+	/* Each scan's middle stands for when it read its threads. */
+	t0 = mono_s();
+	busy_scan(&a);
+	t0 = (t0 + mono_s()) / 2;
+	nanosleep(&nap, NULL);
+	t1 = mono_s();
+	busy_scan(&b);
+	t1 = (t1 + mono_s()) / 2;
+	if (a.failed || b.failed ||
+	    (b.n > 0 && (hit = calloc(b.n, sizeof(*hit))) == NULL))
+		goto out;
+	double window = (t1 - t0) * (double)tck;
+
+	for (size_t i = 0; i < b.n; i++) {
+		const struct busy_thread *t = &b.v[i], *was;
+
+		if (t->pu < 0 || !hwloc_bitmap_isset(pus, (unsigned)t->pu) ||
+		    (was = bsearch(t, a.v, a.n, sizeof(*a.v), by_tid)) ==
+		    NULL || was->pid != t->pid || t->ticks <= was->ticks ||
+		    (double)(t->ticks - was->ticks) <= BUSY_SHARE * window)
+			continue;
+		hit[nhit++] = (struct busy_hit){ t, t->ticks - was->ticks };
+	}
+	qsort(hit, nhit, sizeof(*hit), by_used);
+	buf[0] = '\0';
+	for (size_t i = 0; i < nhit && i < BUSY_LISTED && o < len; i++) {
+		const struct busy_thread *t = hit[i].t;
+		double pct = 100.0 * (double)hit[i].used / window;
+		char tid[32] = "";
+
+		if (t->tid != t->pid)
+			snprintf(tid, sizeof(tid), " tid %ld", t->tid);
+		o += (size_t)snprintf(buf + o, len - o, "%sPU %d: %.0f%% (pid "
+		    "%ld%s %s)", i > 0 ? "; " : "", t->pu, pct > 100 ? 100 :
+		    pct, t->pid, tid, t->comm);
+	}
+	if (nhit > BUSY_LISTED && o < len)
+		snprintf(buf + o, len - o, "; and %zu more", nhit - BUSY_LISTED);
+out:
+	free(hit);
+	free(a.v);
+	free(b.v);
+	if (pus != NULL)
+		hwloc_bitmap_free(pus);
+}
+
 /* add_json: context key = what write() writes (a JSON text). */
 static void
 add_json(const char *key, void (*write)(FILE *))
@@ -362,6 +606,20 @@ hb_context_add(const struct hb_run *run, const struct hb_context_info *info)
 	host_pus(run, buf, sizeof(buf));
 	hbg_add_context("host_pus", buf);
 	hbg_add_context("forced", tf(info->forced));
+	hb_runlock_describe(buf, sizeof(buf));
+	hbg_add_context("run_lock", buf);
+	loadavg(buf, sizeof(buf));
+	hbg_add_context("loadavg", buf);
+	/* Sampled for a run that measures (a listing takes no lock). */
+	if (hb_runlock_held())
+		other_busy(run, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "unknown");
+	hbg_add_context("other_busy", buf);
+	if (buf[0] != '\0' && strcmp(buf, "unknown") != 0)
+		fprintf(stderr, "ipibench run: warning: other threads were busy "
+		    "on the run's PUs (%s): they compete with the vCPUs and "
+		    "spoil the timings (context other_busy)\n", buf);
 	if (run->params->perf)
 		snprintf(buf, sizeof(buf), "%s; counted in a pass of its own "
 		    "(%u operations after each repetition's timed batches: "

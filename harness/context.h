@@ -24,6 +24,9 @@ struct hb_context_info {
 /*
  * hb_context_add: add every ipibench key of the context (hbg_add_context).
  * => Before hbg_run(); hb_timer_init() done.
+ * => For a run that holds the run lock (runlock.h), samples the threads
+ *    of the machine for about 200 ms: other_busy names those busy on
+ *    the run's PUs (also warned on stderr); run_lock and loadavg too.
  */
 void	hb_context_add(const struct hb_run *run,
 	    const struct hb_context_info *info);

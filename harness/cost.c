@@ -70,6 +70,38 @@ static const struct model_row model_default = { "", NULL, -1, 10000, 0, 2 };
 #define	BATCH_SPIN_S	0.0001
 #define	BATCH_SLEEP_S	0.00003
 
+/*
+ * The bounds of what the model hands out (hb_cost_of, hb_cost_start_s),
+ * whatever a calibration says.  costs.csv is a file: a row of 1e300
+ * seconds, or a name reading /handler_ns:-400 or /dwell:1e300, makes a
+ * cost infinite, zero or NaN, which the plan turns into an iteration
+ * count or a duration beyond its integer types (undefined behaviour;
+ * tests/fuzz/fuzz_costs.c found it).  No operation comes near either
+ * bound: 10 ps, and a day (the watchdog's most for a whole batch); a
+ * body call's setup, a batch's hand-over, a machine start per vCPU: at
+ * most a day too.
+ */
+#define	OP_NS_MIN	0.01
+#define	OP_NS_MAX	86400e9
+#define	CALL_S_MAX	86400.0
+
+/* bounded: x within [lo, hi]; NaN is lo. */
+static double
+bounded(double x, double lo, double hi)
+{
+	return fmin(fmax(x, lo), hi);
+}
+
+static struct hb_op_cost
+sane(struct hb_op_cost c)
+{
+	c.manual_ns = bounded(c.manual_ns, OP_NS_MIN, OP_NS_MAX);
+	c.wall_ns = bounded(c.wall_ns, OP_NS_MIN, OP_NS_MAX);
+	c.call_s = bounded(c.call_s, 0, CALL_S_MAX);
+	c.batch_s = bounded(c.batch_s, 0, CALL_S_MAX);
+	return c;
+}
+
 /* One row of a costs.csv. */
 struct cost_row {
 	char *		name;
@@ -293,13 +325,13 @@ hb_cost_of(const struct hb_costs *cal, const struct hb_entry *e)
 		c.call_s += hb_perf_pass_ops(p) * c.wall_ns * 1e-9;
 	}
 	if (cal == NULL)
-		return c;
+		return sane(c);
 	/* The same benchmark measured: its own costs. */
 	const struct cost_row key = { .name = e->name }, *r;
 
 	r = bsearch(&key, cal->v, cal->n, sizeof(cal->v[0]), row_cmp);
 	if (r != NULL && r->ops > 0 && r->manual_s > 0)
-		return row_cost(r);
+		return sane(row_cost(r));
 	/* Else the table, scaled as the run's same workload and backend. */
 	const struct cost_factor *f = factor_of((struct hb_costs *)cal, w, be);
 
@@ -308,7 +340,7 @@ hb_cost_of(const struct hb_costs *cal, const struct hb_entry *e)
 		c.wall_ns *= f->fw;
 		c.batch_s = 0;	/* in the factor */
 	}
-	return c;
+	return sane(c);
 }
 
 double
@@ -316,7 +348,7 @@ hb_cost_start_s(const struct hb_costs *cal, unsigned nvcpus)
 {
 	if (cal == NULL || cal->start_per_vcpu_s <= 0)
 		return START_FIXED_S + START_PER_VCPU_S * nvcpus;
-	return cal->start_per_vcpu_s * nvcpus;
+	return bounded(cal->start_per_vcpu_s, 0, CALL_S_MAX) * nvcpus;
 }
 
 /* start_per_vcpu: the median machine start per vCPU of c's rows, or 0. */

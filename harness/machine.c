@@ -8,8 +8,8 @@
  * entries run on the first N vCPUs only (broadcast reaches every vCPU of
  * the machine): the size is part of the key.  Placement:
  * hb_placement_create() on the run's topology; binding:
- * hb_topology_bind_thread().  The vCPU threads are created with SIGINT
- * and SIGTERM blocked, so that those signals reach the runner thread.
+ * hb_topology_bind_thread().  The vCPU threads are created with SIGINT,
+ * SIGTERM and SIGHUP blocked, so that those signals reach the runner.
  *
  * A simulated run (run->simulated, simulate.h): the run's topology is a
  * planning one, so the placement is a plan only (every state NULL: the
@@ -176,6 +176,7 @@ machine_ensure(struct hb_entry *e, char *err, size_t errlen)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	rc = ipi_machine_start(&cfg, err, errlen);
 	e->start_s += hb_mono() - t0;

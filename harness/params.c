@@ -8,16 +8,21 @@
  * walks of that table, so they cannot disagree.
  *
  * Loading parses into a copy of the parameters and keeps it only if the
- * whole file was good: a bad file changes nothing.  inih is given our
- * own line reader so that every error can name its line (Debian builds
- * inih without INI_HANDLER_LINENO), and so that a line longer than
- * inih's buffer is an error rather than two half lines.
+ * whole file was good: a bad file changes nothing.  The text is checked
+ * whole first (text bytes, lines that fit inih's buffer), then inih reads
+ * it through our own line reader, so that every error can name its line
+ * (Debian builds inih without INI_HANDLER_LINENO); "Loading an INI file"
+ * below says how continued lists and keys set twice are told apart.
+ * What hb_params_write writes reads back the same: a long list goes on
+ * over indented lines, and a text value is refused unless a config line
+ * can hold it.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,15 +322,21 @@ parse_uint(const char *s, double min, double max, unsigned *out)
 	return 0;
 }
 
+/*
+ * parse_double: a finite decimal number in [min, max], nothing else: no
+ * nan, inf, hexadecimal or a value past a double's range (1e400).
+ */
 static int
 parse_double(const char *s, double min, double max, double *out)
 {
 	double v;
 	char *end;
+	size_t n;
 
 	while (isspace((unsigned char)*s))
 		s++;
-	if (*s == '\0')
+	n = strspn(s, "0123456789.eE+-");
+	if (n == 0 || (s[n] != '\0' && !isspace((unsigned char)s[n])))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
@@ -365,7 +376,10 @@ parse_duration(const char *s, double min, double max, double *out)
 			return -1;
 		errno = 0;
 		v = strtod(s, &end);
-		if (errno != 0 || end == s || !isfinite(v) || v < 0)
+		/* decimal only: strtod would read 0x10 as 16 */
+		if (errno != 0 || end == s ||
+		    end != s + strspn(s, "0123456789.eE+-") || !isfinite(v) ||
+		    v < 0)
 			return -1;
 		if (*end == '\0' || isspace((unsigned char)*end)) {
 			if (next != 0)
@@ -521,6 +535,42 @@ cfield(const struct hb_params *p, const struct hb_param *q)
 }
 
 /*
+ * string_check: s[0..n) as a STRING parameter's value: text that the
+ * config a run writes (hb_params_write) holds on one line and reads back
+ * the same: no control byte, no ';' that would start a comment there,
+ * short enough for a config line.  => 0, or -1 with what was expected in
+ * err.
+ */
+static int
+string_check(const struct hb_param *q, const char *s, size_t n, char *err,
+    size_t errlen)
+{
+	size_t most = HB_CONFIG_LINE_MAX - strlen(q->key) - 3;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f) {
+			hb_seterr(err, errlen, "expected text, got a control "
+			    "byte 0x%02x at character %zu", ch, i + 1);
+			return -1;
+		}
+		if (ch == ';' && (i == 0 || isspace((unsigned char)s[i - 1]))) {
+			hb_seterr(err, errlen, "expected text without a ';' "
+			    "first or after a blank (in a config it starts a "
+			    "comment), got '%.*s'", (int)n, s);
+			return -1;
+		}
+	}
+	if (n > most) {
+		hb_seterr(err, errlen, "expected at most %zu characters (what "
+		    "a config line holds), got %zu", most, n);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * param_set: set q from text.  => 0, or -1 with what was expected in
  * err (without the "key 'K': " prefix), p unchanged.
  */
@@ -538,12 +588,19 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 	switch (q->type) {
 	case HB_PT_STRING: {
 		char **dst = field(p, q), *copy = NULL;
+		size_t n;
 
-		if (value[0] != '\0') {
-			if ((copy = strdup(value)) == NULL) {
-				hb_seterr(err, errlen, "out of memory");
-				return -1;
-			}
+		/* Blanks around dropped, as a config's reader drops them. */
+		while (isspace((unsigned char)*value))
+			value++;
+		n = strlen(value);
+		while (n > 0 && isspace((unsigned char)value[n - 1]))
+			n--;
+		if (string_check(q, value, n, err, errlen) != 0)
+			return -1;
+		if (n > 0 && (copy = strndup(value, n)) == NULL) {
+			hb_seterr(err, errlen, "out of memory");
+			return -1;
 		}
 		free(*dst);
 		*dst = copy;
@@ -567,16 +624,17 @@ param_set(struct hb_params *p, const struct hb_param *q, const char *value,
 		return 0;
 	case HB_PT_DOUBLE:
 		if (parse_double(value, q->min, q->max, field(p, q)) != 0) {
-			hb_seterr(err, errlen, "expected a number from %g to %g, "
-			    "got '%s'", q->min, q->max, value);
+			hb_seterr(err, errlen, "expected a finite decimal number "
+			    "from %g to %g, got '%s'", q->min, q->max, value);
 			return -1;
 		}
 		return 0;
 	case HB_PT_DURATION:
 		if (parse_duration(value, q->min, q->max, field(p, q)) != 0) {
-			hb_seterr(err, errlen, "expected a duration such as 90s, "
-			    "15m or 1h30m (a bare number is seconds; empty: "
-			    "none), got '%s'", value);
+			hb_seterr(err, errlen, "expected a duration from %gs to "
+			    "%gh such as 90s, 15m or 1h30m (a bare number is "
+			    "seconds; empty: none), got '%s'", q->min > 1 ?
+			    q->min : 1, q->max / 3600, value);
 			return -1;
 		}
 		return 0;
@@ -723,34 +781,183 @@ hb_param_set(struct hb_params *p, const char *key, const char *value,
 
 /*
  * Loading an INI file.
+ *
+ * hb_params_parse_ini checks the text first, whole: lines of text (no
+ * NUL or other control byte but the tab, a CR only before the newline),
+ * none longer than HB_CONFIG_LINE_MAX.  Then inih reads it, a line at a
+ * time, from reader(), which counts the lines (Debian builds inih
+ * without INI_HANDLER_LINENO) and hands each over without its line
+ * ending.  The handler keeps the key it was last given pending and
+ * applies it once complete (at the next key, or at the end): inih's
+ * multi-line values (INI_ALLOW_MULTILINE, on in Debian's build: an
+ * indented line continues the key above it, and inih calls the handler
+ * again with the same name) are joined with ',' for a list and refused
+ * for any other key.  inih passes a continuation's name from a buffer
+ * of its own, a key's from the line reader() filled: that tells them
+ * apart, whatever inih's build.  A key set twice in one file is an
+ * error.
  */
 
+_Static_assert(HB_CONFIG_LINE_MAX == INI_MAX_LINE - 2,
+    "HB_CONFIG_LINE_MAX: inih's line buffer less the newline and the NUL");
+
 struct load_ctx {
-	FILE *		f;
-	const char *	path;
+	const char *	name;		/* the file, for messages */
+	const char *	text;
+	size_t		len, off;	/* reader()'s place in text */
 	struct hb_params *p;
 	int		lineno;		/* of the line inih holds */
+	const char *	buf;		/* inih's line buffer (reader) */
+	size_t		bufsize;
+	int		long_max;	/* > 0: a line past inih's buffer */
 	int		err_line;	/* first error found here, 0 none */
-	bool		long_line;
-	char		msg[768];
+	char		msg[1024];
+	/* The key read last, applied once complete. */
+	const struct hb_param *key;
+	int		key_line, key_last;	/* its first and last lines */
+	char *		value;		/* its value, continuations joined */
+	int *		set_on;		/* per parameter: line set on, 0 */
 };
 
-/* reader: fgets for inih, counting lines; an overlong line stops it. */
+/* table_index: q's place in hb_param_table. */
+static size_t
+table_index(const struct hb_param *q)
+{
+	return (size_t)(q - hb_param_table);
+}
+
+static bool
+is_list(const struct hb_param *q)
+{
+	return q->type == HB_PT_PICK || q->type == HB_PT_ULIST ||
+	    q->type == HB_PT_VALUES || q->type == HB_PT_BACKOFFS;
+}
+
+/* list_keys: the keys whose value is a list, ", "-separated, into buf. */
+static void
+list_keys(char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
+		if (is_list(q) && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			    o > 0 ? ", " : "", q->key);
+}
+
+/*
+ * check_text: text is lines of text that inih can hold.
+ * => 0; or -1 with "NAME:LINE: ..." in err.
+ */
+static int
+check_text(const char *name, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	size_t off = 0;
+	int line = 0;
+
+	if (len > HB_CONFIG_BYTES_MAX) {
+		hb_seterr(err, errlen, "%s: %zu bytes, more than a config may "
+		    "have (%d; a config is a page or two of text)", name, len,
+		    HB_CONFIG_BYTES_MAX);
+		return -1;
+	}
+	while (off < len) {
+		const char *s = text + off;
+		const char *nl = memchr(s, '\n', len - off);
+		size_t n = nl != NULL ? (size_t)(nl - s) : len - off;
+
+		off += n + (nl != NULL);
+		line++;
+		if (n > 0 && s[n - 1] == '\r')
+			n--;		/* CRLF */
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)s[i];
+
+			if (ch == '\0') {
+				hb_seterr(err, errlen, "%s:%d: NUL byte in the "
+				    "line (a config is text)", name, line);
+				return -1;
+			}
+			if (ch == '\r') {
+				hb_seterr(err, errlen, "%s:%d: carriage return "
+				    "(\\r) inside the line (a config is text; "
+				    "a line ends with \\n or \\r\\n)", name,
+				    line);
+				return -1;
+			}
+			if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+				hb_seterr(err, errlen, "%s:%d: control byte "
+				    "0x%02x in the line (a config is text)",
+				    name, line, ch);
+				return -1;
+			}
+		}
+		if (n > HB_CONFIG_LINE_MAX) {
+			hb_seterr(err, errlen, "%s:%d: line of %zu characters, "
+			    "longer than the %d a config line may have "
+			    "(libinih's line buffer, INI_MAX_LINE %d, less the "
+			    "newline and the NUL): continue a list's value on "
+			    "indented lines, split a comment", name, line, n,
+			    HB_CONFIG_LINE_MAX, INI_MAX_LINE);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * reader: the next line of the text for inih, without its line ending
+ * ("\n" added back).  A line inih's buffer cannot hold (check_text
+ * checked against INI_MAX_LINE; a library built otherwise) stops it.
+ */
 static char *
 reader(char *buf, int size, void *stream)
 {
 	struct load_ctx *c = stream;
-	size_t len;
+	const char *s, *nl;
+	size_t n;
 
-	if (c->long_line || fgets(buf, size, c->f) == NULL)
+	if (c->off >= c->len || c->long_max > 0)
 		return NULL;
+	s = c->text + c->off;
+	nl = memchr(s, '\n', c->len - c->off);
+	n = nl != NULL ? (size_t)(nl - s) : c->len - c->off;
+	c->off += n + (nl != NULL);
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
 	c->lineno++;
-	len = strlen(buf);
-	if (len > 0 && buf[len - 1] != '\n' && !feof(c->f)) {
-		c->long_line = true;
+	c->buf = buf;
+	c->bufsize = size > 0 ? (size_t)size : 0;
+	if (size < 3 || n > (size_t)size - 2) {
+		c->long_max = size > 2 ? size - 2 : 1;
 		return NULL;
 	}
+	memcpy(buf, s, n);
+	buf[n] = '\n';
+	buf[n + 1] = '\0';
 	return buf;
+}
+
+/* line_text: line n of c's text, without its ending, as (*s, length). */
+static size_t
+line_text(const struct load_ctx *c, int n, const char **s)
+{
+	size_t off = 0, len;
+
+	for (int i = 1; i < n && off < c->len; i++) {
+		const char *nl = memchr(c->text + off, '\n', c->len - off);
+
+		off = nl != NULL ? (size_t)(nl - c->text) + 1 : c->len;
+	}
+	*s = c->text + off;
+	len = c->len - off;
+	if (memchr(*s, '\n', len) != NULL)
+		len = (size_t)((const char *)memchr(*s, '\n', len) - *s);
+	if (len > 0 && (*s)[len - 1] == '\r')
+		len--;
+	return len;
 }
 
 static bool
@@ -778,20 +985,109 @@ list_sections(char *buf, size_t len, size_t o)
 	return o;
 }
 
+/*
+ * flush: apply the pending key, if any.  => 0, or -1 with the error in
+ * c (at the key's line).
+ */
+static int
+flush(struct load_ctx *c)
+{
+	const struct hb_param *q = c->key;
+	char why[768], more[48] = "";
+
+	if (q == NULL)
+		return 0;
+	c->key = NULL;
+	if (param_set(c->p, q, c->value, why, sizeof(why)) == 0)
+		return 0;
+	if (c->key_last > c->key_line)
+		snprintf(more, sizeof(more), " (continued to line %d)",
+		    c->key_last);
+	c->err_line = c->key_line;
+	snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s'%s: %s", c->name,
+	    c->key_line, q->key, more, why);
+	return -1;
+}
+
+/*
+ * continued: an indented line continues the pending key's value: a
+ * list's joined with ',' (none added where the text has one already, or
+ * the value was empty); any other key's refused.  => 1, or 0 with the
+ * error in c.
+ */
+static int
+continued(struct load_ctx *c, const char *name, const char *value)
+{
+	const struct hb_param *q = c->key;
+	char keys[512], *v;
+	size_t have, add;
+	bool comma;
+
+	if (q == NULL || strcmp(q->key, name) != 0 || value == NULL) {
+		c->err_line = c->lineno;
+		snprintf(c->msg, sizeof(c->msg), "%s:%d: an indented line "
+		    "continues the value of the key above it, and there is "
+		    "none here (expected 'key = value' without indentation)",
+		    c->name, c->lineno);
+		return 0;
+	}
+	if (!is_list(q)) {
+		list_keys(keys, sizeof(keys));
+		c->err_line = c->lineno;
+		snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s' (line %d): "
+		    "this indented line continues its value, but only a "
+		    "list's value continues (%s): write the value on one "
+		    "line%s", c->name, c->lineno, q->key, c->key_line, keys,
+		    strchr(value, '=') != NULL ? ", and a key of its own "
+		    "without indentation" : "");
+		return 0;
+	}
+	c->key_last = c->lineno;
+	/* An inline comment, as inih strips from a key's line (libinih 55
+	 * leaves it on a continuation): from a ';' after a blank. */
+	add = strlen(value);
+	for (size_t i = 1; i < add; i++)
+		if (value[i] == ';' && isspace((unsigned char)value[i - 1]))
+			add = i;
+	while (add > 0 && isspace((unsigned char)value[add - 1]))
+		add--;
+	if (add == 0)
+		return 1;
+	have = strlen(c->value);
+	comma = have > 0 && c->value[have - 1] != ',' && value[0] != ',';
+	if (have + comma + add > HB_CONFIG_BYTES_MAX ||
+	    (v = realloc(c->value, have + comma + add + 1)) == NULL) {
+		c->err_line = c->lineno;
+		snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': out of "
+		    "memory", c->name, c->lineno, q->key);
+		return 0;
+	}
+	if (comma)
+		v[have++] = ',';
+	memcpy(v + have, value, add);
+	v[have + add] = '\0';
+	c->value = v;
+	return 1;
+}
+
 static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *c = user;
 	const struct hb_param *q;
-	char why[512];
+	uintptr_t at = (uintptr_t)name, b0 = (uintptr_t)c->buf;
 	size_t o;
 
 	if (c->err_line != 0)
 		return 1;	/* keep only the first error */
+	if (!(at >= b0 && at < b0 + c->bufsize))
+		return continued(c, name, value);
+	if (flush(c) != 0)
+		return 0;
 	c->err_line = c->lineno;
 	if (section[0] == '\0') {
 		o = (size_t)snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': "
-		    "outside any section (expected one of: ", c->path,
+		    "outside any section (expected one of: ", c->name,
 		    c->lineno, name);
 		o = list_sections(c->msg, sizeof(c->msg), o);
 		if (o < sizeof(c->msg))
@@ -800,7 +1096,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	}
 	if (!section_known(section)) {
 		o = (size_t)snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': "
-		    "unknown section [%s] (expected one of: ", c->path,
+		    "unknown section [%s] (expected one of: ", c->name,
 		    c->lineno, name, section);
 		o = list_sections(c->msg, sizeof(c->msg), o);
 		if (o < sizeof(c->msg))
@@ -813,7 +1109,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 			q = r;
 	if (q == NULL || strcmp(q->section, section) != 0) {
 		o = (size_t)snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': ",
-		    c->path, c->lineno, name);
+		    c->name, c->lineno, name);
 		if (q != NULL) {
 			snprintf(c->msg + o, sizeof(c->msg) - o,
 			    "belongs in section [%s], not [%s]", q->section,
@@ -833,54 +1129,94 @@ handler(void *user, const char *section, const char *name, const char *value)
 			snprintf(c->msg + o, sizeof(c->msg) - o, ")");
 		return 0;
 	}
-	if (param_set(c->p, q, value, why, sizeof(why)) != 0) {
-		snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': %s",
-		    c->path, c->lineno, name, why);
+	if (c->set_on[table_index(q)] != 0) {
+		snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': already set "
+		    "on line %d (a key is set once in a file; a flag on the "
+		    "command line overrides it)", c->name, c->lineno, name,
+		    c->set_on[table_index(q)]);
 		return 0;
 	}
+	if (value == NULL) {	/* inih built with INI_ALLOW_NO_VALUE */
+		snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': expected "
+		    "'%s = VALUE'", c->name, c->lineno, name, name);
+		return 0;
+	}
+	free(c->value);
+	if ((c->value = strdup(value)) == NULL) {
+		snprintf(c->msg, sizeof(c->msg), "%s:%d: key '%s': out of "
+		    "memory", c->name, c->lineno, name);
+		return 0;
+	}
+	c->set_on[table_index(q)] = c->lineno;
+	c->key = q;
+	c->key_line = c->key_last = c->lineno;
 	c->err_line = 0;
 	return 1;
 }
 
+/*
+ * syntax_error: what is wrong with line n, which inih did not take,
+ * into err.
+ */
+static void
+syntax_error(const struct load_ctx *c, int n, char *err, size_t errlen)
+{
+	const char *s;
+	size_t len = line_text(c, n, &s);
+
+	while (len > 0 && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	if (len > 0 && *s == '[')
+		hb_seterr(err, errlen, "%s:%d: syntax error: '%.*s' opens a "
+		    "section without closing it (expected '[section]')",
+		    c->name, n, (int)(len > 60 ? 60 : len), s);
+	else
+		hb_seterr(err, errlen, "%s:%d: syntax error: '%.*s%s' (expected "
+		    "'[section]', 'key = value' or a comment starting with ; "
+		    "or #)", c->name, n, (int)(len > 60 ? 60 : len), s,
+		    len > 60 ? "..." : "");
+}
+
 int
-hb_params_load(struct hb_params *p, const char *path, char *err,
-    size_t errlen)
+hb_params_parse_ini(struct hb_params *p, const char *name, const char *text,
+    size_t len, char *err, size_t errlen)
 {
 	struct load_ctx c;
 	struct hb_params tmp;
-	int rc, read_errno;
+	size_t nparam = 0;
+	int rc;
 
-	memset(&c, 0, sizeof(c));
-	c.path = path;
-	if ((c.f = fopen(path, "r")) == NULL) {
-		hb_seterr(err, errlen, "%s: cannot read: %s", path,
-		    strerror(errno));
+	if (check_text(name, text, len, err, errlen) != 0)
 		return -1;
-	}
-	if (params_copy(&tmp, p) != 0) {
-		fclose(c.f);
-		hb_seterr(err, errlen, "%s: out of memory", path);
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++)
+		nparam++;
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	c.text = text;
+	c.len = len;
+	if ((c.set_on = calloc(nparam, sizeof(*c.set_on))) == NULL ||
+	    params_copy(&tmp, p) != 0) {
+		free(c.set_on);
+		hb_seterr(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
 	c.p = &tmp;
-	errno = 0;
 	rc = ini_parse_stream(reader, &c, handler, &c);
-	read_errno = ferror(c.f) ? (errno != 0 ? errno : EIO) : 0;
-	fclose(c.f);
-	if (read_errno != 0) {
-		hb_seterr(err, errlen, "%s: cannot read: %s", path,
-		    strerror(read_errno));
-	} else if (c.long_line) {
-		hb_seterr(err, errlen, "%s:%d: line longer than %d characters",
-		    path, c.lineno, INI_MAX_LINE - 2);
+	if (c.err_line == 0 && c.long_max == 0 && rc >= 0)
+		(void)flush(&c);
+	free(c.value);
+	free(c.set_on);
+	if (c.long_max > 0 && (c.err_line == 0 || c.lineno < c.err_line)) {
+		hb_seterr(err, errlen, "%s:%d: line longer than the %d "
+		    "characters this libinih's line buffer holds: continue a "
+		    "list's value on indented lines, split a comment", name,
+		    c.lineno, c.long_max);
 	} else if (rc > 0 && (c.err_line == 0 || rc < c.err_line)) {
-		hb_seterr(err, errlen, "%s:%d: syntax error (expected '[section]', "
-		    "'key = value' or a comment starting with ; or #)",
-		    path, rc);
-	} else if (rc > 0 || c.err_line != 0) {
+		syntax_error(&c, rc, err, errlen);
+	} else if (c.err_line != 0) {
 		hb_seterr(err, errlen, "%s", c.msg);
 	} else if (rc < 0) {
-		hb_seterr(err, errlen, "%s: out of memory", path);
+		hb_seterr(err, errlen, "%s: out of memory", name);
 	} else {
 		hb_params_free(p);
 		*p = tmp;
@@ -888,6 +1224,52 @@ hb_params_load(struct hb_params *p, const char *path, char *err,
 	}
 	hb_params_free(&tmp);
 	return -1;
+}
+
+int
+hb_params_load(struct hb_params *p, const char *path, char *err,
+    size_t errlen)
+{
+	FILE *f;
+	char *text = NULL, *t;
+	size_t len = 0, cap = 0, n;
+	int rc, read_errno = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		hb_seterr(err, errlen, "%s: cannot read: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	/* Whole, up to one byte past the most a config may have. */
+	for (;;) {
+		if (len == cap) {
+			cap = cap == 0 ? 8192 : cap * 2;
+			if ((t = realloc(text, cap)) == NULL) {
+				read_errno = ENOMEM;
+				break;
+			}
+			text = t;
+		}
+		errno = 0;
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+		if (n == 0 || len > HB_CONFIG_BYTES_MAX) {
+			if (ferror(f))
+				read_errno = errno != 0 ? errno : EIO;
+			break;
+		}
+	}
+	fclose(f);
+	if (read_errno != 0) {
+		hb_seterr(err, errlen, "%s: cannot read: %s", path,
+		    strerror(read_errno));
+		free(text);
+		return -1;
+	}
+	rc = hb_params_parse_ini(p, path, text != NULL ? text : "", len, err,
+	    errlen);
+	free(text);
+	return rc;
 }
 
 /*
@@ -980,11 +1362,70 @@ hb_ulist_format(const struct hb_ulist *l, char *buf, size_t len)
 			    i > 0 ? "," : "", l->v[i]);
 }
 
+/* Where hb_params_write breaks a line too long for a config. */
+#define	WRAP	76
+
+/*
+ * write_comment: "; TEXT", over lines of at most WRAP characters (broken
+ * at blanks) when one line would be longer than a config line holds.
+ */
+static void
+write_comment(FILE *f, const char *text)
+{
+	while (strlen(text) + 2 > HB_CONFIG_LINE_MAX) {
+		size_t n = WRAP - 2;
+
+		while (n > 0 && text[n] != ' ')
+			n--;
+		if (n == 0)	/* one long word: up to the next blank */
+			n = strcspn(text, " ");
+		fprintf(f, "; %.*s\n", (int)n, text);
+		text += n;
+		while (*text == ' ')
+			text++;
+	}
+	fprintf(f, "; %s\n", text);
+}
+
+/*
+ * write_value: "KEY = VALUE"; a list too long for a config line goes on
+ * over indented lines of at most WRAP characters, each but the last
+ * ending in a ',' (hb_params_parse_ini joins them back).
+ */
+static void
+write_value(FILE *f, const struct hb_param *q, const char *v)
+{
+	if (strlen(q->key) + 3 + strlen(v) <= HB_CONFIG_LINE_MAX ||
+	    !is_list(q)) {
+		fprintf(f, "%s = %s\n", q->key, v);
+		return;
+	}
+	fprintf(f, "%s =\n", q->key);
+	while (*v != '\0') {
+		size_t n = 0;
+
+		/* whole items, up to WRAP - 4 characters, at least one */
+		for (;;) {
+			size_t item = strcspn(v + n, ",");
+
+			if (n > 0 && n + item + 1 > WRAP - 4)
+				break;
+			n += item;
+			if (v[n] == ',')
+				n++;
+			if (v[n] == '\0')
+				break;
+		}
+		fprintf(f, "    %.*s\n", (int)n, v);
+		v += n;
+	}
+}
+
 int
 hb_params_write(const struct hb_params *p, FILE *f)
 {
 	const char *last = NULL;
-	char buf[HB_ULIST_MAX * 12];
+	char buf[HB_ULIST_MAX * 12], doc[1024];
 
 	fprintf(f, "; ipibench configuration (the parameters of this run)\n");
 	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
@@ -992,8 +1433,10 @@ hb_params_write(const struct hb_params *p, FILE *f)
 			fprintf(f, "\n[%s]\n", q->section);
 		last = q->section;
 		format_value(p, q, buf, sizeof(buf));
-		fprintf(f, "; %s (default: %s)\n%s = %s\n", q->doc,
-		    q->defval[0] != '\0' ? q->defval : "empty", q->key, buf);
+		snprintf(doc, sizeof(doc), "%s (default: %s)", q->doc,
+		    q->defval[0] != '\0' ? q->defval : "empty");
+		write_comment(f, doc);
+		write_value(f, q, buf);
 	}
 	fflush(f);
 	return ferror(f) ? -1 : 0;

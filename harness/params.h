@@ -136,6 +136,11 @@ struct hb_params {
 	struct hb_ulist	rate;		/* offered messages per second per
 					 * sender (open loop); 0: closed loop
 					 * (values) */
+
+	/* Not a parameter (no key, not in config.ini): Google Benchmark's
+	 * --benchmark_min_warmup_time, seconds (0: none), which the plan
+	 * charges (cmd_run.c takes it from the flags). */
+	double		gb_warmup_s;
 };
 
 enum hb_param_type {
@@ -188,9 +193,38 @@ int	hb_param_set(struct hb_params *p, const char *key, const char *value,
 	    char *err, size_t errlen);
 
 /*
- * hb_params_load: read an INI file into p (on top of what p holds).
+ * A config (an .ini of configs/, a run's config.ini) is INI as libinih reads
+ * it: "[section]", "key = value" (or "key: value"), comments from ; or #
+ * at the start of a line (; also after a blank).  Beyond inih:
+ * - each key once in a file (the command line overrides it);
+ * - a line holds at most HB_CONFIG_LINE_MAX characters (bytes, without
+ *   its line ending): libinih's line buffer, INI_MAX_LINE 200 in
+ *   Debian's build, less the newline and the NUL;
+ * - a list's value (backends, workloads, fanout, ...) may go on over
+ *   indented lines, joined with ',' ("fanout = 1,2," then "    4,8" is
+ *   "1,2,4,8"); an indented line after any other key is an error;
+ * - text only: no NUL or other control byte but the tab (a CR only in
+ *   a CRLF line ending), at most HB_CONFIG_BYTES_MAX bytes.
+ */
+#define	HB_CONFIG_LINE_MAX	198
+#define	HB_CONFIG_BYTES_MAX	(1 << 20)
+
+/*
+ * hb_params_parse_ini: the config text[0..len) (need not end in a NUL)
+ * into p, on top of what p holds; name is the file, for messages.
+ * => Returns 0; or -1 with "NAME:LINE: ..." in err for the first bad
+ *    byte, line, section, key or value (saying what was expected), p
+ *    unchanged.
+ */
+int	hb_params_parse_ini(struct hb_params *p, const char *name,
+	    const char *text, size_t len, char *err, size_t errlen);
+
+/*
+ * hb_params_load: read the INI file path into p (on top of what p
+ * holds): hb_params_parse_ini on its text.
  * => Returns 0; or -1 with "FILE:LINE: key 'K': ..." in err for the
- *    first bad section, key or value, or a file that cannot be read.
+ *    first bad section, key or value, or "FILE: cannot read: ..." for a
+ *    file that cannot be read, p unchanged.
  */
 int	hb_params_load(struct hb_params *p, const char *path, char *err,
 	    size_t errlen);

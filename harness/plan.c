@@ -47,13 +47,15 @@ round_up(double n, double batch)
 
 /*
  * gb_ops: the operations and body calls Google Benchmark 1.7.1 runs for
- * one benchmark whose operation takes manual_ns (see plan.h).
+ * one benchmark whose operation takes manual_ns (see plan.h), its search
+ * starting from iters0 iterations (1; a warm-up, below: the fixed count
+ * of a capped benchmark).
  */
 static void
 gb_ops(double manual_ns, double batch, double min_time, unsigned reps,
-    double *ops, double *calls)
+    double iters0, double *ops, double *calls)
 {
-	double iters = 1, done = 0, n;
+	double iters = iters0, done = 0, n;
 	unsigned c = 0;
 
 	for (;;) {
@@ -141,7 +143,24 @@ estimate(const struct hb_params *p, const struct hb_run *run,
 			calls = reps;
 		} else {
 			gb_ops(c.manual_ns, batch, p->min_time, p->repetitions,
-			    &ops, &calls);
+			    1, &ops, &calls);
+		}
+		/*
+		 * --benchmark_min_warmup_time: before its first repetition
+		 * Google Benchmark 1.7.1 runs the same search on the manual
+		 * time up to the warm-up time, from the fixed count if any
+		 * (benchmark_runner.cc RunWarmUp), once per benchmark.  On
+		 * the timer's 30 ns operations a 1 s warm-up is some 10 s of
+		 * wall time.
+		 */
+		if (p->gb_warmup_s > 0 && !e->reports) {
+			double wops, wcalls;
+
+			gb_ops(c.manual_ns, batch, p->gb_warmup_s, 1,
+			    e->iterations > 0 ? (double)e->iterations : 1,
+			    &wops, &wcalls);
+			ops += wops;
+			calls += wcalls;
 		}
 		s = e->reports ? calls * c.call_s : ops * c.wall_ns * 1e-9 +
 		    calls * c.call_s + ceil(ops / batch) * c.batch_s;

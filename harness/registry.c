@@ -13,17 +13,20 @@
  * name follows results/README.md and the keys the results' context lists
  * are the keys the names carry.
  *
- * Signals.  SIGINT/SIGTERM only set a flag (hb_bench_signals); the
- * measuring loop checks it between batches and skips the running
+ * Signals.  SIGINT/SIGTERM/SIGHUP only set a flag (hb_bench_signals);
+ * the measuring loop checks it between batches and skips the running
  * benchmark with "interrupted", and every following one at once, so that
- * Google Benchmark finishes quickly and writes valid JSON.
+ * Google Benchmark finishes quickly and writes valid JSON.  The parent's
+ * death sends SIGTERM (PR_SET_PDEATHSIG); SIGPIPE is ignored.
  */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../ipi/ipi.h"
 #include "bench_impl.h"
@@ -317,10 +320,26 @@ on_signal(int sig)
 	bench_state.interrupted = sig;
 }
 
+/*
+ * This process and its parent when the program started, before any
+ * work: hb_bench_signals arms PR_SET_PDEATHSIG later, which covers a
+ * parent alive then only; one that died in between shows as a changed
+ * getppid() (the orphan went to init or a subreaper).
+ */
+static pid_t start_pid, start_ppid;
+
+static void __attribute__((constructor))
+note_parent(void)
+{
+	start_pid = getpid();
+	start_ppid = getppid();
+}
+
 void
 hb_bench_signals(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, hup;
+	bool nohup;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -329,6 +348,33 @@ hb_bench_signals(void)
 	sa.sa_flags = SA_RESTART | SA_RESETHAND;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* SIGHUP (the terminal gone) as SIGTERM; but under nohup, which
+	 * ignores it, the run is meant to outlive its terminal and the
+	 * shell that started it: it keeps ignoring it, and its parent's
+	 * death does not stop it either. */
+	nohup = sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN;
+	if (!nohup)
+		sigaction(SIGHUP, &sa, NULL);
+	/* Whoever reads stdout and stderr (a pipe, bench.sh's tee) may be
+	 * gone: writes there then fail (EPIPE), harmless; the --out files
+	 * are still written to the end. */
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* The parent's death (bench.sh killed with its process group) stops
+	 * the run as SIGTERM does: process-directed, so it reaches the
+	 * runner (the vCPU threads block it).  Armed after the handler, so
+	 * that it never kills outright.  A forked copy (a test's) has no
+	 * parent of record. */
+	if (nohup || prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		return;
+	if (getpid() == start_pid && getppid() != start_ppid) {
+		fprintf(stderr, "ipibench: the parent process (pid %ld) is "
+		    "gone: stopping as on SIGTERM\n", (long)start_ppid);
+		/* The flag, not raise(): the parent may have died after
+		 * the prctl too, and two SIGTERMs would kill. */
+		bench_state.interrupted = SIGTERM;
+	}
 }
 
 int

@@ -85,8 +85,15 @@ hb_mono_ns(void)
 void
 hb_fmt_dur(double s, char *buf, size_t len)
 {
-	long t = s < 0 ? 0 : (long)(s + 0.5);
+	long t;
 
+	/* Past ten thousand hours (or not a number): a plan gone wrong,
+	 * said so rather than cast (undefined for a double past LONG_MAX). */
+	if (!(s < 3.6e7)) {
+		snprintf(buf, len, "over 10000:00:00");
+		return;
+	}
+	t = s < 0 ? 0 : (long)(s + 0.5);
 	if (t >= 3600)
 		snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60,
 		    t % 60);

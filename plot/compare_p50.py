@@ -17,13 +17,18 @@ files.  When one side has idle dwell segments (dwell:N) and the other
 none (an ipibench before them, whose wake-ups came right after the
 target was seen asleep: dwell 0), the dwell:0 benchmarks pair with the
 other side's, and it says so.  Exit 0, also when nothing pairs (it says
-so); 1 on an unreadable run.
+so).  Each input is checked first as filter_json.py checks it (a run
+folder with a bench.json, or a file of Google Benchmark JSON with the
+fields compare.py reads; a FILTER one name segment key:value that some
+benchmark without error has): else a line naming the file and what is
+wrong, and exit 2.
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchjson as bj  # noqa: E402
+import filter_json as fj  # noqa: E402
 from backends import xref_text  # noqa: E402
 from report import fmt_ns  # noqa: E402
 
@@ -49,17 +54,37 @@ def side(run, seg, drop=()):
     return out
 
 
+def load(path, seg, what):
+    """The Run of path (a run folder or a bench.json), checked as
+    filter_json.py checks it, with seg when given (a FILTER) checked to
+    be a segment that some benchmark without error has; fj.Malformed
+    otherwise."""
+    if seg is not None:
+        fj.check_segment(seg, what)
+    data, p = fj.read(path)
+    fj.select(data, p, seg)
+    try:
+        return bj.Run(data, p)
+    except Exception as e:  # a checked file benchjson still cannot read
+        raise fj.Malformed("%s: cannot be read: %s: %s" %
+                           (p, type(e).__name__, e))
+
+
 def main(argv):
-    if len(argv) not in (2, 4) or argv[0] in ("-h", "--help"):
+    if argv in (["-h"], ["--help"]):
         print(__doc__.strip())
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
+        return 0
+    if len(argv) not in (2, 4):
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
     fa, fb = (argv[2] or None, argv[3] or None) if len(argv) == 4 else \
         (None, None)
     try:
-        ra, rb = bj.load(argv[0]), bj.load(argv[1])
-    except (OSError, ValueError) as e:
+        ra = load(argv[0], fa, "FILTER_A")
+        rb = load(argv[1], fb, "FILTER_B")
+    except fj.Malformed as e:
         print("compare_p50: %s" % e, file=sys.stderr)
-        return 1
+        return 2
     # A run of an ipibench before the idle dwell woke its targets at
     # dwell 0: its benchmarks pair with the other run's dwell:0 ones.
     da, db = bool(ra.values_of("dwell")), bool(rb.values_of("dwell"))
@@ -99,4 +124,10 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        rc = main(sys.argv[1:])
+        sys.stdout.flush()
+    except BrokenPipeError:     # its reader quit (head, a pager)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        rc = 141
+    sys.exit(rc)

@@ -5,20 +5,22 @@
 
 Reads RUN_DIR/bench.json, RUN_DIR/plots/plots.json (from plot.py) and,
 when present, RUN_DIR/INCOMPLETE; writes RUN_DIR/REPORT.md: a warning
-first when the figures come from a sanitizer build, the machine, how
-many benchmarks had an in-situ reference that moved (first lines) and
-which (section Moved references), how the run measured (build, timer
-step, warm-up, perf pass, idle dwell, cpuidle, the runner's PUs: the
-context keys a run writes, each line left out when an older file lacks
-it), warnings, a table per workload (p50 and p99 per backend; × ref, the
-ratio to the in-situ reference of the same shape, or in an older run to
-the yardstick beside, marked *; × membarrier for fan-outs; delivery and
-wait overhead; trigger's latency and coalescing in one table;
-mboxfull's fairness, its open loop in rows of their own), wake-up
-latency vs idle dwell and round trip vs backoff when the run has
-several values, the yardsticks, the plots inline, and the benchmarks
-that failed.  Times are rounded to the timer's step where the run gives
-it (timer_step_ns).
+first when the figures come from a sanitizer build or when other work
+was seen busy on the selected PUs at the start (context other_busy, the
+load average beside it), the machine, how many benchmarks had an
+in-situ reference that moved (first lines) and which (section Moved
+references), how the run measured (build, timer step, warm-up, perf
+pass, idle dwell, cpuidle, the runner's PUs, the load and other work at
+the start, the run lock: the context keys a run writes, each line left
+out when an older file lacks it), warnings, a table per workload (p50
+and p99 per backend; × ref, the ratio to the in-situ reference of the
+same shape, or in an older run to the yardstick beside, marked *; ×
+membarrier for fan-outs; delivery and wait overhead; trigger's latency
+and coalescing in one table; mboxfull's fairness, its open loop in rows
+of their own), wake-up latency vs idle dwell and round trip vs backoff
+when the run has several values, the yardsticks, the plots inline, and
+the benchmarks that failed.  Times are rounded to the timer's step
+where the run gives it (timer_step_ns).
 """
 import json
 import os
@@ -552,7 +554,8 @@ def method_lines(run):
     """How the run measured, from the context keys that say it (each
     line left out when an older file lacks its key): the build, the
     timer's step, the warm-up, the perf pass, the idle dwell, cpuidle,
-    the runner's PUs.  [] when the file has none of them."""
+    the runner's PUs, the load and other work at the start (loadavg,
+    other_busy), the run lock.  [] when the file has none of them."""
     c = run.context
     out = []
     build = []
@@ -616,6 +619,22 @@ def method_lines(run):
         else:
             out.append("%s: pinned to PU%s %s." % (
                 what, "" if pus.isdigit() else "s", md_escape(pus)))
+    quiet = []
+    if has_value(c, "loadavg"):
+        quiet.append("load average %s" % md_inline(str(c["loadavg"]).strip()))
+    if "other_busy" in c and c["other_busy"] is not None:
+        busy = str(c["other_busy"]).strip()
+        quiet.append("other processes' threads using over 10 %% of a "
+                     "selected PU in a sample of about 200 ms: %s" %
+                     ("unknown (not sampled, or /proc unreadable)"
+                      if unknown(busy) else md_inline(busy) if busy
+                      else "none"))
+    if quiet:
+        out.append("**Other work at the start** (`loadavg`, `other_busy`): "
+                   "%s." % "; ".join(quiet))
+    if has_value(c, "run_lock"):
+        out.append("**Run lock** (`run_lock`): %s." %
+                   md_inline(str(c["run_lock"]).strip().rstrip(".")))
     return out
 
 
@@ -630,6 +649,50 @@ def sanitizer_banner(run):
             "so every time here is inflated by it; the run checks "
             "behaviour only." % (" (`%s`)" % san if san != "yes" else ""),
             ""]
+
+
+def md_inline(s):
+    """Text from outside (a process name) escaped for Markdown prose."""
+    out = str(s)
+    for ch in "\\`*_[]<>|":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def unknown(v):
+    """Whether a context value says that ipibench could not tell
+    ("unknown": /proc unreadable, or other_busy not sampled)."""
+    return str(v).strip().lower() == "unknown"
+
+
+def load_text(c):
+    """The load average at the start of the run as text: the context's
+    loadavg ("0.52 0.31 0.20", /proc/loadavg's first three fields), else
+    Google Benchmark's load_avg list; None when neither says it."""
+    if has_value(c, "loadavg") and not unknown(c["loadavg"]):
+        return str(c["loadavg"]).strip()
+    la = c.get("load_avg")
+    if isinstance(la, list) and la and \
+            all(isinstance(x, (int, float)) for x in la):
+        return " ".join("%.2f" % x for x in la)
+    return None
+
+
+def busy_banner(run):
+    """The report's opening warning when other processes' threads were
+    seen busy on the selected PUs at the start of the run (context
+    other_busy not ""), with the load average beside it; [] when none
+    was seen, when ipibench could not tell ("unknown"), and for an older
+    file without the key."""
+    c = run.context
+    if not has_value(c, "other_busy") or unknown(c["other_busy"]):
+        return []
+    load = load_text(c)
+    return ["**⚠ The machine was not quiet: %s (timings with other work "
+            "on the same PUs are not figures).**%s" % (
+                md_inline(str(c["other_busy"]).strip()),
+                " Load average at the start: %s." % md_inline(load)
+                if load else ""), ""]
 
 
 def yardstick_table(run):
@@ -826,6 +889,7 @@ def write_report(folder):
     out = ["# ipibench: %s" % run.title("").strip().replace("\n", " "), ""]
     out += sanitizer_banner(run)
     out += simulated_banner(run)
+    out += busy_banner(run)
     out.append("Status: **%s**" % ("INCOMPLETE: " + incomplete
                                   if incomplete else "complete"))
     out.append("")

@@ -105,52 +105,37 @@ left() {
 echo "compare-backends: A = $a, B = $b, $runs invocations each (ABBA order) into $out"
 echo "compare-backends: each: $IPIBENCH run --backends A|B ${flags[*]} --out $out/A-i|B-i"
 
-# ipibench runs in its own session (the terminal's Ctrl-C reaches this
-# script only) and gets each INT or TERM forwarded once: it then ends
-# the benchmark in progress, writes valid JSON and exits 128 + signal;
-# a second signal kills it (its way out of a hang), as in bench.sh.
-interrupted=
-pid=
-forward() {
-	interrupted=$1
-	if [ -n "$pid" ]; then kill -s "$1" "$pid" 2>/dev/null || true; fi
-}
-trap 'forward INT' INT
-trap 'forward TERM' TERM
-trap 'forward TERM' HUP
+# ipibench runs in its own session and gets each signal once from here
+# (scripts/supervise.sh): it ends the benchmark in progress, writes
+# valid JSON and exits 128 + the signal; a second signal kills it.
+. "$here/scripts/supervise.sh"
+sv_trap
 
 # stop_interrupted WHAT: say what was kept, and exit 128 + the signal.
 stop_interrupted() {
-	local n=130
-	[ "$interrupted" = TERM ] && n=143
-	echo "compare-backends: interrupted by SIG$interrupted $1 after $(clock):" \
+	echo "compare-backends: interrupted by $(sv_what) $1 after $(clock):" \
 	    "the invocations written are kept in $out (one cut short is marked" \
 	    "INCOMPLETE and left out of a comparison); no comparison made." \
 	    "Compare the complete ones with:" \
 	    "$PYTHON $here/plot/compare_backends.py $out" >&2
-	exit $n
+	sv_done
+	exit "$(sv_status)"
 }
 
 declare -A count=([A]=0 [B]=0)
 for k in $(seq 0 $((total - 1))); do
-	[ -n "$interrupted" ] && stop_interrupted "before invocation $((k + 1)) of $total"
+	[ -n "$sv_signal" ] && stop_interrupted "before invocation $((k + 1)) of $total"
 	# ABBA: pairs alternate A B, B A, ...
 	if [ $(( (k / 2 + k) % 2 )) -eq 0 ]; then side=A; be=$a; else side=B; be=$b; fi
 	count[$side]=$((count[$side] + 1))
 	dir="$out/$side-${count[$side]}"
 	mkdir "$dir"
 	echo "compare-backends: invocation $((k + 1)) of $total: $side = $be -> $dir (elapsed $(clock)$(left $k))"
-	setsid "$IPIBENCH" run --backends "$be" "${flags[@]}" --out "$dir" \
-	    >"$dir/console.log" 2>&1 </dev/null &
-	pid=$!
-	# wait returns early when a trapped signal arrives: wait again until
-	# ipibench is gone, then once more for its saved exit status.
-	while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
 	rc=0
-	wait "$pid" || rc=$?
-	pid=
-	if [ -n "$interrupted" ]; then
-		echo "interrupted by SIG$interrupted (ipibench exit status $rc)" >"$dir/INCOMPLETE"
+	sv_run session "$IPIBENCH" run --backends "$be" "${flags[@]}" \
+	    --out "$dir" >"$dir/console.log" 2>&1 || rc=$?
+	if [ -n "$sv_signal" ]; then
+		echo "interrupted by $(sv_what) (ipibench exit status $rc)" >"$dir/INCOMPLETE"
 		stop_interrupted "during invocation $((k + 1)) of $total ($dir)"
 	fi
 	if [ "$rc" -ne 0 ]; then

@@ -178,9 +178,45 @@ printf '[run]\nbatch = 0\n' >"$tmp/bad.ini"
 bash "$here/scripts/bench.sh" -c "$tmp/bad.ini" -r "$tmp/r3" >"$tmp/log3" 2>&1
 rc=$?
 if [ $rc -eq 2 ] && grep -q "bad.ini:2: key 'batch'" "$tmp/log3" &&
-    [ -z "$(ls -A "$tmp/r3" 2>/dev/null)" ]; then
-	ok "bad config: exit 2, error names file, line and key, nothing written"
+    [ -z "$(ls -A "$tmp/r3" 2>/dev/null | grep -vx '.lock')" ]; then
+	ok "bad config: exit 2, error names file, line and key, nothing written (but the lock file)"
 else
 	bad "bad config: exit $rc"; cat "$tmp/log3"; ls -la "$tmp/r3"
 fi
+# 4. Two at once (started in the same second, say): the second is
+# refused by the lock of the results folder, saying who holds it, with
+# nothing written; into another folder, by ipibench's own lock (the
+# machine is one); the first goes on.  A private IPIBENCH_LOCK: never
+# in the way of a real run.
+IPIBENCH_LOCK="$tmp/ipibench.lock"
+export IPIBENCH_LOCK
+bash "$here/scripts/bench.sh" -c "$tmp/slow.ini" -r "$tmp/r4" >"$tmp/log4" 2>&1 &
+pid=$!
+i=0
+until grep -qs '^\[1/' "$tmp"/r4/.*.tmp/console.log || [ $i -ge 600 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+bash "$here/scripts/bench.sh" -c "$tmp/tiny.ini" -r "$tmp/r4" >"$tmp/log4b" 2>&1
+rc=$?
+if [ $rc -eq 75 ] && grep -q "another make bench is writing to $tmp/r4 (pid $pid," "$tmp/log4b" &&
+    [ "$(ls -a "$tmp/r4" | grep -c '\.tmp$')" -eq 1 ]; then
+	ok "same folder at once: refused (exit 75), the holder named, nothing written"
+else
+	bad "same folder at once: exit $rc: $(cat "$tmp/log4b")"; ls -a "$tmp/r4"
+fi
+bash "$here/scripts/bench.sh" -c "$tmp/tiny.ini" -r "$tmp/r5" >"$tmp/log5" 2>&1
+rc=$?
+if [ $rc -eq 75 ] && grep -q "another run holds the" "$tmp/log5" &&
+    grep -q "nothing written" "$tmp/log5" &&
+    [ -z "$(ls -A "$tmp/r5" | grep -vx '.lock')" ]; then
+	ok "another folder at once: ipibench refused (exit 75), nothing written"
+else
+	bad "another folder at once: exit $rc: $(cat "$tmp/log5")"; ls -a "$tmp/r5"
+fi
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+pid=
+set -- "$tmp"/r4/*-incomplete
+[ -d "$1" ] && [ -s "$1/bench.json" ] && ok "the first run went on, then stopped on SIGTERM: $(basename "$1")" ||
+    bad "the first run: $(ls -a "$tmp/r4")"
 exit $fail

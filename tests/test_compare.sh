@@ -3,8 +3,10 @@
 # (tests/fixtures/make_fixture.py): two runs name by name, two backends
 # of one run with the backend segment removed, each followed by the table
 # of p50s and x_ref (plot/compare_p50.py: no ratio of means of ours), an
-# older ipibench's run (x_ref from the yardstick beside, marked *), and
-# the usage errors.
+# older ipibench's run (x_ref from the yardstick beside, marked *), the
+# usage errors, and malformed inputs (issue 13: each refused by a line
+# naming the file and what is wrong, exit 2, no traceback, no temporary
+# file left; plot/compare_p50.py's inputs too).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
@@ -94,4 +96,214 @@ for args in "A=" "A=$tmp/runa" "A=$tmp/runa FILTER_A=backend:futex" \
 		echo "ok: refused: $args ($(head -n 1 "$tmp/out3"))"
 	else echo "FAIL: not refused (exit $rc): $args"; cat "$tmp/out3"; fail=1; fi
 done
+
+# Malformed inputs (issue 13): each refused before compare.py runs, by a
+# line that names the file and what is wrong; exit 2, no traceback, no
+# temporary file left.  The inputs: the fixture spoilt one way each.
+mkdir "$tmp/bad" "$tmp/bad/notarun" "$tmp/bad/parent" "$tmp/bad/parent/r1" \
+    "$tmp/bad/benchdir" "$tmp/bad/benchdir/bench.json" "$tmp/bad/errs" \
+    "$tmp/bad/zerorun" "$tmp/tmpd"
+cp "$tmp/b.json" "$tmp/bad/parent/r1/bench.json"
+"$PY" - "$tmp/runa/bench.json" "$tmp/bad" <<'PY' || exit 1
+import copy, json, os, sys
+g = json.load(open(sys.argv[1]))
+out = sys.argv[2]
+def w(name, obj=None, raw=None):
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(raw if raw is not None else json.dumps(obj).encode())
+def spoil(path, i, **kv):
+    e = copy.deepcopy(g)
+    e["benchmarks"][i].update(kv)
+    w(path, e)
+w("bench_str.json", {"benchmarks": "x"})
+w("name_only.json", {"context": {}, "benchmarks": [{"name": "a"}]})
+w("no_context.json", {"benchmarks": g["benchmarks"]})
+w("context_list.json", {"context": [], "benchmarks": g["benchmarks"]})
+w("top_list.json", [1, 2])
+w("no_bench.json", {"context": {}})
+w("bench_empty.json", {"context": {}, "benchmarks": []})
+w("empty.json", raw=b"")
+w("binary.json", raw=bytes(range(256)) * 4)
+w("latin1.json", raw='{"context": {}, "name": "caf\xe9"}'.encode("latin-1"))
+w("truncated.json", raw=json.dumps(g).encode()[:3000])
+w("deep.json", raw=b"[" * 100000 + b"]" * 100000)
+w("trailing.json", raw=json.dumps(g).encode() + b" x")
+w("exe.json", raw=b"\x7fELF" + b"\1" * 60)
+spoil("rt_string.json", 5, real_time="12")
+spoil("rt_nan.json", 5, real_time=float("nan"))
+spoil("rt_neg.json", 5, real_time=-1.0)
+spoil("unit.json", 5, time_unit="fortnights")
+spoil("name_int.json", 5, name=7)
+spoil("family_str.json", 5, family_index="3")
+spoil("iter_bool.json", 5, iterations=True)
+spoil("runname_null.json", 5, run_name=None)
+spoil("err_str.json", 5, error_occurred="false")
+spoil("runtype.json", 5, run_type="repetition")
+e = copy.deepcopy(g); e["benchmarks"][5] = "x"; w("entry_str.json", e)
+e = copy.deepcopy(g); del e["benchmarks"][5]["iterations"]
+w("no_iterations.json", e)
+e = copy.deepcopy(g)
+for b in e["benchmarks"]:
+    b.update(error_occurred=True, error_message="no PUs")
+w("errs/bench.json", e)
+e = copy.deepcopy(g)
+for b in e["benchmarks"]:
+    if "backend:futex" in b["name"]:
+        b.update(error_occurred=True, error_message="futex failed")
+w("futex_errors.json", e)
+w("other.json", {"context": {}, "benchmarks": [
+    {"name": "BM_x", "run_type": "iteration", "iterations": 10,
+     "real_time": 5.0, "cpu_time": 5.0, "time_unit": "ns"}]})
+PY
+mkfifo "$tmp/bad/fifo.json"
+ln -s /dev/zero "$tmp/bad/zero.json"
+ln -s /dev/zero "$tmp/bad/zerorun/bench.json"
+# refuse WHAT PATTERN [VAR=VALUE ...] [-- ARGS]: compare.sh with those
+# variables (and ARGS) exits 2 with PATTERN (grep -F) in its output, no
+# traceback, nothing left in its TMPDIR.
+refuse() {
+	what=$1 pat=$2
+	shift 2
+	rm -rf "$tmp/tmpd" && mkdir "$tmp/tmpd" && chmod 1777 "$tmp/tmpd"
+	( ulimit -v 8000000 2>/dev/null; cd "$tmp/bad" &&
+	  env TMPDIR="$tmp/tmpd" "$@" timeout 20 sh "$here/scripts/compare.sh" \
+	  ) >"$tmp/out5" 2>&1 </dev/null
+	rc=$?
+	if [ $rc -eq 2 ] && grep -qF -- "$pat" "$tmp/out5" &&
+	    ! grep -q Traceback "$tmp/out5" && [ -z "$(ls -A "$tmp/tmpd")" ]; then
+		echo "ok: refused: $what"
+	else
+		echo "FAIL: $what: exit $rc (want 2), want '$pat', no traceback, no temporary file left ($(ls -A "$tmp/tmpd" | wc -l) left):"
+		tail -n 5 "$tmp/out5" | sed 's/^/  /'
+		fail=1
+	fi
+}
+G=$tmp/runa
+refuse '{"benchmarks":"x"}' \
+    'compare: A: bench_str.json: "benchmarks" is a string, not a list' \
+    A=bench_str.json B="$G"
+refuse 'an entry with a name only (KeyError real_time in compare.py)' \
+    'name_only.json: entry 0 ("a") lacks real_time, cpu_time, time_unit, iterations, run_type' \
+    A=name_only.json B="$G"
+refuse 'no context' 'no_context.json: no "context" object' \
+    A=no_context.json B="$G"
+refuse 'context a list' 'context_list.json: "context" is a list, not an object' \
+    A=context_list.json B="$G"
+refuse 'top level a list' 'compare: B: top_list.json: the top level is a list, not an object' \
+    A="$G" B=top_list.json
+refuse 'no benchmarks' 'no_bench.json: no "benchmarks" list' A=no_bench.json B="$G"
+refuse 'benchmarks empty' 'bench_empty.json: "benchmarks" is empty' \
+    A=bench_empty.json B="$G"
+refuse 'empty file' 'empty.json: empty file' A=empty.json B="$G"
+refuse 'binary file' 'binary.json: a binary file' A=binary.json B="$G"
+refuse 'not UTF-8' 'latin1.json: not UTF-8 text' A=latin1.json B="$G"
+refuse 'truncated JSON' 'truncated.json: not JSON: ' A=truncated.json B="$G"
+refuse 'JSON nested 100000 deep' 'deep.json: not JSON that can be read: nested too deeply' \
+    A=deep.json B="$G"
+refuse 'text after the JSON' 'trailing.json: not JSON: Extra data' \
+    A=trailing.json B="$G"
+refuse 'an executable' 'exe.json: an executable, not a JSON file' A=exe.json B="$G"
+refuse 'real_time a string' 'rt_string.json: entry 5 ("' A=rt_string.json B="$G"
+grep -qF 'real_time is "12" (a string), not a number' "$tmp/out5" ||
+    { echo "FAIL: real_time a string: the field not named"; fail=1; }
+refuse 'real_time NaN' 'real_time is NaN, not a time' A="$G" B=rt_nan.json
+refuse 'real_time negative' 'real_time is -1.0, not a time' A="$G" B=rt_neg.json
+refuse 'unknown time_unit' 'time_unit is "fortnights", not one of ns/us/ms/s' \
+    A=unit.json B="$G"
+refuse 'name a number' 'name_int.json: entry 5 has no "name" (a non-empty string): it is 7' \
+    A=name_int.json B="$G"
+refuse 'family_index a string' 'family_index is "3", not an integer' \
+    A="$G" B=family_str.json
+refuse 'iterations true' 'iterations is true, not a count' A=iter_bool.json B="$G"
+refuse 'run_name null' 'run_name is null, not a string' A=runname_null.json B="$G"
+refuse 'error_occurred a string' 'error_occurred is "false", not a boolean' \
+    A=err_str.json B="$G"
+refuse 'unknown run_type' 'run_type is "repetition", not "iteration" or "aggregate"' \
+    A=runtype.json B="$G"
+refuse 'an entry a string' 'entry_str.json: entry 5 is a string, not an object' \
+    A=entry_str.json B="$G"
+refuse 'an entry without iterations' 'no_iterations.json: entry 5 (' \
+    A=no_iterations.json B="$G"
+grep -q ') lacks iterations$' "$tmp/out5" ||
+    { echo "FAIL: no iterations: the field not named"; fail=1; }
+refuse 'only error entries' 'errs/bench.json: every benchmark reported an error (' \
+    A=errs B="$G"
+refuse 'a folder without bench.json' 'compare: A: notarun: a folder without bench.json: not a run folder' \
+    A=notarun B="$G"
+refuse 'a folder of runs' 'parent: a folder without bench.json: not a run folder (runs in it: parent/r1)' \
+    A=parent B="$G"
+refuse 'bench.json a folder' 'benchdir/bench.json: a folder, not a JSON file' \
+    A=benchdir B="$G"
+refuse 'a FIFO' 'fifo.json: not a regular file' A=fifo.json B="$G"
+refuse 'a link to /dev/zero' 'zero.json: not a regular file' A=zero.json B="$G"
+refuse 'a run whose bench.json is /dev/zero' 'zerorun/bench.json: not a regular file' \
+    A=zerorun B="$G"
+refuse '/dev/null' '/dev/null: not a regular file' A=/dev/null B="$G"
+refuse 'nothing pairs by name' 'no benchmark name of A is one of B' A="$G" B=other.json
+refuse 'a FILTER that matches nothing' \
+    'no benchmark has the segment backend:nope (backend values in its names: busypoll, futex, eventfd)' \
+    A="$G" FILTER_A=backend:nope FILTER_B=backend:futex
+refuse 'a FILTER of a key no name has' 'no benchmark has the segment colour:red (no colour: segment in its names)' \
+    A="$G" FILTER_A=backend:futex FILTER_B=colour:red
+refuse 'a FILTER whose benchmarks all failed' \
+    'futex_errors.json: every benchmark with the segment backend:futex reported an error' \
+    A=futex_errors.json FILTER_A=backend:futex FILTER_B=backend:eventfd
+refuse 'a FILTER not key:value' 'FILTER_A "futex": not one name segment key:value' \
+    A="$G" FILTER_A=futex FILTER_B=eventfd
+refuse 'a FILTER of two words' 'FILTER_A "backend:futex backend:busypoll": not one' \
+    A="$G" FILTER_A='backend:futex backend:busypoll' FILTER_B=backend:eventfd
+refuse 'a FILTER *' 'FILTER_A "*": not one name segment' \
+    A="$G" FILTER_A='*' FILTER_B=backend:eventfd
+refuse 'a FILTER of two segments' 'FILTER_B "backend:eventfd/placement:local": not one' \
+    A="$G" FILTER_A=backend:futex FILTER_B=backend:eventfd/placement:local
+refuse 'the same run and filter' 'A and B are the same run with the same filter (backend:futex)' \
+    A="$G" FILTER_A=backend:futex FILTER_B=backend:futex
+refuse 'the same run, a folder and its bench.json' 'A and B are the same run' \
+    A="$G" B="$G/bench.json"
+refuse 'no temporary folder' 'cannot make a temporary folder in /nonexistent/x' \
+    A="$G" B="$tmp/b.json" TMPDIR=/nonexistent/x
+# An unreadable file: as root, read as nobody (setpriv), else chmod 000.
+cp "$tmp/b.json" "$tmp/bad/unread.json"
+chmod 000 "$tmp/bad/unread.json"
+if [ "$(id -u)" -ne 0 ]; then
+	refuse 'an unreadable file' 'unread.json: cannot read it: Permission denied' \
+	    A=unread.json B="$G"
+elif command -v setpriv >/dev/null; then
+	chmod 755 "$tmp" "$tmp/bad" "$tmp/runa"
+	chmod 644 "$tmp/runa/bench.json"
+	refuse 'an unreadable file (as nobody)' 'unread.json: cannot read it: Permission denied' \
+	    A=unread.json B="$G" \
+	    setpriv --reuid=65534 --regid=65534 --clear-groups
+	chmod 700 "$tmp"
+else echo "skip: an unreadable file (root, no setpriv)"; fi
+
+# compare.py's own failures: one line, not its traceback.
+for args in "--bogus" "-d /nonexistent/x.json"; do
+	rm -rf "$tmp/tmpd" && mkdir "$tmp/tmpd"
+	TMPDIR="$tmp/tmpd" A="$G" B="$tmp/b.json" sh "$here/scripts/compare.sh" $args \
+	    >"$tmp/out6" 2>&1
+	rc=$?
+	if [ $rc -eq 2 ] && ! grep -q Traceback "$tmp/out6" &&
+	    tail -n 1 "$tmp/out6" | grep -q '^compare: .*compare.py' &&
+	    [ -z "$(ls -A "$tmp/tmpd")" ]; then
+		echo "ok: refused: compare.py $args ($(tail -n 1 "$tmp/out6" | cut -c1-100))"
+	else echo "FAIL: compare.py $args: exit $rc:"; tail -n 5 "$tmp/out6"; fail=1; fi
+done
+
+# plot/compare_p50.py on its own: the same checks, exit 2, no traceback;
+# a run named -h is a run, not a request for help.
+for args in "$tmp/bad/name_only.json $G" "$G $tmp/bad/top_list.json" \
+    "$G $tmp/bad/notarun" "$G $G backend:nope backend:futex" \
+    "$G $G futex eventfd"; do
+	"$PY" "$here/plot/compare_p50.py" $args >"$tmp/out7" 2>&1
+	rc=$?
+	if [ $rc -eq 2 ] && ! grep -q Traceback "$tmp/out7" &&
+	    grep -q '^compare_p50: ' "$tmp/out7"; then
+		echo "ok: compare_p50 refused: $(cut -c1-110 "$tmp/out7")"
+	else echo "FAIL: compare_p50 $args: exit $rc:"; tail -n 5 "$tmp/out7"; fail=1; fi
+done
+ln -s "$G" "$tmp/bad/-h"
+(cd "$tmp/bad" && A=-h B="$tmp/b.json" sh "$here/scripts/compare.sh") >"$tmp/out8" 2>&1
+check "a run named -h: its p50 table, not compare_p50's help" "$tmp/out8" \
+    '^p50 and x_ref (ratios of p50s.*A = -h'
 exit $fail

@@ -626,3 +626,358 @@ Test(params, shipped_configs_load)
 		hb_params_free(&p);
 	}
 }
+
+/*
+ * Issue 13: hostile input.
+ */
+
+/* write_bytes: dir/name with len bytes of text (NULs too). */
+static const char *
+write_bytes(const char *name, const char *text, size_t len)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert_eq(fwrite(text, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/* load_bytes_fails: as load_fails, for text with NULs (len bytes). */
+static void
+load_bytes_fails(const char *text, size_t len, const char *const want[])
+{
+	struct hb_params p;
+	char err[1024] = "";
+	const char *path = write_bytes("bad.ini", text, len);
+
+	hb_params_init(&p);
+	cr_assert_eq(hb_params_load(&p, path, err, sizeof(err)), -1,
+	    "loading <<%.*s>> should fail", (int)len, text);
+	for (unsigned i = 0; want[i] != NULL; i++)
+		cr_expect(strstr(err, want[i]) != NULL,
+		    "error '%s' should contain '%s'", err, want[i]);
+	cr_expect_eq(p.repetitions, 3, "parameters unchanged by a bad file");
+	hb_params_free(&p);
+}
+
+/* Every double refuses NaN, the infinities and what overflows a double,
+ * saying that a finite number is expected (flags and configs alike). */
+Test(params, doubles_are_finite)
+{
+	static const char *const bad[] = { "nan", "NaN", "-nan", "inf",
+	    "-inf", "infinity", "1e400", "-1e400", "0x10", "0x1p-3", NULL };
+	struct hb_params p;
+	char err[1024], text[128];
+
+	hb_params_init(&p);
+	for (const struct hb_param *q = hb_param_table; q->key != NULL; q++) {
+		if (q->type != HB_PT_DOUBLE && q->type != HB_PT_DURATION)
+			continue;
+		for (unsigned i = 0; bad[i] != NULL; i++) {
+			err[0] = '\0';
+			cr_expect_eq(hb_param_set(&p, q->key, bad[i], err,
+			    sizeof(err)), -1, "--%s %s accepted", q->key,
+			    bad[i]);
+			cr_expect(strstr(err, q->key) != NULL &&
+			    strstr(err, bad[i]) != NULL, "%s", err);
+			if (q->type == HB_PT_DOUBLE)
+				cr_expect(strstr(err, "finite") != NULL,
+				    "--%s %s: '%s' does not say finite",
+				    q->key, bad[i], err);
+			else
+				cr_expect(strstr(err, "from 1s to") != NULL,
+				    "--%s %s: '%s' does not say the range",
+				    q->key, bad[i], err);
+			snprintf(text, sizeof(text), "[%s]\n%s = %s\n",
+			    q->section, q->key, bad[i]);
+			load_fails(text, (const char *const[]){ "bad.ini:2:",
+			    q->key, bad[i], NULL });
+		}
+	}
+	cr_expect_float_eq(p.min_time, 0.2, 1e-12, "unchanged");
+	cr_expect_eq(p.budget, 0, "unchanged");
+	cr_expect_eq(hb_param_set(&p, "min_time", "1e-1", err, sizeof(err)), 0,
+	    "%s", err);
+	cr_expect_float_eq(p.min_time, 0.1, 1e-12);
+	hb_params_free(&p);
+}
+
+/* Whole numbers: no sign, no wrap past unsigned long or unsigned. */
+Test(params, whole_numbers_do_not_wrap)
+{
+	static const char *const bad[] = { "-1", "+5", "4294967297",
+	    "18446744073709551617", "99999999999999999999999", "1e3", "0x10",
+	    NULL };
+	struct hb_params p;
+	char err[1024];
+
+	hb_params_init(&p);
+	for (unsigned i = 0; bad[i] != NULL; i++) {
+		cr_expect_eq(hb_param_set(&p, "repetitions", bad[i], err,
+		    sizeof(err)), -1, "repetitions %s", bad[i]);
+		cr_expect_eq(hb_param_set(&p, "fanout", bad[i], err,
+		    sizeof(err)), -1, "fanout %s", bad[i]);
+	}
+	cr_expect_eq(p.repetitions, 3);
+	cr_expect_eq(p.fanout.kind, HB_ULIST_POW2);
+	hb_params_free(&p);
+}
+
+/* 9a: a key set twice in a file names both lines. */
+Test(params, duplicate_key)
+{
+	load_fails("[run]\n; two\nrepetitions = 1\n\nrepetitions = 2\n",
+	    (const char *const[]){ "bad.ini:5:", "key 'repetitions'",
+	    "already set on line 3", NULL });
+	/* the same section twice */
+	load_fails("[run]\nbatch = 1\n[multicast]\nfanout = 1\n[run]\n"
+	    "batch = 2\n", (const char *const[]){ "bad.ini:6:", "key 'batch'",
+	    "already set on line 2", NULL });
+	/* the same value twice is a duplicate too */
+	load_fails("[run]\nperf = true\nperf = true\n", (const char *const[]){
+	    "bad.ini:3:", "already set on line 2", NULL });
+}
+
+/* 9b: indented lines continue a list, joined with ','; no other key. */
+Test(params, continued_lists)
+{
+	struct hb_params p;
+	char err[1024] = "";
+	const char *path = write_file("cont.ini",
+	    "[run]\n"
+	    "workloads = unicast,\n"
+	    "    multicast\n"
+	    "backends =\n"
+	    "\tfutex\n"
+	    "\n"
+	    "  ; a comment between\n"
+	    "    eventfd   ; inline\n"
+	    "repetitions = 2\n"
+	    "[multicast]\n"
+	    "fanout = 1,2\n"
+	    "    ,4\n"
+	    "    8\n");
+
+	hb_params_init(&p);
+	cr_assert_eq(hb_params_load(&p, path, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(pk(&p.workloads, &hb_workload_names),
+	    "unicast,multicast");
+	cr_expect_str_eq(pk(&p.backends, &hb_backend_names), "futex,eventfd");
+	cr_expect_eq(p.repetitions, 2, "not taken for a continuation");
+	cr_expect_eq(p.fanout.n, 4);
+	cr_expect(p.fanout.v[0] == 1 && p.fanout.v[1] == 2 &&
+	    p.fanout.v[2] == 4 && p.fanout.v[3] == 8);
+	hb_params_free(&p);
+
+	/* Not a list: refused, neither a duplicate nor a new value. */
+	load_fails("[run]\nrepetitions = 1\n  5\n", (const char *const[]){
+	    "bad.ini:3:", "key 'repetitions' (line 2)", "only a list",
+	    "fanout", NULL });
+	/* An indented key after another is a continuation in inih. */
+	load_fails("[run]\n  repetitions = 2\n  batch = 5\n",
+	    (const char *const[]){ "bad.ini:3:", "key 'repetitions'",
+	    "a key of its own without indentation", NULL });
+	/* A bad item on a continued line: the key's line, the last one. */
+	load_fails("[multicast]\nfanout = 1,\n  x\n", (const char *const[]){
+	    "bad.ini:2:", "continued to line 3", "'1,x'", NULL });
+}
+
+/* 9c: NUL and control bytes, named as such on their line. */
+Test(params, control_bytes)
+{
+	static const char nul[] = "[run]\nmin_time = 0.2\0 and more\n";
+
+	load_bytes_fails(nul, sizeof(nul) - 1, (const char *const[]){
+	    "bad.ini:2:", "NUL byte in the line (a config is text)", NULL });
+	load_fails("[run]\n; ok\nbatch = 5\x01\n", (const char *const[]){
+	    "bad.ini:3:", "control byte 0x01", NULL });
+	load_fails("[run]\nbatch = 5\x7f\n", (const char *const[]){
+	    "bad.ini:2:", "control byte 0x7f", NULL });
+	load_fails("[run]\nbatch = 5\x1b[2K\n", (const char *const[]){
+	    "bad.ini:2:", "control byte 0x1b", NULL });
+	load_fails("[run]\nmin_time = 0.2\rrepetitions = 9\n",
+	    (const char *const[]){ "bad.ini:2:", "carriage return", NULL });
+
+	/* Tabs and CRLF line endings are text. */
+	struct hb_params p;
+	char err[1024] = "";
+
+	hb_params_init(&p);
+	cr_assert_eq(hb_params_load(&p, write_file("crlf.ini",
+	    "[run]\r\nbatch\t=\t7\r\n\r\nrepetitions = 2\r\n"), err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_eq(p.batch, 7);
+	cr_expect_eq(p.repetitions, 2);
+	hb_params_free(&p);
+}
+
+/*
+ * key_line: "[mboxfull]\n" and a handler_ns line of exactly n
+ * characters (blanks after the '=') whose last value is 999999, without
+ * its newline if !nl, into buf.
+ */
+static const char *
+key_line(char *buf, size_t len, size_t n, bool nl)
+{
+	const char *key = "handler_ns =", *val = "1,999999";
+	int pad = (int)(n - strlen(key) - strlen(val));
+
+	snprintf(buf, len, "[mboxfull]\n%s%*s%s%s", key, pad, "", val,
+	    nl ? "\n" : "");
+	return buf;
+}
+
+/* 9d: a line holds HB_CONFIG_LINE_MAX characters, the last one too. */
+Test(params, line_length_limit)
+{
+	char text[600];
+
+	cr_assert_eq(HB_CONFIG_LINE_MAX, 198);
+	for (int nl = 0; nl <= 1; nl++) {
+		for (size_t n = HB_CONFIG_LINE_MAX - 1;
+		    n <= HB_CONFIG_LINE_MAX + 2; n++) {
+			struct hb_params p;
+			char err[1024] = "", want[64];
+			const char *t = key_line(text, sizeof(text), n, nl);
+
+			cr_assert_eq(strlen(strchr(t, '\n') + 1), n + nl,
+			    "line built of %zu", n);
+			hb_params_init(&p);
+			if (n <= HB_CONFIG_LINE_MAX) {
+				cr_expect_eq(hb_params_load(&p, write_file(
+				    "len.ini", t), err, sizeof(err)), 0,
+				    "a line of %zu: %s", n, err);
+				cr_expect_eq(p.handler_ns.v[p.handler_ns.n - 1],
+				    999999, "a line of %zu read whole", n);
+			} else {
+				snprintf(want, sizeof(want), "line of %zu "
+				    "characters", n);
+				load_fails(t, (const char *const[]){
+				    "bad.ini:2:", want, "the 198",
+				    "indented lines", NULL });
+			}
+			hb_params_free(&p);
+		}
+	}
+}
+
+/* 9c: the parser on text that does not end in a NUL (the fuzz target's
+ * call), p unchanged on error. */
+Test(params, parse_ini_text)
+{
+	static const char good[] = "[run]\nbatch = 77";
+	static const char bad[] = "[run]\nbatch = 77\nbatch = 78\n";
+	struct hb_params p;
+	char err[1024] = "", *t;
+
+	hb_params_init(&p);
+	t = malloc(sizeof(good) - 1);	/* exactly the text, no NUL */
+	cr_assert_not_null(t);
+	memcpy(t, good, sizeof(good) - 1);
+	cr_assert_eq(hb_params_parse_ini(&p, "mem", t, sizeof(good) - 1, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_eq(p.batch, 77);
+	cr_expect_eq(hb_params_parse_ini(&p, "mem", t, 15, err, sizeof(err)),
+	    0, "'batch = 7' of the first 15 bytes: %s", err);
+	cr_expect_eq(p.batch, 7);
+	free(t);
+	cr_expect_eq(hb_params_parse_ini(&p, "mem", bad, sizeof(bad) - 1, err,
+	    sizeof(err)), -1);
+	cr_expect(strstr(err, "mem:3:") != NULL, "%s", err);
+	cr_expect_eq(p.batch, 7, "unchanged");
+	cr_expect_eq(hb_params_parse_ini(&p, "mem", "", 0, err, sizeof(err)),
+	    0, "no text: nothing to set");
+	hb_params_free(&p);
+}
+
+/* 9e: every message names the file and the line, and what was expected. */
+Test(params, errors_name_file_line_expected)
+{
+	load_fails("[run]\nbatch 10\n", (const char *const[]){ "bad.ini:2:",
+	    "'batch 10'", "expected '[section]', 'key = value'", NULL });
+	load_fails("[run\n", (const char *const[]){ "bad.ini:1:", "'[run'",
+	    "expected '[section]'", NULL });
+	load_fails("[nosuch]\nx = 1\n", (const char *const[]){ "bad.ini:2:",
+	    "unknown section [nosuch]", "expected one of", NULL });
+	load_fails("[run]\nmin_time = 0\n", (const char *const[]){
+	    "bad.ini:2:", "expected a finite decimal number from 0.001 to 3600",
+	    NULL });
+}
+
+/* A run's config.ini reads back, long lists and all: no line past what a
+ * config line holds. */
+Test(params, write_wraps_long_lists)
+{
+	struct hb_params p, q;
+	char err[1024] = "", path[128], list[1024] = "", line[1024];
+	size_t o = 0;
+	FILE *f;
+
+	hb_params_init(&p);
+	for (unsigned i = 0; i < HB_ULIST_MAX; i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u",
+		    i > 0 ? "," : "", 1000000 - i);
+	cr_assert_eq(hb_param_set(&p, "handler_ns", list, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(hb_param_set(&p, "idle_dwell_us", list, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(hb_param_set(&p, "workloads", "unicast,matrix,multicast,"
+	    "broadcast,trigger,mboxfull,pingpong,futex_wake,eventfd_wake,"
+	    "futex_pingpong,pipe_pingpong,timer,membarrier", err, sizeof(err)),
+	    0, "%s", err);
+	snprintf(path, sizeof(path), "%s/long.ini", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(hb_params_write(&p, f), 0);
+	cr_assert_eq(fclose(f), 0);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		cr_expect(strlen(line) - 1 <= HB_CONFIG_LINE_MAX,
+		    "a line of %zu: %s", strlen(line) - 1, line);
+	fclose(f);
+
+	hb_params_init(&q);
+	cr_assert_eq(hb_params_load(&q, path, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(q.handler_ns.n, HB_ULIST_MAX);
+	cr_expect_eq(memcmp(q.handler_ns.v, p.handler_ns.v,
+	    sizeof(p.handler_ns.v)), 0);
+	cr_expect_eq(q.idle_dwell.n, HB_ULIST_MAX);
+	cr_expect_eq(q.idle_dwell.v[0], 1000000 - HB_ULIST_MAX + 1);
+	cr_expect_str_eq(pk(&q.workloads, &hb_workload_names),
+	    pk(&p.workloads, &hb_workload_names));
+	hb_params_free(&p);
+	hb_params_free(&q);
+}
+
+/* A text parameter is what the config a run writes can hold and read
+ * back: no control byte, no ';' that starts a comment there, one line. */
+Test(params, strings_read_back)
+{
+	static const char *const bad[] = { "0-1\n[run]", "0\t1", "0 ;1",
+	    ";x", "a\x1b[2Kb", NULL };
+	struct hb_params p;
+	char err[1024], long_path[256];
+
+	hb_params_init(&p);
+	for (unsigned i = 0; bad[i] != NULL; i++) {
+		cr_expect_eq(hb_param_set(&p, "cpus", bad[i], err, sizeof(err)),
+		    -1, "cpus '%s' accepted", bad[i]);
+		cr_expect(strstr(err, "key 'cpus': expected") != NULL, "%s",
+		    err);
+	}
+	memset(long_path, 'x', sizeof(long_path) - 1);
+	long_path[sizeof(long_path) - 1] = '\0';
+	cr_expect_eq(hb_param_set(&p, "topology", long_path, err,
+	    sizeof(err)), -1);
+	cr_expect(strstr(err, "what a config line holds") != NULL, "%s", err);
+	cr_expect_null(p.cpus, "unchanged");
+	cr_assert_eq(hb_param_set(&p, "cpus", "  0-1;2 ", err, sizeof(err)),
+	    0, "%s", err);
+	cr_expect_str_eq(p.cpus, "0-1;2", "blanks around dropped");
+	hb_params_free(&p);
+}

@@ -11,7 +11,9 @@ format and an older ipibench's.  Methodology: issue 12's idle dwell
 (dwell:N: the dwell plot and table, the other plots at dwell 0, the
 reference pools), mboxfull's open loop (rate:R), the header lines of
 the measurement method, the sanitizer warning, times rounded to the
-timer's step, the max of the CDF at 1 - 1/samples.
+timer's step, the max of the CDF at 1 - 1/samples.  QuietMachine: the
+warning when other work ran on the selected PUs at the start
+(other_busy, loadavg) and the header lines of those keys and run_lock.
 
 Run with the interpreter that has matplotlib (tests/run.sh passes
 $PYTHON, Debian's /usr/bin/python3)."""
@@ -652,23 +654,36 @@ class BigMachines(unittest.TestCase):
 
 class SynthRuns(unittest.TestCase):
     """A base for classes that draw and report several synthetic runs
-    once (cls.N vCPUs each): build() them in setUpClass."""
+    once (cls.N vCPUs each): build() them in setUpClass; cls.PLOTS
+    False: reports only (no plots drawn)."""
+
+    PLOTS = True
 
     @classmethod
     def build(cls, prefix, specs):
         """Write, load, plot and report each (name, synth_run keywords)
-        of specs into cls.runs, cls.plots, cls.text by name."""
+        of specs into cls.runs, cls.plots, cls.text by name; a keyword
+        context (not synth_run's): keys set in the file's context."""
         cls.sr = synth_run()
         cls.dir = tempfile.mkdtemp(prefix=prefix)
         cls.runs, cls.plots, cls.text = {}, {}, {}
         for name, kw in specs:
             d = os.path.join(cls.dir, name)
             os.mkdir(d)
-            cls.sr.write(os.path.join(d, "bench.json"), cls.N, **kw)
+            kw = dict(kw)
+            ctx = kw.pop("context", None)
+            path = os.path.join(d, "bench.json")
+            cls.sr.write(path, cls.N, **kw)
+            if ctx:
+                with open(path) as f:
+                    data = json.load(f)
+                data["context"].update(ctx)
+                with open(path, "w") as f:
+                    json.dump(data, f)
             r = bj.load(d)
             cls.runs[name] = r
             cls.plots[name] = {m["name"]: m for m in plotmod.draw_all(
-                r, os.path.join(d, "plots"))}
+                r, os.path.join(d, "plots"))} if cls.PLOTS else {}
             with open(report.write_report(d)) as f:
                 cls.text[name] = f.read()
 
@@ -1418,6 +1433,115 @@ def write_matrix_csv(path, n, packages=1, numas=1, l3s=1,
                                 be, s, d, s, d, cls, numa, p50, p50 * 1.2,
                                 p50 * 2, p50 * (0.5 if bad else 0.98),
                                 p50 * 1.02, bad, p50 * 0.6, p50 * 0.9))
+
+
+class QuietMachine(SynthRuns):
+    """Issue 13: whether other work ran on the selected PUs at the start
+    of the run (context other_busy, loadavg; the run lock run_lock):
+    "busy" saw two threads of other processes, "quiet" none (""),
+    "old" is a file without these keys."""
+
+    N = 4
+    PLOTS = False
+    BUSY = ("PU 1: 87% (pid 4242 stress-ng); PU 0: 12% (pid 17 "
+            "kworker/0:1)")
+    LOCK = ("/tmp/ipibench.lock (held for the run: other ipibench runs "
+            "refused)")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.build("test_plot_quiet.", [
+            ("busy", dict(methodology=True, context={
+                "loadavg": "0.52 0.31 0.20", "other_busy": cls.BUSY,
+                "run_lock": cls.LOCK})),
+            ("quiet", dict(methodology=True, context={
+                "loadavg": "0.05 0.03 0.01", "other_busy": "",
+                "run_lock": cls.LOCK})),
+            ("old", dict(methodology=True))])
+
+    def opening(self, run):
+        """The report's lines before its Status line."""
+        text = self.text[run]
+        return text[:text.index("Status: **")]
+
+    def test_busy_warning(self):
+        want = ("**⚠ The machine was not quiet: %s (timings with other "
+                "work on the same PUs are not figures).** Load average at "
+                "the start: 0.52 0.31 0.20." % self.BUSY)
+        self.assertIn(want, self.opening("busy"))
+        self.assertEqual(self.text["busy"].count("was not quiet"), 1)
+
+    def test_no_warning_when_quiet_or_old(self):
+        for run in ("quiet", "old"):
+            self.assertNotIn("not quiet", self.text[run], run)
+            self.assertNotIn("None", self.text[run], run)
+        for ctx in ({}, {"other_busy": ""}, {"other_busy": "  "},
+                    {"other_busy": None}, {"loadavg": "9.00 9.00 9.00"},
+                    {"other_busy": "unknown", "loadavg": "unknown"}):
+            self.assertEqual(report.busy_banner(synthetic([], ctx)), [],
+                             ctx)
+
+    def test_busy_warning_load_and_escapes(self):
+        # No loadavg: Google Benchmark's load_avg; neither: no load.
+        ctx = {"other_busy": "PU 2: 50% (pid 9 a*b_c)",
+               "load_avg": [1.5, 1.25, 1.0]}
+        line = report.busy_banner(synthetic([], ctx))[0]
+        self.assertIn("PU 2: 50% (pid 9 a\\*b\\_c) (timings", line)
+        self.assertTrue(line.endswith(
+            "Load average at the start: 1.50 1.25 1.00."), line)
+        ctx["loadavg"] = "unknown"      # /proc/loadavg unreadable
+        line = report.busy_banner(synthetic([], ctx))[0]
+        self.assertTrue(line.endswith("start: 1.50 1.25 1.00."), line)
+        del ctx["load_avg"]
+        line = report.busy_banner(synthetic([], ctx))[0]
+        self.assertNotIn("Load average", line)
+        self.assertTrue(line.endswith("are not figures).**"), line)
+
+    def test_banner_order(self):
+        # With a sanitizer build's and a simulated run's: theirs first,
+        # then this one, all before the status line.
+        d = os.path.join(self.dir, "san_sim_busy")
+        os.mkdir(d)
+        data = self.sr.build(self.N, methodology=True, sanitizer="thread")
+        data["context"].update(simulated_topology="true",
+                               simulated_source="synthetic:4",
+                               other_busy=self.BUSY)
+        with open(os.path.join(d, "bench.json"), "w") as f:
+            json.dump(data, f)
+        with open(report.write_report(d)) as f:
+            lines = f.read().splitlines()
+        starts = [i for want in ("**⚠ Figures from a sanitizer build",
+                                 "**SIMULATED: ",
+                                 "**⚠ The machine was not quiet: ",
+                                 "Status: **")
+                  for i, ln in enumerate(lines) if ln.startswith(want)]
+        self.assertEqual(starts, [2, 4, 6, 8], lines[:10])
+
+    def test_header_lines(self):
+        head = self.text["busy"][:self.text["busy"].index("## Machine")]
+        self.assertIn("## How this was measured", head)
+        self.assertIn("- **Other work at the start** (`loadavg`, "
+                      "`other_busy`): load average 0.52 0.31 0.20; other "
+                      "processes' threads using over 10 %% of a selected PU "
+                      "in a sample of about 200 ms: %s." % self.BUSY, head)
+        self.assertIn("- **Run lock** (`run_lock`): %s." % self.LOCK, head)
+        head = self.text["quiet"][:self.text["quiet"].index("## Machine")]
+        self.assertIn("load average 0.05 0.03 0.01; other processes' "
+                      "threads using over 10 % of a selected PU in a sample "
+                      "of about 200 ms: none.", head)
+        head = self.text["old"][:self.text["old"].index("## Machine")]
+        for gone in ("Other work at the start", "Run lock"):
+            self.assertNotIn(gone, head)
+        # Not sampled (a run without the lock) or /proc unreadable.
+        lines = report.method_lines(synthetic([], {
+            "loadavg": "unknown", "other_busy": "unknown",
+            "run_lock": "none (not taken)"}))
+        self.assertIn("**Other work at the start** (`loadavg`, "
+                      "`other_busy`): load average unknown; other "
+                      "processes' threads using over 10 % of a selected "
+                      "PU in a sample of about 200 ms: unknown (not "
+                      "sampled, or /proc unreadable).", lines)
+        self.assertIn("**Run lock** (`run_lock`): none (not taken).", lines)
 
 
 class MatrixHeatmap(unittest.TestCase):

@@ -6,7 +6,9 @@
 # packages, NUMA nodes), `--cpus LOCATION` must select the PUs that
 # `hwloc-calc -I pu --po LOCATION` names, and bad input must exit 2
 # with a message naming it.  Needs $IPIBENCH (tests/run.sh sets it),
-# hwloc-calc (Debian hwloc-nox) and a Python 3.
+# hwloc-calc (Debian hwloc-nox) and a Python 3.  What a topology lacks
+# (no L3, no core object, a cache without a size) reads "-", "size
+# unknown" or null, never -1 or 0 B.
 set -u
 : "${IPIBENCH:?set IPIBENCH to the ipibench binary}"
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -122,6 +124,33 @@ NAME="selects no PU";	expect_error --cpus ","
 NAME="far";		expect_error --placement far
 NAME="--frobnicate";	expect_error --frobnicate
 NAME="--cpus";		expect_error --cpus
+
+# Issue 13: what a topology lacks is said, never -1 (text and JSON).
+# A synthetic description without caches: no L3; one without cores: no
+# core; an XML whose L3 has no size.
+for syn in "synthetic:pack:2 core:2 pu:1" "synthetic:pack:2 pu:2"; do
+	"$IPIBENCH" topo --topology "$syn" >"$tmp/s.txt" ||
+		fail "$syn: exit $?"
+	grep -qE -- "(^| )-1( |$)" "$tmp/s.txt" &&
+		fail "$syn: text says -1: $(grep -E -- "(^| )-1( |$)" "$tmp/s.txt")"
+	grep -q "none in this topology" "$tmp/s.txt" ||
+		fail "$syn: the legend does not say what - means"
+	"$IPIBENCH" topo --topology "$syn" --json >"$tmp/s.json" ||
+		fail "$syn --json: exit $?"
+	grep -qE -- ": -1[,}]" "$tmp/s.json" && fail "$syn: JSON says -1"
+	[ "$(jget "$tmp/s.json" "all(v['l3'] is None for v in j['vcpus'])")" = True ] ||
+		fail "$syn: JSON l3 not null"
+done
+[ "$(jget "$tmp/s.json" "all(v['core'] is None for v in j['vcpus'])")" = True ] ||
+	fail "synthetic:pack:2 pu:2: JSON core not null"
+fix=tests/fixtures/topo-l3-size-unknown.xml
+"$IPIBENCH" topo --topology $fix >"$tmp/u.txt" || fail "$fix: exit $?"
+grep -q "^caches      L3 .*size unknown" "$tmp/u.txt" ||
+	fail "$fix: $(grep caches "$tmp/u.txt")"
+grep -q " 0 B" "$tmp/u.txt" && fail "$fix: an unknown size printed as 0 B"
+"$IPIBENCH" topo --topology $fix --json >"$tmp/u.json" || fail "$fix --json: exit $?"
+[ "$(jget "$tmp/u.json" "j['caches'][0]['variants'][0]['size']")" = None ] ||
+	fail "$fix: JSON size of an unknown cache not null"
 
 # --help is the manual: every option, an example.
 "$IPIBENCH" topo --help >"$tmp/h" || fail "--help: exit $?"
