@@ -68,8 +68,7 @@ sv_trap() {
 		me=$$
 		while :; do
 			read -r -t 0.5 -u "$sv_nap" || true	# no fork: PUs are timed
-			[ -r "/proc/$me/stat" ] || exit 0
-			s=$(<"/proc/$me/stat")
+			read -r s 2>/dev/null <"/proc/$me/stat" || exit 0
 			set -- ${s##*) }
 			if [ "$2" != "$sv_parent" ]; then
 				kill -USR1 "$me" 2>/dev/null
@@ -104,7 +103,9 @@ sv_what() {
 # sv_alive PID: PID runs (a zombie does not).
 sv_alive() {
 	local s
-	{ s=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+	# read, not $(<...): under set -e bash 5.2 exits on the latter
+	# when the file has gone.
+	read -r s 2>/dev/null <"/proc/$1/stat" || return 1
 	s=${s##*) }
 	[ "${s%% *}" != Z ]
 }
