@@ -107,10 +107,10 @@ json.load(open(sys.argv[1]))' "$d/bench.json" 2>/dev/null; }; then
 	else
 		final="$results/$base"
 		what="its measurement is whole"
-		[ -e "$d/REPORT.md" ] ||
-		    what="$what; plots and REPORT.md unfinished: make plot RUN=$final"
 	fi
 	while [ -e "$final" ]; do final="$final-tidied"; done
+	[ -e "$d/REPORT.md" ] ||
+	    what="$what; plots and REPORT.md unfinished: make plot RUN=$final"
 	mv "$d" "$final" &&
 	    echo "bench: $d was left by a make bench killed outright: kept as $final ($what)"
 }
