@@ -28,10 +28,12 @@
 # SIGTERM from here: it dies at once, without a traceback (a background
 # child of a script starts with SIGINT ignored, and Python keeps it so).
 #
-# The parent: make forwards SIGTERM to its child, but a SIGINT, SIGHUP or
-# SIGKILL sent to make alone leaves this script running, reparented.  A
-# watcher looks at our parent every half second; when it has changed,
-# the script gets SIGUSR1, handled as a SIGTERM whose reason is PARENT.
+# The parent: make passes SIGTERM on to its child and waits for it
+# (SIGINT and SIGHUP it does not pass on: sent to make alone, the run
+# finishes); a SIGKILL to make alone leaves this script running,
+# reparented.  A watcher looks at our parent every half second; when it
+# has changed, the script gets SIGUSR1, handled as a SIGTERM whose
+# reason is PARENT.
 
 sv_signal=
 sv_count=0
