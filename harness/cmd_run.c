@@ -5,9 +5,9 @@
  * Order: the config file (--config) first, then every flag in the order
  * given (so flags override the config), then the checks (the machine:
  * this one, a planning topology with --dry-run, or a simulated one;
- * busy-poll on too few cores), then registration: for each backend, the
- * yardsticks (beside that backend), then for each placement the
- * workloads, planned and thinned to the budget (plan.h), registered
+ * busy-poll on too few cores), then registration (sweep.h): for each
+ * backend, the yardsticks (beside that backend), then for each placement
+ * the workloads, planned and thinned to the budget (plan.h), registered
  * again after each thinning.  One run-summary line (--dry-run: the plan,
  * and stop), the context, the --out files, and Google Benchmark runs
  * them; the run's costs go to --out's costs.csv (cost.h).
@@ -43,6 +43,7 @@
 #include "cost.h"
 #include "plan.h"
 #include "simulate.h"
+#include "sweep.h"
 #include "gbench.h"
 #include "params.h"
 #include "placement.h"
@@ -775,109 +776,6 @@ write_out(const char *dir, const struct hb_topology *t,
 }
 
 /*
- * selected: is workload w in the run (see --workload in the usage)?
- * names_yardstick: the list names a yardstick.
- */
-static bool
-selected(const struct hb_params *p, unsigned w, bool names_yardstick)
-{
-	const struct hb_workload *wl = hb_workloads[w];
-
-	if (hb_pick_has(&p->workloads, w))
-		return true;
-	if (wl->wanted != NULL && !wl->wanted(p))
-		return false;
-	if (!wl->yardstick)
-		return p->workloads.n == 0;
-	return p->yardsticks && !names_yardstick;
-}
-
-/*
- * add_dwells: add g's workload once per idle dwell value (workload.h:
- * dwell): every value when the backend sleeps and g has the first
- * backoff value (all_values), else the first value; dwell:0 alone on a
- * backend that spins (no sleep to dwell in); no dwell key when the
- * workload has none.
- */
-static void
-add_dwells(const struct hb_run *run, struct hb_group *g, bool all_values)
-{
-	static const unsigned zero = 0;
-	const struct hb_ulist *d = &run->params->idle_dwell;
-
-	g->dwell_index = 0;
-	if (!g->workload->dwell) {
-		g->dwell = NULL;
-		g->workload->add(run, g);
-		return;
-	}
-	if (g->backend->spins || d->n == 0) {
-		g->dwell = &zero;
-		g->workload->add(run, g);
-		return;
-	}
-	for (unsigned i = 0; i < (all_values ? d->n : 1); i++) {
-		g->dwell = &d->v[i];
-		g->dwell_index = i;
-		g->workload->add(run, g);
-	}
-	g->dwell = NULL;
-	g->dwell_index = 0;
-}
-
-/*
- * register_all: for each backend, the yardsticks beside it, then for each
- * placement the workloads.  => The selected workloads' names in wrun.
- */
-static void
-register_all(const struct hb_run *run, char *wrun, size_t len)
-{
-	const struct hb_params *p = run->params;
-	bool names_yardstick = false, sel[HB_PICK_MAX] = { false };
-	size_t o = 0;
-
-	for (unsigned i = 0; i < p->workloads.n; i++)
-		names_yardstick |= hb_workload_at(p, i)->yardstick;
-	/* The table fits a pick (params.c refuses to start otherwise). */
-	for (unsigned w = 0; hb_workloads[w] != NULL; w++)
-		sel[w] = selected(p, w, names_yardstick);
-	for (unsigned b = 0; b < p->backends.n; b++) {
-		struct hb_group g = { .backend = hb_backend_at(p, b),
-		    .placement = HB_PLACE_LOCAL };
-
-		for (unsigned w = 0; hb_workloads[w] != NULL; w++) {
-			if (!sel[w] || !hb_workloads[w]->yardstick)
-				continue;
-			g.workload = hb_workloads[w];
-			g.workload->add(run, &g);
-		}
-		for (unsigned pl = 0; pl < p->placements.n; pl++) {
-			g.placement = hb_placement_at(p, pl);
-			for (unsigned w = 0; hb_workloads[w] != NULL; w++) {
-				if (!sel[w] || hb_workloads[w]->yardstick)
-					continue;
-				g.workload = hb_workloads[w];
-				if (!g.workload->backoff) {
-					g.backoff = NULL;
-					add_dwells(run, &g, true);
-					continue;
-				}
-				for (unsigned k = 0; k < p->backoffs.n; k++) {
-					g.backoff = &p->backoffs.v[k];
-					g.backoff_index = k;
-					add_dwells(run, &g, k == 0);
-				}
-			}
-		}
-	}
-	wrun[0] = '\0';
-	for (unsigned w = 0; hb_workloads[w] != NULL && o < len; w++)
-		if (sel[w])
-			o += (size_t)snprintf(wrun + o, len - o, "%s%s",
-			    o > 0 ? "," : "", hb_workloads[w]->name);
-}
-
-/*
  * check_spinners: a backend that spins on more vCPUs than cores is
  * refused, or with --force run and marked.  => 0 (*forced set), or 2
  * with a message printed.
@@ -967,7 +865,7 @@ register_cb(const struct hb_run *run, void *arg)
 {
 	struct reg_arg *r = arg;
 
-	register_all(run, r->wrun, r->len);
+	hb_sweep_register(run, r->wrun, r->len);
 }
 
 /*

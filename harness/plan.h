@@ -53,8 +53,8 @@ struct hb_plan {
 };
 
 /*
- * hb_register_fn: register the run's benchmarks (cmd_run.c's
- * register_all), again after each thinning.
+ * hb_register_fn: register the run's benchmarks (sweep.h:
+ * hb_sweep_register), again after each thinning.
  */
 typedef void (*hb_register_fn)(const struct hb_run *run, void *arg);
 

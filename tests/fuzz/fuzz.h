@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/params.h"
+
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -59,6 +61,19 @@ static inline int
 fuzz_errmsg_ok(const char *err, size_t errlen)
 {
 	return memchr(err, '\0', errlen) != NULL && err[0] != '\0';
+}
+
+/* fuzz_config_text: p as hb_params_write writes it, malloc'ed. */
+static inline char *
+fuzz_config_text(const struct hb_params *p, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	FUZZ_CHECK(f != NULL, "open_memstream: out of memory");
+	FUZZ_CHECK(hb_params_write(p, f) == 0, "hb_params_write failed");
+	fclose(f);
+	return buf;
 }
 
 #endif /* FUZZ_H */

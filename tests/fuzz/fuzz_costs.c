@@ -8,8 +8,9 @@
  * in a private folder made once (removed at exit).  A calibration that
  * loads is then planned as `ipibench run --dry-run --calibrate` would
  * (hb_plan_fit, hb_plan_print): benchmarks registered on a synthetic
- * 2-core topology with the parameters of configs/quick.ini, so that the
- * names of a quick run's costs.csv on 2 PUs (the seeds) match, and
+ * 2-core topology with the parameters of configs/quick.ini, as `ipibench
+ * run` registers them (hb_sweep_register), so that the names of a quick
+ * run's costs.csv on 2 PUs (the seeds) match, and
  * each name is looked up (bsearch), its segments read (/k:N, /n:N,
  * /senders:N, /dwell:N, /handler_ns:N, /rate:N, mode:coalesce) and its
  * numbers turned into iterations and times; UBSan sees every
@@ -26,7 +27,7 @@
 #include "harness/bench.h"
 #include "harness/cost.h"
 #include "harness/plan.h"
-#include "harness/workload.h"
+#include "harness/sweep.h"
 #include "tests/fuzz/fuzz.h"
 
 /* configs/quick.ini's lists and times (the seeds come from a quick run). */
@@ -95,45 +96,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/*
- * reg: register the run's benchmarks as cmd_run.c's register_all does
- * for the default workloads: per backend its yardsticks and workloads,
- * placement local, the first backoff, every idle dwell of a sleeping
- * backend.
- */
+/* reg: register the run's benchmarks as `ipibench run` does. */
 static void
 reg(const struct hb_run *r, void *arg)
 {
-	static const unsigned zero = 0;
-	const struct hb_params *p = r->params;
+	char wrun[512];
 
 	(void)arg;
-	for (unsigned b = 0; b < p->backends.n; b++) {
-		struct hb_group g = { .backend = hb_backend_at(p, b),
-		    .placement = HB_PLACE_LOCAL };
-
-		for (unsigned w = 0; hb_workloads[w] != NULL; w++) {
-			const struct hb_workload *wl = hb_workloads[w];
-
-			if (wl->wanted != NULL && !wl->wanted(p))
-				continue;
-			g.workload = wl;
-			g.backoff = wl->backoff ? &p->backoffs.v[0] : NULL;
-			g.backoff_index = 0;
-			g.dwell = wl->dwell && g.backend->spins ? &zero : NULL;
-			g.dwell_index = 0;
-			if (!wl->dwell || g.backend->spins ||
-			    p->idle_dwell.n == 0) {
-				wl->add(r, &g);
-				continue;
-			}
-			for (unsigned i = 0; i < p->idle_dwell.n; i++) {
-				g.dwell = &p->idle_dwell.v[i];
-				g.dwell_index = i;
-				wl->add(r, &g);
-			}
-		}
-	}
+	hb_sweep_register(r, wrun, sizeof(wrun));
 }
 
 int

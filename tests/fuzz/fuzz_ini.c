@@ -34,19 +34,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* config_text: p as hb_params_write writes it, malloc'ed. */
-static char *
-config_text(const struct hb_params *p, size_t *len)
-{
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-
-	FUZZ_CHECK(f != NULL, "open_memstream: out of memory");
-	FUZZ_CHECK(hb_params_write(p, f) == 0, "hb_params_write failed");
-	fclose(f);
-	return buf;
-}
-
 static bool
 same(const char *a, size_t na, const char *b, size_t nb)
 {
@@ -65,7 +52,7 @@ from_file(const uint8_t *text, size_t len, char **config, size_t *nconfig,
 	    (ssize_t)len, "memfd: cannot write");
 	hb_params_init(&p);
 	rc = hb_params_load(&p, memfd_path, err, errlen);
-	*config = config_text(&p, nconfig);
+	*config = fuzz_config_text(&p, nconfig);
 	hb_params_free(&p);
 	return rc;
 }
@@ -80,12 +67,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc, frc;
 
 	hb_params_init(&p);
-	before = config_text(&p, &nbefore);
+	before = fuzz_config_text(&p, &nbefore);
 	err[0] = '\0';
 	rc = hb_params_parse_ini(&p, "fuzz.ini", text, size, err,
 	    sizeof(err));
 	FUZZ_CHECK(rc == 0 || rc == -1, "returned %d", rc);
-	after = config_text(&p, &nafter);
+	after = fuzz_config_text(&p, &nafter);
 	if (rc != 0) {
 		FUZZ_CHECK(fuzz_errmsg_ok(err, sizeof(err)), "-1 without a "
 		    "message");
@@ -97,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(hb_params_parse_ini(&q, "config.ini", after, nafter,
 		    err, sizeof(err)) == 0, "the config written does not read "
 		    "back: %s\n--- written\n%s", err, after);
-		again = config_text(&q, &nagain);
+		again = fuzz_config_text(&q, &nagain);
 		FUZZ_CHECK(same(after, nafter, again, nagain), "the config "
 		    "written reads back as another:\n--- written\n%s\n"
 		    "--- read back\n%s", after, again);

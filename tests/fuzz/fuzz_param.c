@@ -17,19 +17,6 @@
 #include "harness/params.h"
 #include "tests/fuzz/fuzz.h"
 
-/* config_text: p as hb_params_write writes it, malloc'ed. */
-static char *
-config_text(const struct hb_params *p, size_t *len)
-{
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-
-	FUZZ_CHECK(f != NULL, "open_memstream: out of memory");
-	FUZZ_CHECK(hb_params_write(p, f) == 0, "hb_params_write failed");
-	fclose(f);
-	return buf;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,20 +32,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*value++ = '\0';
 
 	hb_params_init(&p);
-	before = config_text(&p, &nbefore);
+	before = fuzz_config_text(&p, &nbefore);
 	err[0] = '\0';
 	if (hb_param_set(&p, in, value, err, sizeof(err)) != 0) {
 		FUZZ_CHECK(fuzz_errmsg_ok(err, sizeof(err)), "--%s%s%s: -1 "
 		    "without a message", in, value ? "=" : "", value ? value :
 		    "");
-		after = config_text(&p, &nafter);
+		after = fuzz_config_text(&p, &nafter);
 		FUZZ_CHECK(nafter == nbefore && memcmp(before, after,
 		    nbefore) == 0, "--%s%s%s: -1, but p changed", in,
 		    value ? "=" : "", value ? value : "");
 		free(after);
 		goto out;
 	}
-	after = config_text(&p, &nafter);
+	after = fuzz_config_text(&p, &nafter);
 
 	/* The config written reads back as the same. */
 	hb_params_init(&q);
@@ -66,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(hb_params_parse_ini(&q, "config.ini", after, nafter, err,
 	    sizeof(err)) == 0, "--%s%s%s: the config written does not read "
 	    "back: %s", in, value ? "=" : "", value ? value : "", err);
-	again = config_text(&q, &nagain);
+	again = fuzz_config_text(&q, &nagain);
 	FUZZ_CHECK(nagain == nafter && memcmp(again, after, nafter) == 0,
 	    "--%s%s%s: the config written reads back as another:\n"
 	    "--- written\n%s\n--- read back\n%s", in, value ? "=" : "",
