@@ -92,10 +92,9 @@ tidy() {
 	local d=$1 base final what salv=
 	base=${d##*/}; base=${base#.}; base=${base%.tmp}
 	rm -f "$d/.console.fifo"	# left by bench.sh before 2026-11
-	if [ -e "$d/INCOMPLETE" ] || [ ! -s "$d/bench.json" ] ||
-	    { [ -n "$PYTHON" ] && ! "$PYTHON" -c 'import json, sys
-json.load(open(sys.argv[1]))' "$d/bench.json" 2>/dev/null; }; then
-		[ -n "$PYTHON" ] && salv=$("$PYTHON" "$here/plot/salvage.py" "$d")
+	# salvage.py says nothing of a valid bench.json.
+	[ -n "$PYTHON" ] && salv=$("$PYTHON" "$here/plot/salvage.py" "$d")
+	if [ -e "$d/INCOMPLETE" ] || [ ! -s "$d/bench.json" ] || [ -n "$salv" ]; then
 		{
 			[ -e "$d/INCOMPLETE" ] && cat "$d/INCOMPLETE"
 			echo "Found unfinished by the make bench of $(date -u +%Y-%m-%dT%H:%M:%SZ):" \
@@ -182,13 +181,12 @@ fi
 json_ok=no
 if [ ! -s "$tmp/bench.json" ]; then
 	reason="${reason:-ipibench wrote no bench.json}; no bench.json"
-elif [ -z "$PYTHON" ] ||
-    "$PYTHON" -c 'import json, sys; json.load(open(sys.argv[1]))' \
-    "$tmp/bench.json" 2>/dev/null; then
+elif [ -z "$PYTHON" ]; then
 	json_ok=yes
 elif salv=$("$PYTHON" "$here/plot/salvage.py" "$tmp"); then
+	# Valid as written (nothing said), or salvaged (said what).
 	json_ok=yes
-	reason="${reason:-bench.json cut off}; $salv"
+	[ -n "$salv" ] && reason="${reason:-bench.json cut off}; $salv"
 else
 	reason="${reason:-bench.json incomplete}; bench.json is not valid JSON (kept as written): $salv"
 fi
