@@ -65,9 +65,6 @@ die() { echo "bench: $*" >&2; exit 2; }
 PYTHON=${PYTHON:-}
 
 host=$(hostname -s 2>/dev/null || hostname)
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-name="$host-$stamp"
-tmp="$results/.$name.tmp"
 mkdir -p "$results" || die "$results: cannot create the results folder"
 
 # The lock: fd 9, inherited by ipibench, so that it stays held while an
@@ -80,8 +77,7 @@ if ! flock -n 9; then
 	    "timings); nothing written" >&2
 	exit 75
 fi
-printf 'pid %s, since %s, writing %s\n' "$$" "$(date -u +%H:%M:%SZ)" \
-    "$tmp" >"$results/.lock"
+printf 'pid %s, since %s\n' "$$" "$(date -u +%H:%M:%SZ)" >"$results/.lock"
 
 # tidy DIR: a RESULTS/.<name>.tmp left by a make bench killed outright
 # (nothing else can hold one: we hold the lock).  An INCOMPLETE file
@@ -118,6 +114,17 @@ for d in "$results"/.*.tmp; do
 	[ -d "$d" ] && tidy "$d"
 done
 
+# The run's name, taken under the lock and after the tidy: a second no
+# folder there has.  A run started in the second a killed one started
+# (and was just tidied) waits for the next, so that two folders never
+# share a time and names sort as the runs ran.
+taken() { [ -e "$1" ]; }	# its own "$@": ours go to ipibench
+while :; do
+	name="$host-$(date -u +%Y%m%dT%H%M%SZ)"
+	taken "$results/$name"* || break
+	sleep 0.25
+done
+tmp="$results/.$name.tmp"
 mkdir "$tmp" || die "$tmp: cannot create"
 log="$tmp/console.log"
 start=$(date +%s)

@@ -7,7 +7,8 @@
 # the default): rows come by benchmark, not in registration order, every
 # benchmark has its aggregates, one progress line each; an interrupt
 # after some repetitions of several benchmarks (3 each) still leaves
-# valid JSON.
+# valid JSON.  Two at once are refused by the lock; a run never shares
+# its folder's time with the leftover it tidied.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 IPIBENCH=${IPIBENCH:-$here/build/default/ipibench}
@@ -219,4 +220,28 @@ pid=
 set -- "$tmp"/r4/*-incomplete
 [ -d "$1" ] && [ -s "$1/bench.json" ] && ok "the first run went on, then stopped on SIGTERM: $(basename "$1")" ||
     bad "the first run: $(ls -a "$tmp/r4")"
+
+# 5. A run started in the second of a leftover it tidies (the next make
+# bench right after one killed outright) waits for a second of its own:
+# names never share a time, and sort as the runs ran.  Leftovers dated
+# this second and the next four: the clash is certain.
+host=$(hostname -s 2>/dev/null || hostname)
+now=$(date +%s)
+for k in 0 1 2 3 4; do
+	d="$tmp/r6/.$host-$(date -u -d "@$((now + k))" +%Y%m%dT%H%M%SZ).tmp"
+	mkdir -p "$d"
+	echo "killed while ipibench was measuring" >"$d/INCOMPLETE"
+done
+bash "$here/scripts/bench.sh" -c "$tmp/tiny.ini" -r "$tmp/r6" >"$tmp/log6" 2>&1
+rc=$?
+runs=$(ls "$tmp/r6" | grep -vx latest | tr '\n' ' ')
+newest=$(ls "$tmp/r6" | grep -vx latest | tail -n 1)
+if [ $rc -eq 0 ] && [ "$(ls "$tmp/r6" | grep -c -- '-incomplete$')" -eq 5 ] &&
+    [ "$(ls "$tmp/r6" | grep -vxc latest)" -eq 6 ] &&
+    [ "${newest%-incomplete}" = "$newest" ] &&
+    [ "$(readlink "$tmp/r6/latest")" = "$newest" ]; then
+	ok "a run in the second of the leftover it tidied: named later ($runs)"
+else
+	bad "a run in the second of the leftover it tidied: exit $rc, folders $runs, latest $(readlink "$tmp/r6/latest"): $(tail -n 5 "$tmp/log6")"
+fi
 exit $fail
