@@ -135,14 +135,14 @@ node_str(int n, char *buf, size_t len)
 	return buf;
 }
 
-/* json_index: an index, or null for none (-1). */
+/* json_index: `, "KEY": N`, or null for none (N -1). */
 static void
-json_index(FILE *f, int n)
+json_index(FILE *f, const char *key, int n)
 {
 	if (n < 0)
-		fprintf(f, "null");
+		fprintf(f, ", \"%s\": null", key);
 	else
-		fprintf(f, "%d", n);
+		fprintf(f, ", \"%s\": %d", key, n);
 }
 
 /* A set in full (hb_setstr would cut a long one short). */
@@ -726,8 +726,7 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 
 		fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
 		hb_json_str(f, kd->name);
-		fprintf(f, ", \"efficiency\": ");
-		json_index(f, kd->efficiency);
+		json_index(f, "efficiency", kd->efficiency);
 		fprintf(f, ", \"cpuset\": ");
 		json_set(f, kd->cpuset);
 		fprintf(f, ", \"infos\": {");
@@ -749,21 +748,16 @@ print_json(const struct topo_model *m, const struct topo_opts *o)
 		const struct hb_vcpu *v = &m->vcpus[i];
 
 		fprintf(f, "%s\n    {\"index\": %u, \"pu\": %d, "
-		    "\"pu_logical\": %d, \"core\": ", i ? "," : "",
+		    "\"pu_logical\": %d", i ? "," : "",
 		    v->index, v->pu, v->pu_logical);
-		json_index(f, v->core);
-		fprintf(f, ", \"package\": ");
-		json_index(f, v->package);
-		fprintf(f, ", \"l3\": ");
-		json_index(f, m->l3[i]);
-		fprintf(f, ", \"node\": ");
-		json_index(f, v->node);
+		json_index(f, "core", v->core);
+		json_index(f, "package", v->package);
+		json_index(f, "l3", m->l3[i]);
+		json_index(f, "node", v->node);
 		fprintf(f, ", \"kind\": ");
 		hb_json_str(f, v->kind);
-		fprintf(f, ", \"state_node_planned\": ");
-		json_index(f, pl->planned_node[i]);
-		fprintf(f, ", \"state_node_measured\": ");
-		json_index(f, pl->actual_node[i]);
+		json_index(f, "state_node_planned", pl->planned_node[i]);
+		json_index(f, "state_node_measured", pl->actual_node[i]);
 		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ],\n  \"pairs\": %lu,\n  \"same_numa_pairs\": %lu,\n"

@@ -64,6 +64,17 @@ await_holder() {
 	done
 }
 
+# start_long CASE: the case's long run, holding lock=$tmp/lock.CASE and
+# writing $tmp/CASE1; its pid in $pid once the lock names it.
+start_long() {
+	lock=$tmp/lock.$1
+	IPIBENCH_LOCK=$lock "$IPIBENCH" run $long --out "$tmp/${1}1" \
+	    >"$tmp/${1}1.log" 2>&1 &
+	pid=$!; pids="$pids $pid"
+	await_holder "$lock" "$pid" ||
+		fail "($1) $lock never named the run (pid $pid)"
+}
+
 # await_exit PID SECS: wait at most SECS for the child PID; past that,
 # kill it.  Its exit status in $rc (137 when killed here).
 await_exit() {
@@ -94,11 +105,7 @@ PY
 }
 
 # --- (a) a second run while one runs: refused, exit 75, naming it
-lock=$tmp/lock.a
-IPIBENCH_LOCK=$lock "$IPIBENCH" run $long --out "$tmp/a1" \
-    >"$tmp/a1.log" 2>&1 &
-pid=$!; pids="$pids $pid"
-await_holder "$lock" "$pid" || fail "(a) $lock never named the run (pid $pid)"
+start_long a
 IPIBENCH_LOCK=$lock timeout -k 5 60 "$IPIBENCH" run $tiny --out "$tmp/a2" \
     >"$tmp/a2.log" 2>&1
 rc=$?
@@ -145,11 +152,7 @@ else
 fi
 
 # --- (c) SIGKILL of the holder releases the lock
-lock=$tmp/lock.c
-IPIBENCH_LOCK=$lock "$IPIBENCH" run $long --out "$tmp/c1" \
-    >"$tmp/c1.log" 2>&1 &
-pid=$!; pids="$pids $pid"
-await_holder "$lock" "$pid" || fail "(c) $lock never named the run (pid $pid)"
+start_long c
 kill -KILL "$pid"
 await_exit "$pid" 10
 IPIBENCH_LOCK=$lock timeout -k 5 60 "$IPIBENCH" run $tiny --out "$tmp/c2" \
@@ -207,11 +210,7 @@ else
 fi
 
 # --- (e) SIGHUP stops cleanly, exit 129; nohup keeps it ignored
-lock=$tmp/lock.e
-IPIBENCH_LOCK=$lock "$IPIBENCH" run $long --out "$tmp/e1" \
-    >"$tmp/e1.log" 2>&1 &
-pid=$!; pids="$pids $pid"
-await_holder "$lock" "$pid" || fail "(e) $lock never named the run (pid $pid)"
+start_long e
 kill -HUP "$pid"
 await_exit "$pid" 60
 [ $rc -eq 129 ] || fail "(e) SIGHUP: exit $rc, want 129"
